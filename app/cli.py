@@ -1,0 +1,82 @@
+"""``panoforge``: the command line. With no arguments it opens the window.
+
+Only argparse and the standard library are imported here; each subcommand's module imports
+what it needs (torch, Qt, vispy, open3d) inside its ``run``, so ``--help`` and ``--version``
+answer at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from .commands import COMMANDS
+
+PROG = "panoforge"
+DESCRIPTION = (
+    "Author immersive 360° scenes: a prompt becomes an RGBD panorama, a DepthFusion mesh you "
+    "can walk around in, and GLB/PLY files for game engines. Run without arguments to open "
+    "the window."
+)
+EPILOG = (
+    "examples:\n"
+    '  panoforge generate "a misty pine forest at dawn" -o forest.panoforge --glb forest.glb\n'
+    "  panoforge import pano.jpg --depth depth.png -o mine.panoforge\n"
+    "  panoforge export forest.panoforge --glb forest.glb --cubemap faces/\n"
+    "  panoforge render forest.panoforge --yaw 90 -o view.png\n"
+    "  panoforge gui forest.panoforge\n"
+)
+
+
+def _version() -> str:
+    from scene.metadata import software_version
+
+    return software_version()
+
+
+def _command_module(name: str):
+    module = "import_" if name == "import" else name
+    return importlib.import_module(f"app.commands.{module}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG, description=DESCRIPTION, epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        mod = _command_module(name)
+        p = sub.add_parser(
+            name, help=mod.HELP, description=getattr(mod, "DESCRIPTION", mod.HELP),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        mod.add_arguments(p)
+        p.set_defaults(_run=mod.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        args = parser.parse_args(["gui"])
+    from scene.errors import PanoforgeError
+
+    try:
+        return int(args._run(args) or 0)
+    except PanoforgeError as exc:
+        print(f"{PROG}: error: {exc.message}", file=sys.stderr)
+        if exc.hint:
+            print(f"  hint: {exc.hint}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,154 @@
+"""Depth interpretation: how raw depth data from a model or a file becomes metres.
+
+Inside Panoforge depth is always ``float32`` radial distance in metres from the viewer, with
+NaN for "unknown". What arrives from outside (normalised disparity from LDM3D, a 16-bit PNG in
+millimetres, perspective z-depth, an EXR in metres) is converted once, here, by an explicit
+:class:`DepthInterpretation` that is stored beside the untouched raw data, so the user can
+change the interpretation later without losing anything.
+
+Kinds
+-----
+``disparity``
+    Normalised inverse depth, 1 = near, 0 = far (MiDaS/DPT style, what LDM3D outputs)::
+
+        r = 1 / (d * (1/near - 1/far) + 1/far)
+
+``zdepth``
+    Planar depth along a camera axis, converted to radial distance. For a perspective image
+    the axis is the optical axis (-Z): ``r = z / cos(angle to the axis)``. For an equirect
+    panorama it is the axis of the cube face the pixel falls in (what a six-face cubemap depth
+    capture in a game engine gives): ``r = z / max(|dx|, |dy|, |dz|)`` for a unit direction.
+``distance``
+    Already radial distance.
+
+``scale`` multiplies the raw value first: ``1/65535`` for 16-bit disparity, ``0.001`` for a
+16-bit PNG in millimetres, ``1`` for float metres.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+
+import numpy as np
+
+from .errors import InputError
+
+__all__ = ["DepthInterpretation", "DEPTH_KINDS", "to_distance", "DEFAULT_NEAR_M", "DEFAULT_FAR_M"]
+
+DEPTH_KINDS = ("disparity", "zdepth", "distance")
+#: Defaults for relative (disparity) depth, metres. LDM3D's depth is relative, so these set
+#: the scale of the scene; the depth panel lets the user change them.
+DEFAULT_NEAR_M = 1.0
+DEFAULT_FAR_M = 40.0
+
+
+@dataclass(frozen=True)
+class DepthInterpretation:
+    """How to turn raw depth values into radial distance in metres.
+
+    Parameters
+    ----------
+    kind : {"disparity", "zdepth", "distance"}
+        What the raw values measure (see the module docstring).
+    near, far : float
+        Metres; only used by ``disparity`` (the distances that 1 and 0 map to).
+    scale : float
+        Multiplier applied to the raw value before anything else.
+    invalid_zero : bool
+        Treat raw value 0 as unknown (NaN). The default for ``distance``/``zdepth`` integer
+        files, where 0 conventionally means "no data".
+    source : str
+        Free text: where the data came from ("ldm3d-pano 16-bit", "depth.png 16-bit mm").
+    """
+
+    kind: str = "distance"
+    near: float = DEFAULT_NEAR_M
+    far: float = DEFAULT_FAR_M
+    scale: float = 1.0
+    invalid_zero: bool = False
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        if self.kind not in DEPTH_KINDS:
+            raise InputError(
+                f"unknown depth kind {self.kind!r}",
+                hint="use one of: " + ", ".join(DEPTH_KINDS),
+            )
+        if not (np.isfinite(self.scale) and self.scale > 0):
+            raise InputError(f"depth scale must be a positive number, got {self.scale}")
+        if self.kind == "disparity":
+            if not (np.isfinite(self.near) and np.isfinite(self.far) and 0 < self.near < self.far):
+                raise InputError(
+                    f"near ({self.near} m) and far ({self.far} m) must satisfy 0 < near < far",
+                    hint="for example --near 1 --far 40",
+                )
+
+    def with_(self, **changes) -> DepthInterpretation:
+        """A copy with some fields changed (validated again)."""
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> DepthInterpretation:
+        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        return cls(**known)
+
+
+def _zdepth_factor(directions: np.ndarray, perspective: bool) -> np.ndarray:
+    """``1 / cos`` factor from planar depth to radial distance for unit ``directions``."""
+    if perspective:
+        axial = -directions[..., 2]
+    else:
+        axial = np.max(np.abs(directions), axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(axial > 1e-6, 1.0 / axial, np.nan).astype(np.float32)
+
+
+def to_distance(
+    raw: np.ndarray,
+    interp: DepthInterpretation,
+    directions: np.ndarray | None = None,
+    perspective: bool = False,
+) -> np.ndarray:
+    """Convert raw depth to radial distance in metres.
+
+    Parameters
+    ----------
+    raw : (H, W) ndarray, any real dtype
+        The data as it came (uint8, uint16, float16/32/64).
+    interp : DepthInterpretation
+        How to read it.
+    directions : (H, W, 3) float ndarray, optional
+        Unit view directions of the pixels; required for ``zdepth``.
+    perspective : bool
+        ``zdepth`` of a perspective image (optical axis -Z) rather than an equirect panorama.
+
+    Returns
+    -------
+    (H, W) float32 ndarray
+        Metres, NaN where unknown (NaN/inf in the input, zero when ``invalid_zero``,
+        negative values). Never negative, never inf.
+    """
+    raw = np.asarray(raw)
+    if raw.ndim != 2:
+        raise InputError(f"depth must be a single-channel image, got shape {raw.shape}")
+    value = raw.astype(np.float32) * np.float32(interp.scale)
+    bad = ~np.isfinite(value) | (value < 0)
+    if interp.invalid_zero:
+        bad |= raw == 0
+    if interp.kind == "disparity":
+        d = np.clip(value, 0.0, 1.0)
+        inv_near, inv_far = 1.0 / interp.near, 1.0 / interp.far
+        dist = 1.0 / (d * np.float32(inv_near - inv_far) + np.float32(inv_far))
+    elif interp.kind == "zdepth":
+        if directions is None:
+            raise ValueError("zdepth conversion needs the pixel directions")
+        dist = value * _zdepth_factor(directions, perspective)
+    else:
+        dist = value
+    dist = dist.astype(np.float32, copy=False)
+    dist[bad] = np.nan
+    dist[~np.isfinite(dist)] = np.nan
+    return dist

@@ -1,0 +1,89 @@
+"""What made a result: the record that makes "same inputs, same pixels" checkable."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import asdict, dataclass, field
+
+__all__ = ["GenerationMetadata", "software_version"]
+
+
+def software_version() -> str:
+    """Panoforge's version string (from the installed distribution, else ``"0+unknown"``)."""
+    try:
+        from importlib.metadata import version
+
+        return version("panoforge")
+    except Exception:  # not installed (running from a source tree)
+        return "0+unknown"
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+
+
+@dataclass
+class GenerationMetadata:
+    """Settings and provenance of one result.
+
+    All fields are plain JSON types so the record goes unchanged into the project manifest
+    and into a GLB's ``extras``.
+
+    Parameters
+    ----------
+    backend : str
+        Registry name of the generator ("procedural", "ldm3d-pano", "import", ...).
+    prompt, negative_prompt : str
+        The prompt as sent to the model (after presets and the "360 view of" prefix);
+        ``user_prompt`` keeps what the user typed.
+    seed, steps : int
+    guidance : float
+    width, height : int
+        Output size in pixels.
+    scheduler, model_id, model_revision, device, dtype : str
+    seamless : bool
+        Circular padding along the width was on.
+    software_version : str
+        Panoforge's version.
+    created : str
+        ISO 8601 UTC time the result was made.
+    duration_s : float
+        Wall time of the generation, seconds.
+    extra : dict
+        Backend-specific facts (library versions, source file names for imports, ...).
+    """
+
+    backend: str = ""
+    prompt: str = ""
+    user_prompt: str = ""
+    negative_prompt: str = ""
+    seed: int = 0
+    steps: int = 0
+    guidance: float = 0.0
+    width: int = 0
+    height: int = 0
+    scheduler: str = ""
+    model_id: str = ""
+    model_revision: str = ""
+    device: str = ""
+    dtype: str = ""
+    seamless: bool = False
+    software_version: str = field(default_factory=software_version)
+    created: str = field(default_factory=_now)
+    duration_s: float = 0.0
+    extra: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> GenerationMetadata:
+        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        return cls(**known)
+
+    def settings_key(self) -> dict:
+        """The inputs that determine the pixels (everything but time and duration)."""
+        d = self.to_dict()
+        for k in ("created", "duration_s", "software_version"):
+            d.pop(k)
+        return d

@@ -1,0 +1,8 @@
+"""diffusers must still ship the LDM3D pipeline; pyproject's upper bound relies on this test."""
+
+
+def test_ldm3d_pipeline_is_importable():
+    from diffusers import StableDiffusionLDM3DPipeline
+
+    assert callable(getattr(StableDiffusionLDM3DPipeline, "from_pretrained", None))
+    assert hasattr(StableDiffusionLDM3DPipeline, "__call__")
