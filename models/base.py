@@ -1,0 +1,140 @@
+"""The generator protocol: ``generate(request, on_progress=None, cancel=None) -> result``.
+
+A backend turns a :class:`GenerationRequest` into a :class:`GenerationResult` holding a
+``scene`` object and the metadata that made it. Long work calls ``on_progress`` with a
+:class:`Progress` after every step and checks ``cancel`` (anything with ``is_set()``, e.g. a
+``threading.Event``) at least once per step, raising :class:`scene.errors.CancelledError`
+rather than returning a half-finished result. The same callback drives the terminal bar of
+the CLI and the progress bar of the window.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from scene.errors import CancelledError
+from scene.metadata import GenerationMetadata
+from scene.panorama import PerspectiveRGBD, RGBDPanorama
+
+__all__ = [
+    "GenerationRequest", "Progress", "GenerationResult", "Backend", "ProgressCallback",
+    "raise_if_cancelled",
+]
+
+
+@dataclass
+class GenerationRequest:
+    """What the user asked for. ``None`` fields take the backend's defaults.
+
+    Parameters
+    ----------
+    prompt, negative_prompt : str
+        As typed by the user (a backend may add a prefix such as "360 view of"; the metadata
+        records both).
+    seed : int
+        Same seed and settings give the same pixels.
+    steps : int or None
+        Denoising steps.
+    guidance : float or None
+        Classifier-free guidance scale.
+    width, height : int or None
+        Output size in pixels (panoramas are 2:1).
+    scheduler : str or None
+        ``"ddim"``, ``"dpm++2m"``, ``"euler-a"``.
+    device : str
+        ``"auto"`` (CUDA when present, else CPU), ``"cpu"`` or ``"cuda"``.
+    seamless : bool
+        Circular padding along the width (panoramas).
+    model : str or None
+        Local folder (diffusers layout) or Hugging Face id.
+    attention_slicing, vae_tiling, cpu_offload : bool
+        Memory options for small GPUs.
+    preview_every : int
+        Send a preview image every this many steps (0 = never).
+    """
+
+    prompt: str
+    negative_prompt: str = ""
+    seed: int = 0
+    steps: int | None = None
+    guidance: float | None = None
+    width: int | None = None
+    height: int | None = None
+    scheduler: str | None = None
+    device: str = "auto"
+    seamless: bool = True
+    model: str | None = None
+    attention_slicing: bool = False
+    vae_tiling: bool = False
+    cpu_offload: bool = False
+    preview_every: int = 5
+
+
+@dataclass
+class Progress:
+    """One progress report.
+
+    Parameters
+    ----------
+    step, total : int
+        Steps done and steps in all.
+    elapsed_s, eta_s : float
+        Seconds since the start, and the estimated seconds left.
+    preview : (h, w, 3) uint8 ndarray or None
+        A cheap preview of the current state, when one was made at this step.
+    message : str
+        What is happening ("loading model", "denoising", "decoding").
+    """
+
+    step: int
+    total: int
+    elapsed_s: float = 0.0
+    eta_s: float = 0.0
+    preview: np.ndarray | None = None
+    message: str = ""
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+@dataclass
+class GenerationResult:
+    """A generated scene and what made it.
+
+    Parameters
+    ----------
+    panorama : RGBDPanorama or PerspectiveRGBD
+        The image with its depth (its ``metadata`` equals ``metadata``).
+    metadata : GenerationMetadata
+    """
+
+    panorama: RGBDPanorama | PerspectiveRGBD
+    metadata: GenerationMetadata = field(default_factory=GenerationMetadata)
+
+
+class Backend(Protocol):
+    """What every generator provides."""
+
+    name: str
+    label: str
+
+    def available(self) -> tuple[bool, str]:
+        """Whether it can run here now, and if not, why (cheap: no model loading)."""
+
+    def generate(
+        self,
+        request: GenerationRequest,
+        on_progress: ProgressCallback | None = None,
+        cancel=None,
+    ) -> GenerationResult:
+        """Run the generation; raise ``CancelledError`` when ``cancel`` is set."""
+
+
+def raise_if_cancelled(cancel) -> None:
+    """Raise :class:`CancelledError` if ``cancel`` (an Event-like object) is set."""
+    if cancel is not None and cancel.is_set():
+        raise CancelledError("generation cancelled", hint="nothing was saved from this run")
