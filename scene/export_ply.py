@@ -21,6 +21,7 @@ import os
 import numpy as np
 
 from .atomic import atomic_writer
+from .cubemap import sample_bilinear_wrap
 from .errors import InputError
 from .meshdata import DepthMesh
 from .metadata import software_version
@@ -53,20 +54,8 @@ def vertex_colours(rgb: np.ndarray, uvs: np.ndarray) -> np.ndarray:
     """
     h, w = rgb.shape[:2]
     px = uvs[:, 0].astype(np.float64) * w - 0.5
-    py = np.clip(uvs[:, 1].astype(np.float64) * h - 0.5, 0.0, h - 1.0)
-    x0 = np.floor(px)
-    y0 = np.floor(py)
-    fx = (px - x0).astype(np.float32)[:, None]
-    fy = (py - y0).astype(np.float32)[:, None]
-    x0 = x0.astype(np.int64) % w
-    x1 = (x0 + 1) % w
-    y0 = y0.astype(np.int64)
-    y1 = np.minimum(y0 + 1, h - 1)
-    flat = rgb.reshape(-1, 3)
-    top = flat[y0 * w + x0] * (1 - fx) + flat[y0 * w + x1] * fx
-    bot = flat[y1 * w + x0] * (1 - fx) + flat[y1 * w + x1] * fx
-    out = top * (1 - fy) + bot * fy
-    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+    py = uvs[:, 1].astype(np.float64) * h - 0.5
+    return sample_bilinear_wrap(rgb, px, py)
 
 
 def ply_header(n_vertices: int, n_faces: int | None, comment: str = "") -> bytes:
