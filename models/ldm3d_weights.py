@@ -1,0 +1,435 @@
+"""Where LDM3D weights live and whether a folder holds a usable LDM3D model.
+
+Standard library only (no torch, no diffusers, no huggingface_hub): the registry asks
+:func:`local_weights_available` when it picks the default backend, and ``panoforge --help``
+must stay fast. Everything here reads the file system: a diffusers-layout folder, or the
+Hugging Face cache's ``models--OWNER--NAME/snapshots/<commit>/`` layout.
+
+Refusals happen here, before any weight is read:
+
+- a folder that is not a diffusers pipeline (no ``model_index.json``);
+- a model whose VAE decodes 3 channels (plain Stable Diffusion: RGB only, no depth) or whose
+  channel count does not match the chosen backend (4 for ldm3d-pano/ldm3d-4c, 6 for ldm3d);
+- a ``model_index.json`` naming classes from a library other than diffusers/transformers
+  (nothing but those two libraries' own classes is ever instantiated: no remote code);
+- ``.bin`` (pickle) weights without ``.safetensors`` next to them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from scene.errors import InputError
+
+__all__ = [
+    "ModelSpec", "SPECS", "FolderCheck", "ModelLocation", "spec_for", "models_home",
+    "hf_hub_cache", "hf_offline", "find_in_hf_cache", "check_model_folder", "resolve_model",
+    "local_weights_available", "download_hint", "WEIGHT_COMPONENTS",
+]
+
+#: Components whose weights must be present as safetensors.
+WEIGHT_COMPONENTS = ("unet", "vae", "text_encoder")
+#: Components the pipeline needs at all (tokenizer and scheduler hold no weights).
+REQUIRED_COMPONENTS = ("unet", "vae", "text_encoder", "tokenizer", "scheduler")
+#: Libraries whose classes ``model_index.json`` may name.
+ALLOWED_LIBRARIES = ("diffusers", "transformers")
+_HF_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_TRUE = {"1", "ON", "YES", "TRUE"}
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What a backend name means.
+
+    Parameters
+    ----------
+    name : str
+        Registry name (``--backend``).
+    repo_id : str
+        Hugging Face id of the published weights.
+    layout : {"equirect", "perspective"}
+        What the model draws.
+    vae_channels : int
+        Channels the VAE decodes: 4 (RGB + one depth channel) or 6 (RGB + depth packed
+        into three channels, 16-bit as ``G * 256 + B``).
+    width, height : int
+        Default output size, pixels.
+    steps : int
+        Default number of denoising steps.
+    guidance : float
+        Default classifier-free guidance scale.
+    scheduler : str
+        Default scheduler name.
+    prompt_prefix : str
+        Added in front of the user's prompt unless it is already there.
+    """
+
+    name: str
+    repo_id: str
+    layout: str
+    vae_channels: int
+    width: int
+    height: int
+    steps: int = 50
+    guidance: float = 7.0
+    scheduler: str = "ddim"
+    prompt_prefix: str = ""
+
+
+# Defaults follow the model cards: ldm3d-pano is 1024x512 with DDIM, 50 steps and guidance
+# about 5-7, prompted as "360 view of ..."; the perspective models are 512x512.
+SPECS: dict[str, ModelSpec] = {
+    s.name: s
+    for s in (
+        ModelSpec("ldm3d-pano", "Intel/ldm3d-pano", "equirect", 4, 1024, 512, 50, 7.0, "ddim",
+                  "360 view of "),
+        ModelSpec("ldm3d-4c", "Intel/ldm3d-4c", "perspective", 4, 512, 512, 50, 7.0, "ddim"),
+        ModelSpec("ldm3d", "Intel/ldm3d", "perspective", 6, 512, 512, 50, 7.0, "ddim"),
+    )
+}
+
+
+def spec_for(name: str) -> ModelSpec:
+    """The :class:`ModelSpec` of a backend name (``InputError`` if unknown)."""
+    try:
+        return SPECS[name]
+    except KeyError:
+        raise InputError(f"unknown LDM3D backend {name!r}",
+                         hint="choose one of: " + ", ".join(SPECS)) from None
+
+
+@dataclass(frozen=True)
+class FolderCheck:
+    """What :func:`check_model_folder` learnt about a folder.
+
+    Parameters
+    ----------
+    vae_channels : int
+        4 or 6.
+    variant : str or None
+        ``"fp16"`` when only ``*.fp16.safetensors`` weights are present, else ``None``.
+    class_name : str
+        ``_class_name`` of ``model_index.json``.
+    """
+
+    vae_channels: int
+    variant: str | None
+    class_name: str
+
+
+@dataclass(frozen=True)
+class ModelLocation:
+    """A model resolved to a place.
+
+    Parameters
+    ----------
+    folder : Path or None
+        Checked local folder, or ``None`` when it must first be downloaded (online only).
+    model_id : str
+        What to record: the Hugging Face id, or the folder path as given.
+    revision : str
+        Commit hash of a Hugging Face cache snapshot, else ``""``.
+    check : FolderCheck or None
+        The folder's check (``None`` when not downloaded yet).
+    """
+
+    folder: Path | None
+    model_id: str
+    revision: str = ""
+    check: FolderCheck | None = None
+
+
+# -- places ------------------------------------------------------------------------------
+def hf_offline() -> bool:
+    """Whether ``HF_HUB_OFFLINE`` (or ``TRANSFORMERS_OFFLINE``) is set to a true value."""
+    value = os.environ.get("HF_HUB_OFFLINE") or os.environ.get("TRANSFORMERS_OFFLINE") or ""
+    return value.upper() in _TRUE
+
+
+def hf_hub_cache() -> Path:
+    """The Hugging Face hub cache folder, resolved the way ``huggingface_hub`` does.
+
+    ``HF_HUB_CACHE``, else the legacy ``HUGGINGFACE_HUB_CACHE``, else ``$HF_HOME/hub``, else
+    ``$XDG_CACHE_HOME/huggingface/hub``, else ``~/.cache/huggingface/hub``.
+    """
+    for var in ("HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE"):
+        if os.environ.get(var):
+            return Path(os.path.expandvars(os.environ[var])).expanduser()
+    if os.environ.get("HF_HOME"):
+        home = Path(os.path.expandvars(os.environ["HF_HOME"])).expanduser()
+    else:
+        xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        home = Path(xdg).expanduser() / "huggingface"
+    return home / "hub"
+
+
+def models_home() -> Path:
+    """Panoforge's own model folder: ``$PANOFORGE_MODELS`` or ``~/.local/share/panoforge/models``.
+
+    ``<models_home>/<backend name>`` (e.g. ``.../models/ldm3d-pano``) is looked at before the
+    Hugging Face cache, and it is the folder the download hint names.
+    """
+    env = os.environ.get("PANOFORGE_MODELS")
+    if env:
+        return Path(env).expanduser()
+    data = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data).expanduser() / "panoforge" / "models"
+
+
+def find_in_hf_cache(repo_id: str, revision: str = "main") -> tuple[Path, str] | None:
+    """The snapshot folder of ``repo_id`` in the Hugging Face cache, and its commit hash.
+
+    Parameters
+    ----------
+    repo_id : str
+        ``"owner/name"``.
+    revision : str
+        A branch name whose ``refs/`` file gives the commit; when that file is missing and the
+        cache holds exactly one snapshot, that one is used.
+
+    Returns
+    -------
+    (Path, str) or None
+    """
+    repo_dir = hf_hub_cache() / ("models--" + repo_id.replace("/", "--"))
+    snapshots = repo_dir / "snapshots"
+    ref = repo_dir / "refs" / revision
+    if ref.is_file():
+        commit = ref.read_text(encoding="utf-8").strip()
+        if (snapshots / commit).is_dir():
+            return snapshots / commit, commit
+    if re.fullmatch(r"[0-9a-f]{40}", revision) and (snapshots / revision).is_dir():
+        return snapshots / revision, revision
+    if snapshots.is_dir():
+        found = [p for p in snapshots.iterdir() if p.is_dir()]
+        if len(found) == 1:
+            return found[0], found[0].name
+    return None
+
+
+def download_hint(spec: ModelSpec, repo_id: str | None = None) -> str:
+    """The exact commands that fetch ``repo_id`` (default ``spec.repo_id``) and use it."""
+    folder = models_home() / spec.name
+    repo_id = repo_id or spec.repo_id
+    return (
+        f"download it once with a network connection:\n"
+        f"      hf download {repo_id} --local-dir {folder}\n"
+        f"  (or, with older huggingface_hub: huggingface-cli download {repo_id} "
+        f"--local-dir {folder})\n"
+        f"  then run with --model {folder} (that folder is also found without --model), "
+        f"or unset HF_HUB_OFFLINE to let Panoforge download it into the Hugging Face cache; "
+        f"--backend procedural needs no weights"
+    )
+
+
+# -- checks ------------------------------------------------------------------------------
+def _read_json(path: Path, folder: Path) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{path} is missing",
+                         hint=f"{folder} is not a complete diffusers model folder; "
+                         "download the model again") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"cannot read {path}: {exc}",
+                         hint="the model folder is damaged; download the model again") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{path} does not hold a JSON object",
+                         hint="the model folder is damaged; download the model again")
+    return data
+
+
+def _weight_variant(comp_dir: Path) -> str | None | bool:
+    """``None`` for plain safetensors, ``"fp16"`` for fp16-only, ``False`` if none."""
+    names = [p.name for p in comp_dir.iterdir() if p.exists()] if comp_dir.is_dir() else []
+    plain = [n for n in names if n.endswith(".safetensors") and n.count(".") == 1]
+    plain += [n for n in names if n.endswith(".safetensors.index.json") and n.count(".") == 3]
+    if plain:
+        return None
+    if any(n.endswith(".fp16.safetensors") or n.endswith(".safetensors.index.fp16.json")
+           for n in names):
+        return "fp16"
+    return False
+
+
+def check_model_folder(folder: Path, spec: ModelSpec | None = None) -> FolderCheck:
+    """Check that ``folder`` holds a loadable LDM3D pipeline, reading only small JSON files.
+
+    Parameters
+    ----------
+    folder : Path
+        A diffusers-layout folder (``model_index.json``, ``unet/``, ``vae/``, ...).
+    spec : ModelSpec, optional
+        When given, the VAE's channel count must match ``spec.vae_channels``.
+
+    Returns
+    -------
+    FolderCheck
+
+    Raises
+    ------
+    InputError
+        With a message saying what is wrong and a hint saying what to do.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError(f"model folder {folder} does not exist",
+                         hint="give --model a folder in the diffusers layout, or a Hugging Face id "
+                         "such as Intel/ldm3d-pano")
+    index_path = folder / "model_index.json"
+    if not index_path.is_file():
+        raise InputError(f"{folder} is not a diffusers model folder (no model_index.json)",
+                         hint="point --model at the folder that contains model_index.json, "
+                         "unet/, vae/ and text_encoder/")
+    index = _read_json(index_path, folder)
+    for comp in REQUIRED_COMPONENTS:
+        entry = index.get(comp)
+        if not (isinstance(entry, list) and len(entry) == 2 and entry[0] is not None):
+            raise InputError(f"{folder} has no {comp!r} component in model_index.json",
+                             hint="this is not a Stable Diffusion / LDM3D pipeline folder")
+    for comp, entry in index.items():
+        if comp.startswith("_") or not isinstance(entry, list) or len(entry) != 2:
+            continue
+        if entry[0] is not None and entry[0] not in ALLOWED_LIBRARIES:
+            raise InputError(
+                f"{index_path} asks for {comp} from {entry[0]!r}",
+                hint="Panoforge only loads diffusers and transformers classes (no remote code); "
+                "use an official LDM3D model folder")
+
+    vae_cfg = _read_json(folder / "vae" / "config.json", folder)
+    out_ch = vae_cfg.get("out_channels")
+    if out_ch == 3:
+        raise InputError(
+            f"{folder} is not an LDM3D model: its VAE decodes 3 channels (RGB only, no depth), "
+            "like a plain Stable Diffusion model",
+            hint="LDM3D models decode 4 channels (ldm3d-pano, ldm3d-4c) or 6 (ldm3d); use one of "
+            "Intel/ldm3d-pano, Intel/ldm3d-4c, Intel/ldm3d, or --backend procedural")
+    if out_ch not in (4, 6):
+        raise InputError(f"{folder}: the VAE decodes {out_ch} channels, not 4 or 6",
+                         hint="this is not an LDM3D model; use Intel/ldm3d-pano or --backend "
+                         "procedural")
+    if spec is not None and out_ch != spec.vae_channels:
+        fits = [s.name for s in SPECS.values() if s.vae_channels == out_ch]
+        raise InputError(
+            f"{folder} holds a {out_ch}-channel LDM3D model but --backend {spec.name} "
+            f"expects {spec.vae_channels} channels",
+            hint="use --backend " + " or --backend ".join(fits))
+    unet_cfg = _read_json(folder / "unet" / "config.json", folder)
+    if unet_cfg.get("in_channels") != vae_cfg.get("latent_channels", 4):
+        raise InputError(
+            f"{folder}: the UNet takes {unet_cfg.get('in_channels')} channels but the VAE's "
+            f"latents have {vae_cfg.get('latent_channels', 4)}",
+            hint="the folder mixes parts of different models; download the model again")
+
+    variants = {}
+    for comp in WEIGHT_COMPONENTS:
+        comp_dir = folder / comp
+        variant = _weight_variant(comp_dir)
+        if variant is False:
+            pickles = sorted(p.name for p in comp_dir.glob("*.bin")) if comp_dir.is_dir() else []
+            if pickles:
+                raise InputError(
+                    f"{comp_dir} has only .bin (pickle) weights ({', '.join(pickles)}); Panoforge "
+                    "loads only .safetensors, because pickle files can run code when loaded",
+                    hint="download the safetensors files of this model (hf download REPO "
+                    "--include '*.safetensors' '*.json' '*.txt' --local-dir FOLDER), or convert "
+                    "the .bin files with a trusted tool first")
+            raise InputError(f"{comp_dir} has no weights (*.safetensors)",
+                             hint="the download is incomplete; download the model again")
+        variants[comp] = variant
+    variant = "fp16" if all(v == "fp16" for v in variants.values()) else None
+    if variant is None and any(v == "fp16" for v in variants.values()):
+        partial = [c for c, v in variants.items() if v == "fp16"]
+        raise InputError(f"{folder}: {', '.join(partial)} have only fp16 weights, the rest full",
+                         hint="download the model again with one kind of weights")
+    return FolderCheck(vae_channels=int(out_ch), variant=variant,
+                       class_name=str(index.get("_class_name", "")))
+
+
+def _cache_revision(folder: Path) -> str:
+    """The commit hash when ``folder`` is a Hugging Face cache snapshot, else ``""``."""
+    parts = folder.resolve().parts
+    if len(parts) >= 3 and parts[-2] == "snapshots" and parts[-3].startswith("models--"):
+        return parts[-1]
+    return ""
+
+
+def resolve_model(spec: ModelSpec, model: str | None = None) -> ModelLocation:
+    """Turn ``--model`` (a folder, a Hugging Face id or nothing) into a checked location.
+
+    Order: an existing folder as given; for an id (or nothing: ``spec.repo_id``),
+    ``<models_home>/<spec.name>`` (only when nothing was given), then the Hugging Face cache.
+    When none is found: offline, an :class:`InputError` with the download command; online,
+    a location with ``folder=None`` that the loader downloads into the cache.
+
+    Raises
+    ------
+    InputError
+    """
+    if model:
+        path = Path(model).expanduser()
+        if path.exists() or model.startswith((".", "/", "~")) or not _HF_ID.match(model):
+            if not path.exists():
+                raise InputError(f"model folder {path} does not exist",
+                                 hint=download_hint(spec))
+            if not path.is_dir():
+                raise InputError(f"--model {model} is a file; it must be a model folder",
+                                 hint="point --model at the folder that contains "
+                                 "model_index.json")
+            return ModelLocation(path, str(path), _cache_revision(path),
+                                 check_model_folder(path, spec))
+        repo_id = model
+    else:
+        repo_id = spec.repo_id
+        own = models_home() / spec.name
+        if (own / "model_index.json").is_file():
+            return ModelLocation(own, str(own), "", check_model_folder(own, spec))
+    cached = find_in_hf_cache(repo_id)
+    if cached is not None:
+        folder, commit = cached
+        return ModelLocation(folder, repo_id, commit, check_model_folder(folder, spec))
+    if hf_offline():
+        raise InputError(
+            f"the weights of {repo_id} are not on this computer and HF_HUB_OFFLINE is set "
+            f"(looked in {models_home() / spec.name} and the Hugging Face cache {hf_hub_cache()})",
+            hint=download_hint(spec, repo_id))
+    return ModelLocation(None, repo_id, "")
+
+
+def local_weights_available(name: str) -> tuple[bool, str]:
+    """Whether ``name``'s weights are on disk (no torch import, no network, JSON reads only).
+
+    Parameters
+    ----------
+    name : str
+        ``"ldm3d-pano"``, ``"ldm3d-4c"`` or ``"ldm3d"``.
+
+    Returns
+    -------
+    (bool, str)
+        ``(True, "found in FOLDER")`` or ``(False, reason)``.
+    """
+    spec = SPECS.get(name)
+    if spec is None:
+        return False, f"unknown LDM3D backend {name!r}"
+    candidates = [models_home() / spec.name]
+    cached = find_in_hf_cache(spec.repo_id)
+    if cached is not None:
+        candidates.append(cached[0])
+    reasons = []
+    for folder in candidates:
+        if not (folder / "model_index.json").is_file():
+            continue
+        try:
+            check_model_folder(folder, spec)
+        except InputError as exc:
+            reasons.append(exc.message)
+            continue
+        return True, f"found in {folder}"
+    if reasons:
+        return False, "; ".join(reasons)
+    return False, f"{spec.repo_id} weights not found locally"
