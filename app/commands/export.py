@@ -1,16 +1,149 @@
-"""`panoforge export`: not available yet."""
+"""``panoforge export``: a project's result as GLB, PLY, flat images, a cubemap, a stereo 360."""
 
 from __future__ import annotations
 
 import argparse
+import sys
+import time
 
-HELP = "(not available yet)"
+HELP = "export a result as GLB/PLY meshes, equirect images, cubemap faces or a stereo 360"
+DESCRIPTION = """\
+Export one result of a .panoforge project (the active one unless --result says otherwise).
+
+  --glb X          one textured mesh (unlit sky-dome material, metres, Y up, faces toward the
+                   centre) for Unity, Unreal, Godot, Blender, three.js
+  --ply X          binary PLY with vertex colours; --points writes a point cloud instead
+  --images DIR     equirect RGB PNG, 16-bit depth PNG in millimetres (+ JSON sidecar), float
+                   EXR distances in metres
+  --cubemap DIR    six faces px nx py ny pz nz (skybox order), --face-size N pixels
+  --stereo360 OUT  a top/bottom stereo equirect image, --ipd metres apart
+
+Mesh options (--mesh, --max-error, --cut-threshold) default to the project's saved settings.
+
+examples:
+  panoforge export scene.panoforge --glb scene.glb
+  panoforge export scene.panoforge --result r2 --ply scene.ply --points
+  panoforge export scene.panoforge --images flat/ --cubemap faces/ --face-size 1024
+  panoforge export scene.panoforge --glb small.glb --mesh adaptive --max-error 0.005
+"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    parser.add_argument("project", metavar="PROJECT", help="a .panoforge file")
+    parser.add_argument("--result", metavar="ID", help="which result (default: the active one)")
+    parser.add_argument("--glb", metavar="X.glb", help="write a GLB mesh")
+    parser.add_argument("--texture", choices=("jpeg", "png", "auto"), default="jpeg",
+                        help="GLB texture format (default jpeg; auto keeps the image's own encoding)")
+    parser.add_argument("--ply", metavar="X.ply", help="write a binary PLY")
+    parser.add_argument("--points", action="store_true", help="PLY as a point cloud (no faces)")
+    parser.add_argument("--images", metavar="DIR", help="write the equirect RGB, depth PNG/JSON and EXR")
+    parser.add_argument("--cubemap", metavar="DIR", help="write six cubemap faces")
+    parser.add_argument("--face-size", type=int, metavar="N", help="cubemap face size in pixels (default W/4)")
+    parser.add_argument("--mesh", choices=("full", "adaptive"), help="full pixel grid or error-bounded adaptive")
+    parser.add_argument("--max-error", type=float, metavar="E",
+                        help="adaptive mesh: maximum relative radial error (0.005 = 0.5 %%)")
+    parser.add_argument("--cut-threshold", type=float, metavar="T",
+                        help="cut triangles spanning a relative depth jump above T (inf keeps all)")
+    parser.add_argument("--stereo360", metavar="OUT.png", help="write a stereo 360 image (top/bottom)")
+    parser.add_argument("--ipd", type=float, default=0.064, metavar="M",
+                        help="stereo eye separation, metres (default 0.064)")
+
+
+def _check_options(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from scene.errors import InputError
+
+    if not any((args.glb, args.ply, args.images, args.cubemap, args.stereo360)):
+        raise InputError("nothing to export",
+                         hint="give at least one of --glb, --ply, --images, --cubemap, --stereo360")
+    for flag, needs, value in (("--points", "--ply", args.points and not args.ply),
+                               ("--face-size", "--cubemap", args.face_size is not None and not args.cubemap),
+                               ("--texture", "--glb", args.texture != "jpeg" and not args.glb)):
+        if value:
+            raise InputError(f"{flag} applies to {needs}, which was not given",
+                             hint=f"add {needs} PATH, or drop {flag}")
+    if not (args.ipd > 0 and args.ipd == args.ipd):
+        raise InputError(f"--ipd must be a positive distance in metres, got {args.ipd}",
+                         hint="for example --ipd 0.064")
+    project = Path(args.project).resolve()
+    for flag in ("glb", "ply", "stereo360", "images", "cubemap"):
+        value = getattr(args, flag)
+        if value and Path(value).resolve() == project:
+            raise InputError(f"--{flag} would overwrite the project file itself",
+                             hint="choose another output path")
+
+
+def _stereo_writer(wanted: bool):
+    if not wanted:
+        return None
+    import importlib.util
+
+    from scene.errors import PanoforgeError
+
+    if importlib.util.find_spec("renderers.stereo360") is None:
+        raise PanoforgeError("--stereo360 is not available yet in this version of Panoforge",
+                             hint="export a --glb or --cubemap instead")
+    from renderers.stereo360 import write_stereo360
+
+    return write_stereo360
 
 
 def run(args: argparse.Namespace) -> int:
-    print("panoforge export is not available yet in this version.")
-    return 2
+    from scene.project import load_project
+
+    _check_options(args)
+    write_stereo360 = _stereo_writer(bool(args.stereo360))
+    project = load_project(args.project)
+    if not project.results:
+        from scene.errors import InputError
+
+        raise InputError(f"{args.project} has no results to export",
+                         hint="generate or import a panorama into it first")
+    result = project.get(args.result) if args.result else project.active or project.results[-1]
+    pano = result.panorama
+    changes = {k: v for k, v in (("mode", args.mesh), ("max_error", args.max_error),
+                                 ("cut_threshold", args.cut_threshold)) if v is not None}
+    settings = project.mesh_settings.with_(**changes)
+    print(f"exporting result {result.id} ({result.label!r}, {pano.width}x{pano.height})")
+
+    mesh = None
+    if args.glb or args.ply or args.stereo360:
+        from scene.mesh import build_depth_mesh
+
+        t0 = time.perf_counter()
+        mesh = build_depth_mesh(pano, settings)
+        st = mesh.stats
+        line = (f"mesh: {mesh.n_faces:,} triangles, {mesh.n_vertices:,} vertices "
+                f"({settings.mode}, {st.get('cut_faces', 0):,} faces cut at threshold "
+                f"{settings.cut_threshold:g}")
+        if settings.mode == "adaptive" and "max_error" in st:
+            line += f", error mean {100 * st.get('mean_error', 0):.3g} % max {100 * st['max_error']:.3g} %"
+        print(line + f"; {time.perf_counter() - t0:.2f} s)")
+    notices: list[str] = []
+    if args.glb:
+        from scene.export_glb import write_glb
+
+        notices += write_glb(args.glb, pano, mesh, texture=args.texture)
+        print(f"wrote {args.glb}")
+    if args.ply:
+        from scene.export_ply import write_ply
+
+        write_ply(args.ply, pano, mesh, points=args.points)
+        print(f"wrote {args.ply}" + (" (point cloud)" if args.points else ""))
+    if args.images:
+        from scene.export_images import write_images
+
+        for p in write_images(args.images, pano):
+            print(f"wrote {p}")
+    if args.cubemap:
+        from scene.cubemap import write_cubemap
+
+        for p in write_cubemap(args.cubemap, pano, face_size=args.face_size):
+            print(f"wrote {p}")
+    if write_stereo360 is not None:
+        write_stereo360(args.stereo360, pano, mesh, ipd=args.ipd)
+        print(f"wrote {args.stereo360}")
+    for n in notices:
+        print(f"notice: {n}", file=sys.stderr)
+    return 0

@@ -1,16 +1,101 @@
-"""`panoforge import`: not available yet."""
+"""``panoforge import``: bring your own panorama (with or without depth) into a project."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 
-HELP = "(not available yet)"
+HELP = "import your own equirect panorama (and depth map) into a project"
+DESCRIPTION = """\
+Import an equirectangular panorama (PNG, JPEG, WebP or EXR), optionally with its depth map
+(16- or 8-bit greyscale PNG, EXR or .npy), into a .panoforge project.
+
+Depth: --depth-kind says what the values measure:
+  distance   radial distance from the camera (default; 16-bit PNG in millimetres unless
+             --depth-unit says otherwise, EXR/.npy in metres)
+  zdepth     planar depth along the cube-face axis (a six-face depth capture), made radial
+  disparity  normalised inverse depth, 1 = near, 0 = far; --near and --far set the scale
+Without --depth the panorama is shown flat, on a sphere of --flat-radius metres.
+
+If OUT already exists, the import is added to that project as a new result (and made
+active); nothing already in it is changed or lost.
+
+examples:
+  panoforge import pano.jpg -o mine.panoforge
+  panoforge import pano.png --depth depth16.png -o mine.panoforge
+  panoforge import pano.png --depth disp.png --depth-kind disparity --near 0.5 --far 30 -o mine.panoforge
+  panoforge import wide.jpg --fit pad -o mine.panoforge
+"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    parser.add_argument("rgb", metavar="RGB", help="the panorama image (2:1 equirect)")
+    parser.add_argument("--depth", metavar="FILE", help="its depth map (same aspect, any resolution up to the RGB's)")
+    parser.add_argument("--depth-kind", choices=("disparity", "zdepth", "distance"),
+                        help="what the depth values measure (default: distance; 8-bit: disparity)")
+    parser.add_argument("--near", type=float, metavar="M", help="disparity 1 maps to this distance, metres (default 1)")
+    parser.add_argument("--far", type=float, metavar="M", help="disparity 0 maps to this distance, metres (default 40)")
+    parser.add_argument("--depth-unit", type=float, metavar="M",
+                        help="metres per stored depth unit (default 0.001 for 16-bit PNG, 1 for EXR/.npy)")
+    parser.add_argument("--fit", choices=("error", "pad", "crop"), default="error",
+                        help="an image that is not 2:1: refuse (default), pad around it, or crop to the centre")
+    parser.add_argument("--downsample", type=int, default=1, metavar="N",
+                        help="divide the width and height by N (for images too large to mesh)")
+    parser.add_argument("--flat-radius", type=float, default=10.0, metavar="M",
+                        help="radius where there is no depth, metres (default 10)")
+    parser.add_argument("--allow-partial-depth", action="store_true",
+                        help="accept a depth map whose values are mostly unusable (NaN, inf, 0)")
+    parser.add_argument("-o", "--output", required=True, metavar="OUT.panoforge",
+                        help="project file to create, or to add the result to if it exists")
+
+
+def _fmt_range(pano) -> str:
+    lo, hi = pano.depth_range()
+    if lo != lo:  # NaN
+        return "unknown"
+    return f"{lo:.3f} m .. {hi:.3f} m"
 
 
 def run(args: argparse.Namespace) -> int:
-    print("panoforge import is not available yet in this version.")
-    return 2
+    from pathlib import Path
+
+    from models.importer import ImportRequest, make_backend
+    from scene.errors import ProjectFileError
+    from scene.project import Project, load_project, save_project
+
+    out = Path(args.output)
+    existing = None
+    if out.exists():
+        # Load first: an unreadable OUT is refused here, before any work, and never replaced.
+        try:
+            existing = load_project(out)
+        except ProjectFileError as exc:
+            raise ProjectFileError(
+                f"{out} already exists and cannot be added to: {exc.message}",
+                hint="it was left unchanged; choose another -o name",
+            ) from None
+    request = ImportRequest(
+        rgb_path=args.rgb, depth_path=args.depth, kind=args.depth_kind, near=args.near,
+        far=args.far, unit=args.depth_unit, fit=args.fit, downsample=args.downsample,
+        flat_radius=args.flat_radius, allow_partial_depth=args.allow_partial_depth,
+    )
+    result = make_backend("import").generate(request)
+    for message in result.warnings:
+        print(f"warning: {message}", file=sys.stderr)
+    project = existing if existing is not None else Project()
+    added = project.add_result(result.panorama, kind="imported")
+    save_project(out, project)
+    pano = result.panorama
+    if existing is not None:
+        print(f"added result {added.id} to the existing project {out} "
+              f"(now {len(project.results)} results; {added.id} is active)")
+    else:
+        print(f"wrote {out} (result {added.id})")
+    print(f"  panorama: {pano.width}x{pano.height}")
+    if pano.has_depth:
+        interp = pano.interpretation
+        extra = f", near {interp.near:g} m, far {interp.far:g} m" if interp.kind == "disparity" else ""
+        print(f"  depth: {interp.kind} from {interp.source}{extra}; range {_fmt_range(pano)}")
+    else:
+        print(f"  depth: none (flat at {pano.flat_radius:g} m)")
+    return 0

@@ -1,16 +1,125 @@
-"""`panoforge info`: not available yet."""
+"""``panoforge info``: what is in a project (results, settings, sizes, depth ranges)."""
 
 from __future__ import annotations
 
 import argparse
+import json
 
-HELP = "(not available yet)"
+HELP = "describe a project: its results, their settings, sizes and depth ranges"
+DESCRIPTION = """\
+List the results of a .panoforge project (the active one is marked with *), with the settings
+that made each (backend, prompt, seed, steps, guidance, model), its size, depth interpretation
+and depth range in metres, and the project's mesh settings. --json prints the same as JSON.
+"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    parser.add_argument("project", metavar="PROJECT", help="a .panoforge file")
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def _number(x: float) -> float | None:
+    return None if x != x else round(float(x), 6)  # NaN -> null
+
+
+def describe(path) -> dict:
+    """Everything ``info`` prints, as plain JSON types."""
+    import zipfile
+
+    import numpy as np
+
+    from scene.project import load_project, read_manifest
+
+    project = load_project(path)
+    with zipfile.ZipFile(path) as zf:
+        manifest = read_manifest(zf, str(path))
+    results = []
+    for r in project.results:
+        pano = r.panorama
+        md = pano.metadata
+        entry = {
+            "id": r.id, "active": r.id == project.active_id, "kind": r.kind, "label": r.label,
+            "parent_id": r.parent_id, "created": r.created,
+            "width": pano.width, "height": pano.height,
+            "rgb_format": pano.rgb_mime or "image/png",
+            "settings": {k: getattr(md, k) for k in (
+                "backend", "prompt", "negative_prompt", "seed", "steps", "guidance",
+                "scheduler", "model_id", "model_revision", "software_version")},
+            "metadata": md.to_dict(),
+            "flat_radius": pano.flat_radius,
+            "depth": None,
+        }
+        if pano.has_depth:
+            raw = np.asarray(pano.raw_depth)
+            lo, hi = pano.depth_range()
+            entry["depth"] = {
+                "width": int(raw.shape[1]), "height": int(raw.shape[0]), "dtype": str(raw.dtype),
+                "interpretation": pano.interpretation.to_dict(),
+                "min_m": _number(lo), "max_m": _number(hi),
+                "unknown_pixels": int(np.count_nonzero(np.isnan(pano.distance))),
+            }
+        results.append(entry)
+    return {
+        "path": str(path), "format_version": manifest["format_version"],
+        "app_version": manifest.get("app_version", ""), "active_id": project.active_id,
+        "mesh_settings": project.mesh_settings.to_dict(), "results": results,
+    }
+
+
+def _settings_line(s: dict) -> str:
+    parts = [f"backend {s['backend'] or '?'}"]
+    if s["backend"] != "import":
+        parts += [f"seed {s['seed']}", f"steps {s['steps']}", f"guidance {s['guidance']:g}"]
+        if s["scheduler"]:
+            parts.append(f"scheduler {s['scheduler']}")
+        if s["model_id"]:
+            model = s["model_id"] + (f"@{s['model_revision']}" if s["model_revision"] else "")
+            parts.append(f"model {model}")
+    return ", ".join(parts)
+
+
+def format_text(info: dict) -> str:
+    ms = info["mesh_settings"]
+    n = len(info["results"])
+    lines = [
+        f"{info['path']}: {n} result{'s' if n != 1 else ''} (project format "
+        f"{info['format_version']}, saved by Panoforge {info['app_version'] or '?'})",
+        f"mesh settings: {ms['mode']}, max error {100 * ms['max_error']:g} %, "
+        f"cut threshold {ms['cut_threshold']:g}",
+    ]
+    for r in info["results"]:
+        mark = "*" if r["active"] else " "
+        parent = f", from {r['parent_id']}" if r["parent_id"] else ""
+        lines.append(f"{mark} {r['id']}  {r['kind']}{parent}  {r['label']!r}  "
+                     f"{r['width']}x{r['height']}  created {r['created']}")
+        s = r["settings"]
+        lines.append(f"      {_settings_line(s)}")
+        if s["prompt"]:
+            lines.append(f"      prompt: {s['prompt']!r}")
+        if s["negative_prompt"]:
+            lines.append(f"      negative prompt: {s['negative_prompt']!r}")
+        extra = r["metadata"].get("extra", {})
+        if s["backend"] == "import" and extra.get("rgb_file"):
+            src = extra["rgb_file"] + (f" + {extra['depth_file']}" if extra.get("depth_file") else "")
+            lines.append(f"      imported from {src}")
+        d = r["depth"]
+        if d is None:
+            lines.append(f"      depth: none (flat at {r['flat_radius']:g} m)")
+        else:
+            it = d["interpretation"]
+            nf = f", near {it['near']:g} m, far {it['far']:g} m" if it["kind"] == "disparity" else ""
+            rng = ("unknown" if d["min_m"] is None
+                   else f"{d['min_m']:.3f} m .. {d['max_m']:.3f} m")
+            unknown = f", {d['unknown_pixels']} unknown pixels" if d["unknown_pixels"] else ""
+            lines.append(f"      depth: {it['kind']}{nf} ({it['source'] or d['dtype']}), "
+                         f"{d['width']}x{d['height']} {d['dtype']}; range {rng}{unknown}")
+    return "\n".join(lines)
 
 
 def run(args: argparse.Namespace) -> int:
-    print("panoforge info is not available yet in this version.")
-    return 2
+    info = describe(args.project)
+    if args.json:
+        print(json.dumps(info, indent=2, sort_keys=True, allow_nan=False))
+    else:
+        print(format_text(info))
+    return 0
