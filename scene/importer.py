@@ -272,11 +272,13 @@ def _check_depth_values(name: str, depth: LoadedDepth, interp: DepthInterpretati
                 "to get a flat panorama",
             )
         sentence = (f"{name}: {total:,} of {size:,} depth values ({_percent(share)}) are "
-                    f"unusable ({what}); they become unknown (no surface is built there)")
+                    f"unusable ({what})")
         if share > MAX_INVALID_SHARE and not allow_partial:
-            raise InputError(sentence, hint="if the depth map really covers only part of the "
-                             "sphere, pass --allow-partial-depth")
-        warnings.append(sentence)
+            raise InputError(sentence + ", more than half of the map",
+                             hint="check --depth-kind/--depth-unit; if the depth map really "
+                             "covers only part of the sphere, pass --allow-partial-depth (those "
+                             "values become unknown: no surface there)")
+        warnings.append(sentence + "; they become unknown (no surface is built there)")
     if interp.kind == "disparity" and depth.is_float:
         v = depth.raw[np.isfinite(depth.raw)] * interp.scale
         outside = int(np.count_nonzero((v < 0) | (v > 1)))
