@@ -1,0 +1,213 @@
+"""Finding an OpenGL context to render into without a window, and reading pixels back.
+
+Order tried by :func:`offscreen_app` (the first that works is kept for the process):
+
+1. ``egl``: vispy's EGL backend. On Linux ``EGL_PLATFORM=surfaceless`` is set while EGL
+   starts (unless the variable is already set), which is what Mesa (llvmpipe, or a GPU
+   through ``/dev/dri``) needs with no display; if that fails the default platform is tried
+   (NVIDIA's EGL picks its GPU device itself).
+2. ``pyside6``: a hidden Qt OpenGL widget, when a display is available (``DISPLAY`` or
+   ``WAYLAND_DISPLAY`` is set, e.g. under ``xvfb-run``; always on Windows and macOS).
+3. ``glfw``: a hidden GLFW window, under the same condition.
+
+``PANOFORGE_GL=egl|pyside6|glfw`` forces one backend. When none works,
+:class:`GLUnavailableError` says what to install; the command line turns it into exit code 2.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+
+import numpy as np
+
+from scene.errors import PanoforgeError
+
+__all__ = ["GLUnavailableError", "offscreen_app", "gl_info", "render_canvas", "BACKEND_ORDER",
+           "ENV_VAR", "GL_DEPTH_COMPONENT24"]
+
+BACKEND_ORDER = ("egl", "pyside6", "glfw")
+#: Environment variable that forces one offscreen backend.
+ENV_VAR = "PANOFORGE_GL"
+#: OpenGL enum for a 24-bit depth renderbuffer (vispy's default is 16-bit).
+GL_DEPTH_COMPONENT24 = 0x81A6
+
+INSTALL_HINT = (
+    "install Mesa's OpenGL and EGL (Debian/Ubuntu: sudo apt-get install libegl1 libgl1-mesa-dri "
+    "xvfb), or run the command under a virtual display: xvfb-run -a panoforge ..."
+)
+
+
+class GLUnavailableError(PanoforgeError):
+    """No OpenGL context could be created for offscreen rendering."""
+
+
+_APP = None
+_APP_NAME = ""
+
+
+def _has_display() -> bool:
+    if sys.platform in ("win32", "darwin"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def _try_egl():
+    from vispy import app as vapp
+
+    module_name = "vispy.app.backends._egl"
+    attempts = []
+    if sys.platform.startswith("linux") and "EGL_PLATFORM" not in os.environ:
+        attempts.append("surfaceless")
+    attempts.append(None)
+    reasons = []
+    for platform in attempts:
+        if platform is not None:
+            os.environ["EGL_PLATFORM"] = platform
+        try:
+            if module_name in sys.modules:
+                mod = importlib.reload(sys.modules[module_name])
+            else:
+                mod = importlib.import_module(module_name)
+            if mod.available:
+                return vapp.Application("egl")
+            reasons.append(f"EGL ({platform or 'default platform'}): {mod.why_not}")
+        except Exception as exc:  # noqa: BLE001 - every failure is reported to the user
+            reasons.append(f"EGL ({platform or 'default platform'}): {exc}")
+        finally:
+            if platform is not None:
+                os.environ.pop("EGL_PLATFORM", None)
+    raise RuntimeError("; ".join(reasons))
+
+
+def _try_windowed(name: str):
+    from vispy import app as vapp
+
+    if not _has_display():
+        raise RuntimeError(f"{name}: no display (DISPLAY is not set)")
+    if name == "pyside6":
+        from PySide6 import QtWidgets
+
+        if QtWidgets.QApplication.instance() is None:
+            # keep a reference: Qt needs the application object alive
+            _try_windowed.qt_app = QtWidgets.QApplication(sys.argv[:1])
+    return vapp.Application(name)
+
+
+def _probe(app) -> None:
+    """Create and destroy a tiny canvas so a backend that imports but cannot draw fails here."""
+    from vispy import app as vapp
+    from vispy import gloo
+
+    canvas = vapp.Canvas(size=(8, 8), app=app, show=False)
+    try:
+        canvas.set_current()
+        gloo.gl.glGetParameter(gloo.gl.GL_VERSION)
+    finally:
+        canvas.close()
+
+
+def offscreen_app():
+    """A vispy ``Application`` that can create offscreen canvases (cached per process).
+
+    It is passed explicitly to each canvas and never made vispy's default application, so a
+    window that uses the Qt backend in the same process is not disturbed.
+
+    Returns
+    -------
+    vispy.app.Application
+
+    Raises
+    ------
+    GLUnavailableError
+        When no backend in :data:`BACKEND_ORDER` (or the one forced by ``PANOFORGE_GL``)
+        can create an OpenGL context.
+    """
+    global _APP, _APP_NAME
+    if _APP is not None:
+        return _APP
+    forced = os.environ.get(ENV_VAR, "").strip().lower()
+    if forced and forced not in BACKEND_ORDER:
+        raise GLUnavailableError(f"{ENV_VAR}={forced!r} is not an offscreen backend",
+                                 hint="use one of " + ", ".join(BACKEND_ORDER) + " or unset it")
+    order = (forced,) if forced else BACKEND_ORDER
+    reasons = []
+    for name in order:
+        try:
+            app = _try_egl() if name == "egl" else _try_windowed(name)
+            _probe(app)
+        except Exception as exc:  # noqa: BLE001 - collected for the error message
+            reasons.append(f"{name}: {exc}".replace("\n", " "))
+            continue
+        _APP, _APP_NAME = app, name
+        return app
+    raise GLUnavailableError(
+        "no OpenGL context could be created for offscreen rendering (" + "; ".join(reasons) + ")",
+        hint=INSTALL_HINT,
+    )
+
+
+def gl_info() -> dict:
+    """Backend, GL version and renderer of the offscreen context (creates it if needed).
+
+    Returns
+    -------
+    dict
+        ``backend``, ``version``, ``renderer``, ``vendor``, ``max_texture_size`` (int).
+    """
+    from vispy import app as vapp
+    from vispy import gloo
+
+    app = offscreen_app()
+    canvas = vapp.Canvas(size=(8, 8), app=app, show=False)
+    try:
+        canvas.set_current()
+        gl = gloo.gl
+        return {
+            "backend": _APP_NAME,
+            "version": gl.glGetParameter(gl.GL_VERSION),
+            "renderer": gl.glGetParameter(gl.GL_RENDERER),
+            "vendor": gl.glGetParameter(gl.GL_VENDOR),
+            "max_texture_size": int(gl.glGetParameter(gl.GL_MAX_TEXTURE_SIZE)),
+        }
+    finally:
+        canvas.close()
+
+
+def render_canvas(canvas, size: tuple[int, int] | None = None, bgcolor=None) -> np.ndarray:
+    """Draw a vispy ``SceneCanvas`` into a framebuffer object and read it back.
+
+    Like ``SceneCanvas.render`` but with a 24-bit depth buffer (vispy's default is 16-bit,
+    too coarse for rooms seen from 2 cm to 100 m).
+
+    Parameters
+    ----------
+    canvas : vispy.scene.SceneCanvas
+    size : (width, height) or None
+        Output pixels; default the canvas size times its pixel scale.
+    bgcolor : colour or None
+        Default the canvas background.
+
+    Returns
+    -------
+    (H, W, 3) uint8 ndarray
+        Row 0 is the top of the image.
+    """
+    from vispy import gloo
+
+    canvas.set_current()
+    if size is None:
+        s = canvas.pixel_scale
+        size = tuple(int(x * s) for x in canvas.size)
+    w, h = int(size[0]), int(size[1])
+    fbo = gloo.FrameBuffer(color=gloo.RenderBuffer((h, w)),
+                           depth=gloo.RenderBuffer((h, w), format=GL_DEPTH_COMPONENT24))
+    canvas.push_fbo(fbo, (0, 0), canvas.size)
+    try:
+        canvas.context.clear(color=canvas.bgcolor if bgcolor is None else bgcolor, depth=True)
+        canvas.draw_visual(canvas.scene)
+        image = fbo.read()
+    finally:
+        canvas.pop_fbo()
+    return np.ascontiguousarray(image[..., :3])

@@ -1,0 +1,337 @@
+"""The vispy visual that draws a DepthMesh with its panorama texture.
+
+One shader program, four modes:
+
+``textured``
+    Triangles sampling the equirect image (linear filtering; the sampler repeats
+    horizontally so the seam column with ``u > 1`` wraps, and clamps vertically).
+``depth``
+    Triangles coloured by the distance of each point from the origin through a colour map
+    (log scale between the 1st and 99th percentile of the mesh's vertex distances).
+``wireframe``
+    Every triangle's edges as lines, coloured by the texture.
+``points``
+    Every vertex as a point, coloured by the texture.
+
+Triangles are drawn with back-face culling on (faces are wound counter-clockwise as seen
+from the origin), so from inside every face shows and from outside the near half of the
+sphere disappears: the dollhouse view looks into the scene through the near wall.
+
+The GPU keeps one vertex buffer of positions (``float32``), one of texture coordinates and
+one index buffer of faces; :meth:`DepthMeshVisual.set_positions` replaces only the positions
+(the fast path for live depth edits, ``glBufferSubData`` of the same size).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from scene.errors import InputError
+from scene.meshdata import DepthMesh
+from scene.panorama import resize_bilinear_wrap
+
+__all__ = ["MODES", "MAX_TEXTURE_WIDTH", "DepthMeshVisual", "DepthMeshNode", "texture_image",
+           "depth_range"]
+
+MODES = ("textured", "depth", "wireframe", "points")
+#: Widest panorama texture uploaded as it is; wider ones are resampled to this width
+#: (every desktop GPU and Mesa's llvmpipe accept 8192-texel textures).
+MAX_TEXTURE_WIDTH = 8192
+#: Name of the vispy colour map used by the ``depth`` mode.
+DEPTH_COLORMAP = "viridis"
+
+_MODE_CODE = {"textured": 0.0, "depth": 1.0, "wireframe": 0.0, "points": 0.0}
+
+VERT = """
+attribute vec3 a_position;
+attribute vec2 a_uv;
+uniform float u_point_size;
+varying vec2 v_uv;
+varying float v_dist;
+
+void main() {
+    v_uv = a_uv;
+    v_dist = length(a_position);
+    gl_Position = $transform(vec4(a_position, 1.0));
+    gl_PointSize = u_point_size;
+}
+"""
+
+FRAG = """
+uniform sampler2D u_texture;
+uniform sampler2D u_colormap;
+uniform float u_mode;          // 0: texture colour, 1: distance through the colour map
+uniform vec2 u_log_range;      // log(near), log(far) of the colour map
+varying vec2 v_uv;
+varying float v_dist;
+
+void main() {
+    if (u_mode > 0.5) {
+        float span = max(u_log_range.y - u_log_range.x, 1e-6);
+        float t = clamp((log(max(v_dist, 1e-6)) - u_log_range.x) / span, 0.0, 1.0);
+        gl_FragColor = vec4(texture2D(u_colormap, vec2(t, 0.5)).rgb, 1.0);
+    } else {
+        gl_FragColor = vec4(texture2D(u_texture, v_uv).rgb, 1.0);
+    }
+}
+"""
+
+
+def texture_image(rgb: np.ndarray, max_width: int = MAX_TEXTURE_WIDTH) -> np.ndarray:
+    """The panorama image as it is uploaded: unchanged, or resampled if wider than allowed.
+
+    Parameters
+    ----------
+    rgb : (H, W, 3) uint8 ndarray
+        Row 0 is the top (``v = 0``), uploaded first, so texture ``t = v`` with no flip.
+    max_width : int
+
+    Returns
+    -------
+    (h, w, 3) uint8 C-contiguous ndarray, ``w <= max_width``
+    """
+    rgb = np.asarray(rgb)
+    h, w = rgb.shape[:2]
+    if w > max_width:
+        new_w = max_width
+        new_h = max(1, new_w * h // w)
+        rgb = np.clip(np.rint(resize_bilinear_wrap(rgb, new_h, new_w)), 0, 255).astype(np.uint8)
+    return np.ascontiguousarray(rgb)
+
+
+def depth_range(positions: np.ndarray, sample: int = 200_000) -> tuple[float, float]:
+    """Distances that the depth colour map spans: 1st and 99th percentile, metres.
+
+    Parameters
+    ----------
+    positions : (N, 3) float32 ndarray
+    sample : int
+        At most this many evenly spaced vertices are looked at.
+
+    Returns
+    -------
+    (near, far) : tuple of float
+        ``0 < near < far``.
+    """
+    step = max(1, positions.shape[0] // sample)
+    p = positions[::step].astype(np.float64)
+    d = np.sqrt(np.einsum("ij,ij->i", p, p))
+    d = d[np.isfinite(d) & (d > 0)]
+    if d.size == 0:
+        return (1.0, 2.0)
+    near, far = np.percentile(d, [1.0, 99.0])
+    near = max(float(near), 1e-3)
+    far = max(float(far), near * 1.01)
+    return near, far
+
+
+def _check_mesh(mesh: DepthMesh) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    pos = np.ascontiguousarray(mesh.positions, dtype=np.float32)
+    uv = np.ascontiguousarray(mesh.uvs, dtype=np.float32)
+    faces = np.ascontiguousarray(mesh.faces, dtype=np.uint32)
+    if pos.ndim != 2 or pos.shape[1] != 3 or uv.shape != (pos.shape[0], 2):
+        raise InputError(f"mesh arrays do not match: positions {pos.shape}, uvs {uv.shape}",
+                         hint="build the mesh with scene.mesh.build_depth_mesh")
+    if faces.ndim != 2 or faces.shape[1] != 3:
+        raise InputError(f"mesh faces must be (M, 3), got {faces.shape}")
+    if pos.shape[0] == 0:
+        raise InputError("the mesh has no vertices", hint="check that the panorama has depth")
+    if faces.size and int(faces.max()) >= pos.shape[0]:
+        raise InputError("mesh faces index past the last vertex")
+    return pos, uv, faces
+
+
+def _edges(faces: np.ndarray) -> np.ndarray:
+    """(3M*2,) uint32 line indices: the three edges of every face (shared edges twice)."""
+    return np.ascontiguousarray(faces[:, [0, 1, 1, 2, 2, 0]].reshape(-1))
+
+
+def _make_visual_class():
+    """Build the Visual subclass lazily so importing this module does not import vispy."""
+    from vispy import gloo
+    from vispy.color import get_colormap
+    from vispy.visuals import Visual
+
+    class _DepthMeshVisual(Visual):
+        """Draws a :class:`~scene.meshdata.DepthMesh` textured by its panorama.
+
+        Parameters
+        ----------
+        mode : {"textured", "depth", "wireframe", "points"}
+        point_size : float
+            Pixels, for the ``points`` mode.
+        """
+
+        def __init__(self, mode: str = "textured", point_size: float = 2.0):
+            Visual.__init__(self, vcode=VERT, fcode=FRAG)
+            self._positions = gloo.VertexBuffer(np.zeros((1, 3), np.float32))
+            self._uvs = gloo.VertexBuffer(np.zeros((1, 2), np.float32))
+            self._faces = gloo.IndexBuffer(np.zeros(3, np.uint32))
+            self._edges_buf: object | None = None
+            self._faces_cpu = np.zeros((0, 3), np.uint32)
+            self._texture = gloo.Texture2D(np.zeros((1, 2, 3), np.uint8),
+                                           interpolation="linear",
+                                           wrapping=("repeat", "clamp_to_edge"))
+            lut = get_colormap(DEPTH_COLORMAP).map(np.linspace(0.0, 1.0, 256))
+            lut = (np.clip(lut[:, :3], 0, 1) * 255).astype(np.uint8)[None]
+            self._colormap = gloo.Texture2D(lut, interpolation="linear",
+                                            wrapping="clamp_to_edge")
+            prog = self.shared_program
+            prog["a_position"] = self._positions
+            prog["a_uv"] = self._uvs
+            prog["u_texture"] = self._texture
+            prog["u_colormap"] = self._colormap
+            prog["u_point_size"] = float(point_size)
+            prog["u_log_range"] = (0.0, 1.0)
+            self._n_vertices = 0
+            self._depth_range = (1.0, 2.0)
+            self._extent = 10.0
+            self._bounds = None
+            self._has_data = False
+            self._mode = "textured"
+            self.set_mode(mode)
+
+        # -- data ---------------------------------------------------------------------
+        def set_data(self, rgb: np.ndarray | None, mesh: DepthMesh) -> None:
+            """Upload a new mesh (positions, texture coordinates, faces) and optionally a texture.
+
+            Parameters
+            ----------
+            rgb : (H, W, 3) uint8 ndarray or None
+                The panorama; ``None`` keeps the current texture.
+            mesh : DepthMesh
+            """
+            pos, uv, faces = _check_mesh(mesh)
+            if rgb is not None:
+                self._texture.set_data(texture_image(rgb))
+            self._positions.set_data(pos)
+            self._uvs.set_data(uv)
+            self._faces_cpu = faces
+            self._faces.set_data(faces.reshape(-1) if faces.size else np.zeros(3, np.uint32))
+            self._edges_buf = None
+            self._n_vertices = pos.shape[0]
+            self._update_ranges(pos)
+            self._has_data = True
+            self._apply_mode()
+            self.update()
+
+        def set_positions(self, positions: np.ndarray) -> None:
+            """Replace vertex positions only (same count; faces and uvs unchanged).
+
+            Parameters
+            ----------
+            positions : (N, 3) float32 ndarray
+                ``N`` must equal the current vertex count.
+            """
+            pos = np.ascontiguousarray(positions, dtype=np.float32)
+            if pos.shape != (self._n_vertices, 3):
+                raise InputError(f"position update has shape {pos.shape}, the mesh has "
+                                 f"{self._n_vertices} vertices",
+                                 hint="use set_data when the topology changes")
+            self._positions.set_data(pos)
+            self._update_ranges(pos)
+            self.update()
+
+        def _update_ranges(self, pos: np.ndarray) -> None:
+            near, far = depth_range(pos)
+            self.shared_program["u_log_range"] = (float(np.log(near)), float(np.log(far)))
+            self._depth_range = (near, far)
+            lo = pos.min(axis=0)
+            hi = pos.max(axis=0)
+            self._extent = float(np.sqrt(np.einsum("ij,ij->i", pos, pos).max()))
+            self._bounds = [(float(lo[i]), float(hi[i])) for i in range(3)]
+            self._bounds_changed()
+
+        @property
+        def depth_range(self) -> tuple[float, float]:
+            """(near, far) metres spanned by the depth colour map."""
+            return self._depth_range
+
+        @property
+        def extent(self) -> float:
+            """Distance of the farthest vertex from the origin, metres."""
+            return self._extent
+
+        @property
+        def n_faces(self) -> int:
+            return int(self._faces_cpu.shape[0])
+
+        @property
+        def n_vertices(self) -> int:
+            return int(self._n_vertices)
+
+        # -- mode ---------------------------------------------------------------------
+        @property
+        def mode(self) -> str:
+            return self._mode
+
+        def set_mode(self, mode: str) -> None:
+            """Switch between ``textured``, ``depth``, ``wireframe`` and ``points``."""
+            if mode not in MODES:
+                raise InputError(f"unknown render mode {mode!r}",
+                                 hint="use one of " + ", ".join(MODES))
+            self._mode = mode
+            self._apply_mode()
+            self.update()
+
+        def _apply_mode(self) -> None:
+            mode = self._mode
+            self.shared_program["u_mode"] = _MODE_CODE[mode]
+            if mode in ("textured", "depth"):
+                self._draw_mode = "triangles"
+                self._index_buffer = self._faces
+                self.set_gl_state(depth_test=True, cull_face="back", front_face="ccw",
+                                  blend=False)
+            elif mode == "wireframe":
+                if self._edges_buf is None and self._has_data:
+                    self._edges_buf = gloo.IndexBuffer(_edges(self._faces_cpu)
+                                                       if self._faces_cpu.size
+                                                       else np.zeros(2, np.uint32))
+                self._draw_mode = "lines"
+                self._index_buffer = self._edges_buf
+                self.set_gl_state(depth_test=True, cull_face=False, blend=False)
+            else:
+                self._draw_mode = "points"
+                self._index_buffer = None
+                self.set_gl_state(depth_test=True, cull_face=False, blend=False)
+
+        # -- vispy hooks --------------------------------------------------------------
+        def _prepare_draw(self, view):
+            if not self._has_data or (self._mode in ("textured", "depth", "wireframe")
+                                      and self._faces_cpu.size == 0):
+                return False
+            return True
+
+        @staticmethod
+        def _prepare_transforms(view):
+            view.view_program.vert["transform"] = view.transforms.get_transform()
+
+        def _compute_bounds(self, axis, view):
+            if self._bounds is None:
+                return None
+            return self._bounds[axis]
+
+    return _DepthMeshVisual
+
+
+_CLASSES: dict[str, type] = {}
+
+
+def _classes() -> dict[str, type]:
+    if not _CLASSES:
+        from vispy.scene.visuals import create_visual_node
+
+        visual = _make_visual_class()
+        _CLASSES["visual"] = visual
+        _CLASSES["node"] = create_visual_node(visual)
+    return _CLASSES
+
+
+def DepthMeshVisual(*args, **kwargs):  # noqa: N802 - a class factory, named like the class
+    """Create the (non-scene-graph) visual; see the module docstring for the modes."""
+    return _classes()["visual"](*args, **kwargs)
+
+
+def DepthMeshNode(*args, parent=None, **kwargs):  # noqa: N802
+    """Create the visual as a vispy scene-graph node (``parent`` = a view's scene)."""
+    return _classes()["node"](*args, parent=parent, **kwargs)
