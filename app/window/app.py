@@ -1,0 +1,47 @@
+"""Start the application: QApplication, theme, the main window, the event loop."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+__all__ = ["make_application", "run_app"]
+
+
+def make_application(argv: list[str] | None = None):
+    """The QApplication (created once), named so QSettings and AppDataLocation are ours."""
+    from PySide6.QtWidgets import QApplication
+
+    from scene.metadata import software_version
+
+    from .settings import APPLICATION, ORGANIZATION
+    from .theme import apply_dark_theme
+
+    app = QApplication.instance()
+    if app is None:
+        import vispy
+
+        vispy.use("pyside6")
+        app = QApplication(argv if argv is not None else sys.argv[:1])
+        app.setOrganizationName(ORGANIZATION)
+        app.setApplicationName(APPLICATION)
+        app.setApplicationDisplayName("Panoforge")
+        app.setApplicationVersion(software_version())
+        apply_dark_theme(app)
+    return app
+
+
+def run_app(project: str | None = None, check_recovery: bool = True) -> int:
+    """Open the window (and ``project``), run the event loop, return the exit code."""
+    from PySide6.QtCore import QTimer
+
+    app = make_application()
+    from .main_window import MainWindow
+
+    window = MainWindow()
+    window.show()
+    if project:
+        QTimer.singleShot(0, lambda: window.open_paths([Path(project)]))
+    if check_recovery:
+        QTimer.singleShot(50, window.check_recovery)
+    return int(app.exec())

@@ -1,0 +1,333 @@
+"""The Depth panel: a histogram of distances with a draggable near/far region, the depth
+interpretation, the discontinuity-cut threshold and the mesh resolution.
+
+The panel edits nothing itself: it emits what the user asked for, with a *merge key* that is
+the same for every signal of one drag (so the document makes the drag one undo step), and
+shows whatever :meth:`DepthPanel.show_result` gives it.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
+
+from scene.depth import DEPTH_KINDS
+from scene.settings import MeshSettings
+
+from .document import depth_range_of, new_merge_key
+
+__all__ = ["DepthPanel", "distance_histogram", "CUT_SLIDER_SCALE"]
+
+#: The cut slider runs 1..CUT_SLIDER_MAX; value / CUT_SLIDER_SCALE is the relative jump.
+CUT_SLIDER_SCALE = 100
+CUT_SLIDER_MAX = 200
+_KIND_LABELS = {"disparity": "Disparity (relative, LDM3D)", "zdepth": "Z-depth (planar)",
+                "distance": "Distance (radial metres)"}
+
+
+def distance_histogram(distance: np.ndarray, bins: int = 96) -> tuple[np.ndarray, np.ndarray]:
+    """Histogram of finite positive distances on log-spaced bins.
+
+    Parameters
+    ----------
+    distance : (H, W) float ndarray
+        Metres, NaN unknown.
+    bins : int
+
+    Returns
+    -------
+    edges : (bins + 1,) float64 ndarray
+        Bin edges, metres.
+    counts : (bins,) float64 ndarray
+        Fraction of the known pixels in each bin.
+    """
+    d = np.asarray(distance, dtype=np.float32)
+    d = d[::max(1, d.shape[0] // 256), ::max(1, d.shape[1] // 512)]  # at most ~512x256 samples
+    d = d[np.isfinite(d) & (d > 0)]
+    if d.size == 0:
+        return np.array([1.0, 10.0]), np.zeros(1)
+    lo, hi = float(d.min()), float(d.max())
+    if hi <= lo * 1.0001:
+        lo, hi = lo * 0.9, hi * 1.1
+    edges = np.geomspace(lo, hi, bins + 1)
+    counts, _ = np.histogram(d, bins=edges)
+    return edges, counts / float(d.size)
+
+
+class DepthPanel(QWidget):
+    """Depth controls for the active result.
+
+    Signals
+    -------
+    depthRangeEdited(float, float, object)
+        near and far in metres, and the merge key (``None``: a single step).
+    kindChanged(str)
+    meshSettingsEdited(MeshSettings, object)
+        The new settings and the merge key.
+    """
+
+    depthRangeEdited = Signal(float, float, object)
+    kindChanged = Signal(str)
+    meshSettingsEdited = Signal(object, object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("DepthPanel")
+        self._updating = False
+        self._drag_key: int | None = None
+        self._cut_key: int | None = None
+        self._settings = MeshSettings()
+        self._data_span = (1.0, 10.0)
+        self._build()
+        self.show_result(None, self._settings)
+
+    # -- construction ---------------------------------------------------------------------
+    def _build(self) -> None:
+        import pyqtgraph as pg
+
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(8, 8, 8, 8)
+        self.plot = pg.PlotWidget(background=None)
+        self.plot.setObjectName("histogram")
+        self.plot.setMinimumHeight(150)
+        self.plot.setMenuEnabled(False)
+        self.plot.setMouseEnabled(x=False, y=False)
+        self.plot.hideButtons()
+        self.plot.setLogMode(x=True, y=False)
+        self.plot.getAxis("left").setStyle(showValues=False)
+        self.plot.getAxis("left").setWidth(6)
+        self.plot.setLabel("bottom", "distance", units="m")
+        self.curve = self.plot.plot([1.0, 10.0], [0.0], stepMode="center", fillLevel=0,
+                                    brush=(90, 160, 230, 120), pen=pg.mkPen((120, 185, 245), width=1))
+        self.region = pg.LinearRegionItem(values=(0.0, 1.0), orientation="vertical",
+                                          brush=(255, 190, 80, 40), swapMode="block")
+        for line in self.region.lines:
+            line.setPen(pg.mkPen((255, 190, 80), width=2))
+            line.setHoverPen(pg.mkPen((255, 220, 140), width=3))
+        self.region.setZValue(10)
+        self.region.sigRegionChanged.connect(self._on_region_moving)
+        self.region.sigRegionChangeFinished.connect(self._on_region_done)
+        self.plot.addItem(self.region)
+        lay.addWidget(self.plot, 1)
+
+        range_row = QHBoxLayout()
+        self.near_spin = QDoubleSpinBox()
+        self.far_spin = QDoubleSpinBox()
+        for spin, label in ((self.near_spin, "Near"), (self.far_spin, "Far")):
+            spin.setRange(0.01, 100000.0)
+            spin.setDecimals(2)
+            spin.setSuffix(" m")
+            spin.setKeyboardTracking(False)
+            spin.valueChanged.connect(self._on_spin_changed)
+            range_row.addWidget(QLabel(label))
+            range_row.addWidget(spin, 1)
+        lay.addLayout(range_row)
+        self.range_note = QLabel()
+        self.range_note.setObjectName("hint")
+        self.range_note.setWordWrap(True)
+        lay.addWidget(self.range_note)
+
+        box = QGroupBox("Depth and mesh")
+        form = QFormLayout(box)
+        self.kind_combo = QComboBox()
+        for kind in DEPTH_KINDS:
+            self.kind_combo.addItem(_KIND_LABELS.get(kind, kind), kind)
+        self.kind_combo.currentIndexChanged.connect(self._on_kind_changed)
+        form.addRow("Interpretation", self.kind_combo)
+
+        cut_row = QHBoxLayout()
+        self.cut_check = QCheckBox()
+        self.cut_check.setToolTip("Cut triangles that span a large depth jump (rubber sheets)")
+        self.cut_check.toggled.connect(self._on_cut_changed)
+        self.cut_slider = QSlider(Qt.Orientation.Horizontal)
+        self.cut_slider.setRange(1, CUT_SLIDER_MAX)
+        self.cut_slider.setToolTip("Relative depth jump above which a triangle is cut")
+        self.cut_slider.valueChanged.connect(self._on_cut_changed)
+        self.cut_slider.sliderPressed.connect(self._on_cut_pressed)
+        self.cut_slider.sliderReleased.connect(self._on_cut_released)
+        self.cut_value = QLabel()
+        self.cut_value.setMinimumWidth(44)
+        cut_row.addWidget(self.cut_check)
+        cut_row.addWidget(self.cut_slider, 1)
+        cut_row.addWidget(self.cut_value)
+        form.addRow("Cut jumps", cut_row)
+
+        res_row = QHBoxLayout()
+        self.mode_combo = QComboBox()
+        self.mode_combo.addItem("Full grid", "full")
+        self.mode_combo.addItem("Adaptive", "adaptive")
+        self.mode_combo.currentIndexChanged.connect(self._on_mesh_changed)
+        self.error_spin = QDoubleSpinBox()
+        self.error_spin.setRange(0.05, 10.0)
+        self.error_spin.setSingleStep(0.1)
+        self.error_spin.setDecimals(2)
+        self.error_spin.setSuffix(" %")
+        self.error_spin.setToolTip("Largest relative radial error of the adaptive mesh")
+        self.error_spin.setKeyboardTracking(False)
+        self.error_spin.valueChanged.connect(self._on_mesh_changed)
+        res_row.addWidget(self.mode_combo, 1)
+        res_row.addWidget(QLabel("≤"))
+        res_row.addWidget(self.error_spin)
+        form.addRow("Resolution", res_row)
+        lay.addWidget(box)
+
+        self.mesh_info = QLabel("No mesh")
+        self.mesh_info.setObjectName("hint")
+        self.mesh_info.setWordWrap(True)
+        lay.addWidget(self.mesh_info)
+
+    # -- showing --------------------------------------------------------------------------
+    def show_result(self, pano, settings: MeshSettings, refresh_histogram: bool = True) -> None:
+        """Show a panorama's depth (``None``: nothing active) and the mesh settings."""
+        self._updating = True
+        try:
+            self._settings = settings
+            has_depth = pano is not None and pano.has_depth
+            for w in (self.kind_combo, self.near_spin, self.far_spin, self.region):
+                w.setEnabled(has_depth)
+            self.region.setMovable(has_depth)
+            if pano is None:
+                self.curve.setData([1.0, 10.0], [0.0])
+                self.range_note.setText("No result yet: generate or import one.")
+            else:
+                if refresh_histogram:
+                    edges, counts = distance_histogram(pano.distance)
+                    self.curve.setData(edges, counts)
+                    self._data_span = (float(edges[0]), float(edges[-1]))
+                near, far = depth_range_of(pano)
+                if not has_depth:
+                    self.range_note.setText("This panorama has no depth: it is shown as a dome.")
+                elif pano.interpretation.kind == "disparity":
+                    self.kind_combo.setCurrentIndex(self.kind_combo.findData("disparity"))
+                    self.range_note.setText("Relative depth: near/far set the scene's scale.")
+                else:
+                    self.kind_combo.setCurrentIndex(
+                        self.kind_combo.findData(pano.interpretation.kind))
+                    self.range_note.setText("Metric depth: near/far clip the distances.")
+                if math.isfinite(near) and math.isfinite(far) and 0 < near < far:
+                    self._set_range_widgets(near, far)
+                    lo, hi = self._data_span
+                    self.plot.setXRange(math.log10(min(near, lo) * 0.8),
+                                        math.log10(max(far, hi) * 1.25), padding=0)
+            cut = settings.cut_threshold
+            cutting = math.isfinite(cut) and cut > 0
+            self.cut_check.setChecked(cutting)
+            self.cut_slider.setEnabled(cutting)
+            if cutting:
+                self.cut_slider.setValue(int(round(min(cut, CUT_SLIDER_MAX / CUT_SLIDER_SCALE)
+                                                   * CUT_SLIDER_SCALE)))
+            self.cut_value.setText(f"{cut:.2f}" if cutting else "off")
+            self.mode_combo.setCurrentIndex(self.mode_combo.findData(settings.mode))
+            self.error_spin.setValue(settings.max_error * 100.0)
+            self.error_spin.setEnabled(settings.mode == "adaptive")
+        finally:
+            self._updating = False
+
+    def show_mesh_stats(self, mesh, build_ms: float | None = None) -> None:
+        stats = getattr(mesh, "stats", {}) or {}
+        parts = [f"{mesh.n_faces:,} triangles", f"{mesh.n_vertices:,} vertices"]
+        if stats.get("cut_faces"):
+            parts.append(f"{int(stats['cut_faces']):,} cut")
+        err = stats.get("max_error")
+        if err is not None:
+            parts.append(f"max error {100 * float(err):.2f} %")
+        if build_ms is not None:
+            parts.append(f"built in {build_ms:.0f} ms")
+        self.mesh_info.setText(" · ".join(parts))
+
+    @property
+    def dragging(self) -> bool:
+        """A near/far drag is in progress (its edits merge into one undo step)."""
+        return self._drag_key is not None
+
+    def near_far(self) -> tuple[float, float]:
+        lo, hi = self.region.getRegion()
+        return 10 ** lo, 10 ** hi
+
+    def _set_range_widgets(self, near: float, far: float) -> None:
+        self.region.setRegion((math.log10(near), math.log10(far)))
+        self.near_spin.setValue(near)
+        self.far_spin.setValue(far)
+
+    # -- user edits -----------------------------------------------------------------------
+    def set_near_far(self, near: float, far: float, merge_key: int | None = None) -> None:
+        """Programmatic edit, as if the user dragged (used by tests and the spin boxes)."""
+        self._updating = True
+        try:
+            self._set_range_widgets(near, far)
+        finally:
+            self._updating = False
+        self.depthRangeEdited.emit(float(near), float(far), merge_key)
+
+    def _on_region_moving(self) -> None:
+        if self._updating:
+            return
+        if self._drag_key is None:
+            self._drag_key = new_merge_key()
+        near, far = self.near_far()
+        self._updating = True
+        try:
+            self.near_spin.setValue(near)
+            self.far_spin.setValue(far)
+        finally:
+            self._updating = False
+        self.depthRangeEdited.emit(near, far, self._drag_key)
+
+    def _on_region_done(self) -> None:
+        if self._updating:
+            return
+        key, self._drag_key = self._drag_key, None
+        if key is None:
+            return
+        near, far = self.near_far()
+        self.depthRangeEdited.emit(near, far, key)
+
+    def _on_spin_changed(self) -> None:
+        if self._updating:
+            return
+        near, far = self.near_spin.value(), self.far_spin.value()
+        if near >= far:
+            return
+        self.set_near_far(near, far)
+
+    def _on_kind_changed(self) -> None:
+        if not self._updating:
+            self.kindChanged.emit(str(self.kind_combo.currentData()))
+
+    def _on_cut_pressed(self) -> None:
+        self._cut_key = new_merge_key()
+
+    def _on_cut_released(self) -> None:
+        self._cut_key = None
+
+    def _on_cut_changed(self, *_args) -> None:
+        if self._updating:
+            return
+        cutting = self.cut_check.isChecked()
+        self.cut_slider.setEnabled(cutting)
+        value = self.cut_slider.value() / CUT_SLIDER_SCALE if cutting else math.inf
+        self.cut_value.setText(f"{value:.2f}" if cutting else "off")
+        key = self._cut_key if self.cut_slider.isSliderDown() else None
+        self.meshSettingsEdited.emit(self._settings.with_(cut_threshold=value), key)
+
+    def _on_mesh_changed(self, *_args) -> None:
+        if self._updating:
+            return
+        mode = str(self.mode_combo.currentData())
+        self.error_spin.setEnabled(mode == "adaptive")
+        new = self._settings.with_(mode=mode, max_error=self.error_spin.value() / 100.0)
+        self.meshSettingsEdited.emit(new, None)

@@ -1,0 +1,410 @@
+"""The open project as a Qt model: state in one QObject, every edit a QUndoCommand.
+
+Widgets never change the :class:`scene.project.Project` directly. They call the
+:class:`Document`'s edit methods, which push a command onto the document's single
+:class:`QUndoStack`; the command changes the project and the document emits a signal that the
+views listen to (the gallery, the depth panel, the viewport through the mesh service).
+
+A slider drag is one undo step: each edit method takes a ``merge_key``. Consecutive commands of
+the same kind with the same non-``None`` key merge (:meth:`QUndoCommand.mergeWith`), so the
+depth panel passes one key for the whole drag and a fresh one for the next.
+
+Depth range ("near/far")
+------------------------
+For relative depth (``disparity``, what LDM3D produces) near and far are the interpretation's
+parameters: the distances that disparity 1 and 0 map to. For metric depth (``distance``,
+``zdepth``) the numbers are already metres, so near/far are a clip range instead, kept in the
+result's metadata under :data:`CLIP_KEY` (saved with the project) and applied by
+:func:`effective_distance` before the mesh is built.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QUndoCommand, QUndoStack
+
+from scene.depth import DepthInterpretation
+from scene.panorama import RGBDPanorama
+from scene.settings import MeshSettings
+
+__all__ = ["Document", "CLIP_KEY", "effective_distance", "depth_range_of", "new_merge_key"]
+
+#: ``metadata.extra`` key of a metric-depth result's clip range ``[near, far]`` in metres.
+CLIP_KEY = "clip_m"
+
+_CMD_PANORAMA = 1001
+_CMD_MESH = 1002
+_merge_counter = itertools.count(1)
+
+
+def new_merge_key() -> int:
+    """A fresh key: edits made with it merge into one undo step (a drag)."""
+    return next(_merge_counter)
+
+
+def _clip_of(pano: RGBDPanorama) -> tuple[float, float] | None:
+    clip = (pano.metadata.extra or {}).get(CLIP_KEY)
+    if clip is None or len(clip) != 2:
+        return None
+    return float(clip[0]), float(clip[1])
+
+
+def effective_distance(pano: RGBDPanorama) -> np.ndarray | None:
+    """The distances the mesh is built from, when they differ from ``pano.distance``.
+
+    Parameters
+    ----------
+    pano : RGBDPanorama
+
+    Returns
+    -------
+    (H, W) float32 ndarray or None
+        ``pano.distance`` clipped to the result's clip range (metres) for metric depth with a
+        clip set; ``None`` when the panorama's own distances apply.
+    """
+    if not pano.has_depth or pano.interpretation.kind == "disparity":
+        return None
+    clip = _clip_of(pano)
+    if clip is None:
+        return None
+    dist = pano.distance
+    with np.errstate(invalid="ignore"):
+        return np.clip(dist, np.float32(clip[0]), np.float32(clip[1])).astype(np.float32)
+
+
+def depth_range_of(pano: RGBDPanorama) -> tuple[float, float]:
+    """The near/far the depth panel shows for ``pano``, metres.
+
+    Disparity: the interpretation's near/far. Metric: the clip range when one is set, else the
+    data's own range.
+    """
+    if pano.has_depth and pano.interpretation.kind == "disparity":
+        return float(pano.interpretation.near), float(pano.interpretation.far)
+    clip = _clip_of(pano)
+    if clip is not None:
+        return clip
+    return pano.depth_range()
+
+
+def with_depth_range(pano: RGBDPanorama, near: float, far: float) -> RGBDPanorama:
+    """``pano`` with its near/far set (see the module docstring for what that means)."""
+    if not pano.has_depth:
+        return pano
+    if pano.interpretation.kind == "disparity":
+        return pano.with_interpretation(pano.interpretation.with_(near=float(near), far=float(far)))
+    meta = dataclasses.replace(pano.metadata, extra=dict(pano.metadata.extra or {}))
+    meta.extra[CLIP_KEY] = [float(near), float(far)]
+    return pano.with_metadata(meta)
+
+
+def with_kind(pano: RGBDPanorama, kind: str) -> RGBDPanorama:
+    """``pano`` read with another depth kind (the raw data is untouched)."""
+    if not pano.has_depth or pano.interpretation.kind == kind:
+        return pano
+    return pano.with_interpretation(pano.interpretation.with_(kind=kind))
+
+
+class _PanoramaCommand(QUndoCommand):
+    """Replace one result's panorama (interpretation, clip range)."""
+
+    def __init__(self, doc: Document, result_id: str, new: RGBDPanorama, text: str,
+                 merge_key: int | None) -> None:
+        super().__init__(text)
+        self.doc = doc
+        self.result_id = result_id
+        self.old = doc.result(result_id).panorama
+        self.new = new
+        self.merge_key = merge_key
+
+    def id(self) -> int:  # noqa: A003 - Qt's name
+        return _CMD_PANORAMA
+
+    def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: N802 - Qt's name
+        if (not isinstance(other, _PanoramaCommand) or self.merge_key is None
+                or other.merge_key != self.merge_key or other.result_id != self.result_id):
+            return False
+        self.new = other.new
+        return True
+
+    def redo(self) -> None:
+        self.doc._set_panorama(self.result_id, self.new)
+
+    def undo(self) -> None:
+        self.doc._set_panorama(self.result_id, self.old)
+
+
+class _MeshSettingsCommand(QUndoCommand):
+    def __init__(self, doc: Document, new: MeshSettings, text: str, merge_key: int | None):
+        super().__init__(text)
+        self.doc = doc
+        self.old = doc.mesh_settings
+        self.new = new
+        self.merge_key = merge_key
+
+    def id(self) -> int:  # noqa: A003
+        return _CMD_MESH
+
+    def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: N802
+        if (not isinstance(other, _MeshSettingsCommand) or self.merge_key is None
+                or other.merge_key != self.merge_key):
+            return False
+        self.new = other.new
+        return True
+
+    def redo(self) -> None:
+        self.doc._set_mesh_settings(self.new)
+
+    def undo(self) -> None:
+        self.doc._set_mesh_settings(self.old)
+
+
+class _DeleteCommand(QUndoCommand):
+    def __init__(self, doc: Document, result_id: str) -> None:
+        res = doc.result(result_id)
+        super().__init__(f"Delete {doc.label_of(res)}")
+        self.doc = doc
+        self.result = res
+        self.index = doc.index_of(result_id)
+        self.was_active = doc.active_id == result_id
+
+    def redo(self) -> None:
+        self.doc._remove(self.result.id)
+
+    def undo(self) -> None:
+        self.doc._insert(self.index, self.result, make_active=self.was_active)
+
+
+class Document(QObject):
+    """The open project, its file path and its undo history.
+
+    Parameters
+    ----------
+    project : scene.project.Project, optional
+        What to show; a new empty project when omitted.
+    path : Path, optional
+        Where it was loaded from (``None``: untitled).
+
+    Signals
+    -------
+    resultsChanged()
+        A result was added or removed.
+    resultChanged(str)
+        The result with this id changed (its depth interpretation or range).
+    activeChanged(str)
+        The active result changed (its id, ``""`` when there is none).
+    meshSettingsChanged()
+    pathChanged(str)
+    modifiedChanged(bool)
+    resultAdded(str)
+        A new result arrived (the recovery store writes it to disk at once).
+    """
+
+    resultsChanged = Signal()
+    resultChanged = Signal(str)
+    activeChanged = Signal(str)
+    meshSettingsChanged = Signal()
+    pathChanged = Signal(str)
+    modifiedChanged = Signal(bool)
+    resultAdded = Signal(str)
+
+    def __init__(self, project=None, path: Path | None = None, parent: QObject | None = None):
+        super().__init__(parent)
+        from scene.project import Project
+
+        self.project = project if project is not None else Project()
+        self.path: Path | None = Path(path) if path is not None else None
+        self.undo_stack = QUndoStack(self)
+        self._dirty = False
+        self._was_modified = False
+        self._used_ids = {r.id for r in self.project.results}
+        self.undo_stack.cleanChanged.connect(self._emit_modified)
+        self.undo_stack.indexChanged.connect(self._emit_modified)
+
+    # -- queries --------------------------------------------------------------------------
+    @property
+    def results(self) -> list:
+        return list(self.project.results)
+
+    @property
+    def active_id(self) -> str:
+        return self.project.active_id or ""
+
+    @property
+    def active(self):
+        """The active :class:`scene.project.Result` or ``None``."""
+        aid = self.project.active_id
+        for r in self.project.results:
+            if r.id == aid:
+                return r
+        return None
+
+    @property
+    def mesh_settings(self) -> MeshSettings:
+        return self.project.mesh_settings
+
+    def result(self, result_id: str):
+        for r in self.project.results:
+            if r.id == result_id:
+                return r
+        raise KeyError(result_id)
+
+    def index_of(self, result_id: str) -> int:
+        for i, r in enumerate(self.project.results):
+            if r.id == result_id:
+                return i
+        raise KeyError(result_id)
+
+    def _fresh_id(self) -> str:
+        n = 0
+        for rid in self._used_ids | {r.id for r in self.project.results}:
+            if rid.startswith("r") and rid[1:].isdigit():
+                n = max(n, int(rid[1:]))
+        return f"r{n + 1}"
+
+    def label_of(self, result) -> str:
+        label = getattr(result, "label", "") or ""
+        if label:
+            return label
+        meta = result.panorama.metadata
+        text = meta.user_prompt or meta.prompt or result.kind
+        return text if len(text) <= 40 else text[:39] + "…"
+
+    @property
+    def is_modified(self) -> bool:
+        return self._dirty or not self.undo_stack.isClean()
+
+    @property
+    def title(self) -> str:
+        return self.path.name if self.path is not None else "Untitled"
+
+    # -- edits that are not undone --------------------------------------------------------
+    def add_result(self, panorama: RGBDPanorama, kind: str = "generated",
+                   parent_id: str | None = None, make_active: bool = True):
+        """Add a result (a generation or an import arrived). Not undoable: results are kept.
+
+        Returns
+        -------
+        scene.project.Result
+        """
+        previous = self.project.active_id
+        res = self.project.add_result(panorama, kind=kind, parent_id=parent_id)
+        if res.id in self._used_ids:  # a deleted result (still on the undo stack) had it
+            res.id = self._fresh_id()
+        self._used_ids.add(res.id)
+        self.project.active_id = previous
+        self._dirty = True
+        self.resultsChanged.emit()
+        self.resultAdded.emit(res.id)
+        if make_active:
+            self.set_active(res.id)
+        self._emit_modified()
+        return res
+
+    def set_active(self, result_id: str) -> None:
+        """Make a result the one shown (a view choice: not an undo step)."""
+        if result_id and result_id not in {r.id for r in self.project.results}:
+            raise KeyError(result_id)
+        if (self.project.active_id or "") == result_id:
+            return
+        self.project.active_id = result_id or None
+        self.activeChanged.emit(result_id)
+
+    # -- undoable edits -------------------------------------------------------------------
+    def set_depth_range(self, result_id: str, near: float, far: float,
+                        merge_key: int | None = None) -> None:
+        """Set a result's near/far (metres); see the module docstring."""
+        pano = self.result(result_id).panorama
+        if not (0 < near < far):
+            return
+        new = with_depth_range(pano, near, far)
+        if new is pano:
+            return
+        self.undo_stack.push(_PanoramaCommand(
+            self, result_id, new, f"Depth range {near:.2f}–{far:.2f} m", merge_key))
+
+    def set_depth_kind(self, result_id: str, kind: str) -> None:
+        """Read a result's raw depth as ``disparity``, ``zdepth`` or ``distance``."""
+        pano = self.result(result_id).panorama
+        new = with_kind(pano, kind)
+        if new is pano:
+            return
+        self.undo_stack.push(_PanoramaCommand(self, result_id, new, f"Depth as {kind}", None))
+
+    def set_interpretation(self, result_id: str, interp: DepthInterpretation,
+                           merge_key: int | None = None) -> None:
+        pano = self.result(result_id).panorama
+        self.undo_stack.push(_PanoramaCommand(
+            self, result_id, pano.with_interpretation(interp), "Depth interpretation", merge_key))
+
+    def set_mesh_settings(self, settings: MeshSettings, merge_key: int | None = None,
+                          text: str = "Mesh settings") -> None:
+        if settings == self.mesh_settings:
+            return
+        self.undo_stack.push(_MeshSettingsCommand(self, settings, text, merge_key))
+
+    def delete_result(self, result_id: str) -> None:
+        self.undo_stack.push(_DeleteCommand(self, result_id))
+
+    # -- file -----------------------------------------------------------------------------
+    def mark_saved(self, path: Path) -> None:
+        """The project is on disk at ``path`` as it is now."""
+        path = Path(path)
+        changed = path != self.path
+        self.path = path
+        self._dirty = False
+        self.undo_stack.setClean()
+        if changed:
+            self.pathChanged.emit(str(path))
+        self._emit_modified()
+
+    def mark_modified(self) -> None:
+        """Something not on the undo stack changed (a recovered project, for example)."""
+        self._dirty = True
+        self._emit_modified()
+
+    # -- what the commands call -----------------------------------------------------------
+    def _replace_result(self, index: int, result) -> None:
+        self.project.results[index] = result
+
+    def _set_panorama(self, result_id: str, pano: RGBDPanorama) -> None:
+        i = self.index_of(result_id)
+        old = self.project.results[i]
+        try:
+            old.panorama = pano
+        except dataclasses.FrozenInstanceError:
+            self._replace_result(i, dataclasses.replace(old, panorama=pano))
+        self.resultChanged.emit(result_id)
+
+    def _set_mesh_settings(self, settings: MeshSettings) -> None:
+        self.project.mesh_settings = settings
+        self.meshSettingsChanged.emit()
+
+    def _remove(self, result_id: str) -> None:
+        i = self.index_of(result_id)
+        was_active = self.project.active_id == result_id
+        del self.project.results[i]
+        self.resultsChanged.emit()
+        if was_active:
+            results = self.project.results
+            nxt = results[min(i, len(results) - 1)].id if results else ""
+            self.project.active_id = nxt or None
+            self.activeChanged.emit(nxt)
+
+    def _insert(self, index: int, result, make_active: bool) -> None:
+        results = self.project.results
+        results.insert(min(index, len(results)), result)
+        self.resultsChanged.emit()
+        if make_active:
+            self.project.active_id = result.id
+            self.activeChanged.emit(result.id)
+
+    def _emit_modified(self, *_args) -> None:
+        now = self.is_modified
+        if now != self._was_modified:
+            self._was_modified = now
+            self.modifiedChanged.emit(now)

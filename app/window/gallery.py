@@ -1,0 +1,203 @@
+"""The gallery: a thumbnail for every result, with the settings that made it.
+
+Click a thumbnail to make that result active. The context menu (and the buttons under the
+list) offer "Use these settings", which copies a result's generation settings back to the
+Generate panel, and Delete, which the document makes undoable.
+"""
+
+from __future__ import annotations
+
+import html
+
+import numpy as np
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QAction, QIcon
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMenu,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from .images import to_pixmap
+
+__all__ = ["Gallery", "describe", "THUMB_SIZE"]
+
+THUMB_SIZE = QSize(176, 88)
+_ID_ROLE = Qt.ItemDataRole.UserRole
+
+
+def describe(result) -> str:
+    """A result's settings as rich text (tooltip and details line)."""
+    m = result.panorama.metadata
+    rows = [("Kind", result.kind), ("Backend", m.backend or "—")]
+    if m.user_prompt or m.prompt:
+        rows.append(("Prompt", m.user_prompt or m.prompt))
+    if m.negative_prompt:
+        rows.append(("Negative", m.negative_prompt))
+    if m.backend and m.backend not in ("import",):
+        rows += [("Seed", str(m.seed)), ("Steps", str(m.steps)), ("Guidance", f"{m.guidance:g}")]
+    if m.model_id:
+        rows.append(("Model", m.model_id))
+    pano = result.panorama
+    rows.append(("Size", f"{pano.width}×{pano.height}"))
+    if pano.has_depth:
+        interp = pano.interpretation
+        rows.append(("Depth", f"{interp.kind}" + (f" {interp.near:g}–{interp.far:g} m"
+                                                  if interp.kind == "disparity" else "")))
+    else:
+        rows.append(("Depth", "none (dome)"))
+    if m.duration_s:
+        rows.append(("Took", f"{m.duration_s:.1f} s"))
+    if m.created:
+        rows.append(("Created", m.created.replace("T", " ").replace("+00:00", " UTC")))
+    body = "".join(f"<tr><td><b>{html.escape(k)}</b>&nbsp;</td><td>{html.escape(v)}</td></tr>"
+                   for k, v in rows)
+    return f"<table>{body}</table>"
+
+
+def _thumbnail(pano) -> np.ndarray:
+    step = max(1, pano.width // (2 * THUMB_SIZE.width()))
+    return np.ascontiguousarray(pano.rgb[::step, ::step])
+
+
+class Gallery(QWidget):
+    """Thumbnails of the project's results.
+
+    Signals
+    -------
+    activateRequested(str)
+    useSettingsRequested(str)
+    deleteRequested(str)
+    """
+
+    activateRequested = Signal(str)
+    useSettingsRequested = Signal(str)
+    deleteRequested = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("Gallery")
+        self._icons: dict[int, QIcon] = {}
+        self._updating = False
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(6, 6, 6, 6)
+        self.list = QListWidget()
+        self.list.setViewMode(QListWidget.ViewMode.IconMode)
+        self.list.setFlow(QListWidget.Flow.LeftToRight)
+        self.list.setWrapping(True)
+        self.list.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.list.setMovement(QListWidget.Movement.Static)
+        self.list.setIconSize(THUMB_SIZE)
+        self.list.setSpacing(6)
+        self.list.setUniformItemSizes(True)
+        self.list.setWordWrap(True)
+        self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.list.customContextMenuRequested.connect(self._context_menu)
+        self.list.currentItemChanged.connect(self._on_current)
+        lay.addWidget(self.list, 1)
+        self.details = QLabel()
+        self.details.setObjectName("hint")
+        self.details.setWordWrap(True)
+        self.details.setTextFormat(Qt.TextFormat.RichText)
+        lay.addWidget(self.details)
+        row = QHBoxLayout()
+        self.use_button = QPushButton("Use these settings")
+        self.use_button.setToolTip("Copy this result's prompt, seed and settings to Generate")
+        self.use_button.clicked.connect(lambda: self._emit_for_current(self.useSettingsRequested))
+        self.delete_button = QPushButton("Delete")
+        self.delete_button.setToolTip("Remove this result from the project (undoable)")
+        self.delete_button.clicked.connect(lambda: self._emit_for_current(self.deleteRequested))
+        row.addWidget(self.use_button)
+        row.addWidget(self.delete_button)
+        row.addStretch(1)
+        lay.addLayout(row)
+        self._sync_buttons()
+
+    def show_results(self, results: list, active_id: str, label_of=None) -> None:
+        """Rebuild the list from the project's results and select the active one."""
+        self._updating = True
+        try:
+            self.list.clear()
+            live = set()
+            for res in results:
+                key = id(res.panorama.rgb)
+                live.add(key)
+                icon = self._icons.get(key)
+                if icon is None:
+                    icon = QIcon(to_pixmap(_thumbnail(res.panorama), THUMB_SIZE.width(),
+                                           THUMB_SIZE.height()))
+                    self._icons[key] = icon
+                text = label_of(res) if label_of else res.id
+                item = QListWidgetItem(icon, text)
+                item.setData(_ID_ROLE, res.id)
+                item.setToolTip(describe(res))
+                item.setSizeHint(QSize(THUMB_SIZE.width() + 12, THUMB_SIZE.height() + 40))
+                self.list.addItem(item)
+                if res.id == active_id:
+                    self.list.setCurrentItem(item)
+            self._icons = {k: v for k, v in self._icons.items() if k in live}
+        finally:
+            self._updating = False
+        self._show_details()
+        self._sync_buttons()
+
+    def select(self, result_id: str) -> None:
+        self._updating = True
+        try:
+            for i in range(self.list.count()):
+                if self.list.item(i).data(_ID_ROLE) == result_id:
+                    self.list.setCurrentRow(i)
+                    break
+        finally:
+            self._updating = False
+        self._show_details()
+        self._sync_buttons()
+
+    def current_id(self) -> str:
+        item = self.list.currentItem()
+        return str(item.data(_ID_ROLE)) if item is not None else ""
+
+    def ids(self) -> list[str]:
+        return [str(self.list.item(i).data(_ID_ROLE)) for i in range(self.list.count())]
+
+    def _show_details(self) -> None:
+        item = self.list.currentItem()
+        self.details.setText(item.toolTip() if item is not None else "")
+
+    def _sync_buttons(self) -> None:
+        has = self.list.currentItem() is not None
+        self.use_button.setEnabled(has)
+        self.delete_button.setEnabled(has)
+
+    def _on_current(self, current, _previous) -> None:
+        self._show_details()
+        self._sync_buttons()
+        if self._updating or current is None:
+            return
+        self.activateRequested.emit(str(current.data(_ID_ROLE)))
+
+    def _emit_for_current(self, signal) -> None:
+        rid = self.current_id()
+        if rid:
+            signal.emit(rid)
+
+    def _context_menu(self, pos) -> None:
+        item = self.list.itemAt(pos)
+        if item is None:
+            return
+        rid = str(item.data(_ID_ROLE))
+        menu = QMenu(self)
+        use = QAction("Use these settings", menu)
+        use.triggered.connect(lambda: self.useSettingsRequested.emit(rid))
+        delete = QAction("Delete", menu)
+        delete.triggered.connect(lambda: self.deleteRequested.emit(rid))
+        menu.addAction(use)
+        menu.addAction(delete)
+        menu.exec(self.list.viewport().mapToGlobal(pos))

@@ -1,0 +1,470 @@
+"""The Generate panel: prompt, style presets, backend and model, seed, steps, size, progress.
+
+The panel only gathers settings and shows progress; the main window runs the generation
+(:class:`app.window.worker.GenerationWorker`) when :attr:`GeneratePanel.generateRequested`
+fires and feeds reports back through :meth:`GeneratePanel.show_progress`.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QSpinBox,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from models.base import GenerationRequest, Progress
+from models.registry import BackendInfo, list_backends
+
+from .images import to_pixmap
+
+__all__ = ["GeneratePanel", "StylePreset", "load_presets", "format_eta", "SIZES"]
+
+#: Sizes offered per backend kind: equirect backends are 2:1, perspective models square.
+SIZES = {
+    "pano": ["256x128", "512x256", "1024x512", "2048x1024"],
+    "perspective": ["256x256", "512x512"],
+}
+#: Defaults per backend: (steps, guidance, size).
+DEFAULTS = {
+    "procedural": (1, 0.0, "1024x512"),
+    "ldm3d-pano": (50, 7.5, "1024x512"),
+    "ldm3d-4c": (50, 7.5, "512x512"),
+    "ldm3d": (50, 7.5, "512x512"),
+}
+_PERSPECTIVE = {"ldm3d-4c", "ldm3d"}
+MAX_SEED = 2**31 - 1
+
+
+@dataclass(frozen=True)
+class StylePreset:
+    """A style preset from ``resources/presets/*.json``.
+
+    Parameters
+    ----------
+    name : str
+    words : str
+        Appended to the prompt (visibly) when the preset is applied.
+    negative : str
+        Appended to the negative prompt.
+    description : str
+    """
+
+    name: str
+    words: str
+    negative: str = ""
+    description: str = ""
+
+
+def load_presets(folder: Path | None = None) -> list[StylePreset]:
+    """The shipped presets, sorted by name; unreadable files are skipped."""
+    if folder is None:
+        from resources import RESOURCES_DIR
+
+        folder = RESOURCES_DIR / "presets"
+    out = []
+    for path in sorted(Path(folder).glob("*.json")):
+        try:
+            data = json.loads(path.read_text("utf-8"))
+            out.append(StylePreset(str(data["name"]), str(data["words"]),
+                                   str(data.get("negative", "")), str(data.get("description", ""))))
+        except (OSError, ValueError, KeyError):
+            continue
+    return sorted(out, key=lambda p: p.name)
+
+
+def format_eta(seconds: float) -> str:
+    """``"42 s"``, ``"3 min 05 s"``."""
+    s = max(0, int(round(seconds)))
+    return f"{s} s" if s < 60 else f"{s // 60} min {s % 60:02d} s"
+
+
+def _append_words(text: str, words: str) -> str:
+    text = text.rstrip()
+    if not words or words in text:
+        return text
+    return f"{text}, {words}" if text else words
+
+
+class GeneratePanel(QWidget):
+    """Settings for one generation and its live progress.
+
+    Signals
+    -------
+    generateRequested(str, GenerationRequest)
+        The backend name and the request (the seed already chosen).
+    cancelRequested()
+    modelFolderChosen(str, str)
+        A backend name and the local weights folder the user picked.
+    """
+
+    generateRequested = Signal(str, object)
+    cancelRequested = Signal()
+    modelFolderChosen = Signal(str, str)
+
+    def __init__(self, parent: QWidget | None = None, model_folders: dict | None = None,
+                 default_backend: str = "procedural", device: str = "auto") -> None:
+        super().__init__(parent)
+        self.setObjectName("GeneratePanel")
+        self._model_folders = dict(model_folders or {})
+        self.device = device
+        self._backends = [b for b in list_backends() if b.kind == "text"]
+        self.presets = load_presets()
+        self._running = False
+        self._build()
+        idx = max(0, self.backend_combo.findData(default_backend))
+        self.backend_combo.setCurrentIndex(idx)
+        self._on_backend_changed()
+
+    # -- construction ---------------------------------------------------------------------
+    def _build(self) -> None:
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(8, 8, 8, 8)
+        lay.setSpacing(6)
+
+        lay.addWidget(QLabel("Prompt"))
+        self.prompt_edit = QPlainTextEdit()
+        self.prompt_edit.setObjectName("prompt")
+        self.prompt_edit.setPlaceholderText("a misty pine forest at dawn, a lake, mountains…")
+        self.prompt_edit.setMinimumHeight(64)
+        self.prompt_edit.setMaximumHeight(110)
+        lay.addWidget(self.prompt_edit)
+
+        preset_row = QHBoxLayout()
+        preset_row.setSpacing(4)
+        self.preset_buttons: dict[str, QToolButton] = {}
+        flow = QWidget()
+        flow_lay = _FlowRows(flow, per_row=3)
+        for preset in self.presets:
+            btn = QToolButton()
+            btn.setText(preset.name)
+            btn.setToolTip(f"{preset.description}\nAdds: “{preset.words}”")
+            btn.clicked.connect(lambda _=False, p=preset: self.apply_preset(p))
+            btn.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+            flow_lay.add(btn)
+            self.preset_buttons[preset.name] = btn
+        preset_row.addWidget(flow)
+        styles = QLabel("Styles")
+        styles.setObjectName("sectionLabel")
+        lay.addWidget(styles)
+        lay.addLayout(preset_row)
+
+        lay.addWidget(QLabel("Negative prompt"))
+        self.negative_edit = QPlainTextEdit()
+        self.negative_edit.setObjectName("negative")
+        self.negative_edit.setPlaceholderText("what to avoid")
+        self.negative_edit.setMaximumHeight(48)
+        lay.addWidget(self.negative_edit)
+
+        box = QGroupBox("Model and settings")
+        form = QFormLayout(box)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.backend_combo = QComboBox()
+        for info in self._backends:
+            self.backend_combo.addItem(info.label, info.name)
+            self.backend_combo.setItemData(self.backend_combo.count() - 1, info.description,
+                                           Qt.ItemDataRole.ToolTipRole)
+        self.backend_combo.currentIndexChanged.connect(self._on_backend_changed)
+        form.addRow("Backend", self.backend_combo)
+
+        model_row = QHBoxLayout()
+        self.model_edit = QLineEdit()
+        self.model_edit.setPlaceholderText("Hugging Face cache (default)")
+        self.model_edit.editingFinished.connect(self._on_model_edited)
+        self.model_button = QToolButton()
+        self.model_button.setText("…")
+        self.model_button.setToolTip("Choose a local folder with the model's weights")
+        self.model_button.clicked.connect(self.choose_model_folder)
+        model_row.addWidget(self.model_edit, 1)
+        model_row.addWidget(self.model_button)
+        form.addRow("Weights", model_row)
+        self.availability = QLabel()
+        self.availability.setWordWrap(True)
+        self.availability.setObjectName("hint")
+        form.addRow("", self.availability)
+
+        seed_row = QHBoxLayout()
+        self.seed_spin = QSpinBox()
+        self.seed_spin.setRange(0, MAX_SEED)
+        self.seed_spin.setValue(random.randint(0, 99999))
+        self.seed_lock = QToolButton()
+        self.seed_lock.setCheckable(True)
+        self.seed_lock.setText("Lock")
+        self.seed_lock.setToolTip("Keep this seed; unlocked, every Generate draws a new one")
+        self.seed_random = QToolButton()
+        self.seed_random.setText("Random")
+        self.seed_random.setToolTip("Draw a new seed now")
+        self.seed_random.clicked.connect(self.randomise_seed)
+        seed_row.addWidget(self.seed_spin, 1)
+        seed_row.addWidget(self.seed_lock)
+        seed_row.addWidget(self.seed_random)
+        form.addRow("Seed", seed_row)
+
+        self.steps_spin = QSpinBox()
+        self.steps_spin.setRange(1, 500)
+        form.addRow("Steps", self.steps_spin)
+        self.guidance_spin = QDoubleSpinBox()
+        self.guidance_spin.setRange(0.0, 30.0)
+        self.guidance_spin.setSingleStep(0.5)
+        self.guidance_spin.setDecimals(1)
+        form.addRow("Guidance", self.guidance_spin)
+        self.size_combo = QComboBox()
+        form.addRow("Size", self.size_combo)
+        self.seamless_check = QCheckBox("Seamless 360° seam")
+        self.seamless_check.setChecked(True)
+        self.seamless_check.setToolTip("Circular padding so the left and right edges join")
+        form.addRow("", self.seamless_check)
+        lay.addWidget(box)
+
+        buttons = QHBoxLayout()
+        self.generate_button = QPushButton("Generate")
+        self.generate_button.setObjectName("primary")
+        self.generate_button.setToolTip("Generate a scene (Ctrl+Enter)")
+        self.generate_button.clicked.connect(self.trigger_generate)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop the running generation (Esc)")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancelRequested.emit)
+        buttons.addWidget(self.generate_button, 2)
+        buttons.addWidget(self.cancel_button, 1)
+        lay.addLayout(buttons)
+
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setRange(0, 1)
+        self.progress_bar.setValue(0)
+        self.progress_bar.setFormat("Idle")
+        self.progress_bar.setTextVisible(True)
+        lay.addWidget(self.progress_bar)
+        self.status_label = QLabel("")
+        self.status_label.setObjectName("hint")
+        lay.addWidget(self.status_label)
+
+        self.preview_label = QLabel()
+        self.preview_label.setObjectName("preview")
+        self.preview_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.preview_label.setMinimumHeight(100)
+        self.preview_label.setText("Live preview")
+        lay.addWidget(self.preview_label)
+        lay.addStretch(1)
+
+    # -- settings -------------------------------------------------------------------------
+    @property
+    def backend_name(self) -> str:
+        return str(self.backend_combo.currentData() or "procedural")
+
+    def backend_info(self) -> BackendInfo | None:
+        for b in self._backends:
+            if b.name == self.backend_name:
+                return b
+        return None
+
+    def set_backend(self, name: str) -> None:
+        idx = self.backend_combo.findData(name)
+        if idx >= 0:
+            self.backend_combo.setCurrentIndex(idx)
+
+    def set_prompt(self, text: str) -> None:
+        self.prompt_edit.setPlainText(text)
+
+    def prompt(self) -> str:
+        return self.prompt_edit.toPlainText().strip()
+
+    def apply_preset(self, preset: StylePreset) -> None:
+        """Append the preset's words to the prompt (and negatives), where the user sees them."""
+        self.prompt_edit.setPlainText(_append_words(self.prompt_edit.toPlainText(), preset.words))
+        if preset.negative:
+            self.negative_edit.setPlainText(
+                _append_words(self.negative_edit.toPlainText(), preset.negative))
+
+    def randomise_seed(self) -> None:
+        self.seed_spin.setValue(random.randint(0, MAX_SEED))
+
+    def set_model_folders(self, folders: dict[str, str]) -> None:
+        self._model_folders = dict(folders)
+        self._on_backend_changed()
+
+    def choose_model_folder(self, folder: str | None = None) -> None:
+        """Pick the local weights folder for the current backend (a dialog when not given)."""
+        if folder is None:
+            folder = QFileDialog.getExistingDirectory(self, "Folder with the model's weights",
+                                                      self.model_edit.text() or str(Path.home()))
+        if not folder:
+            return
+        self.model_edit.setText(folder)
+        self._on_model_edited()
+
+    def _on_model_edited(self) -> None:
+        folder = self.model_edit.text().strip()
+        name = self.backend_name
+        if self._model_folders.get(name, "") != folder:
+            self._model_folders[name] = folder
+            self.modelFolderChosen.emit(name, folder)
+        self._update_availability()
+
+    def _on_backend_changed(self, *_args) -> None:
+        name = self.backend_name
+        info = self.backend_info()
+        needs = bool(info and info.needs_weights)
+        self.model_edit.setEnabled(needs)
+        self.model_button.setEnabled(needs)
+        self.model_edit.setText(self._model_folders.get(name, "") if needs else "")
+        self.model_edit.setPlaceholderText("Hugging Face cache (default)" if needs
+                                           else "built in: no weights needed")
+        steps, guidance, size = DEFAULTS.get(name, (30, 7.5, "1024x512"))
+        sizes = SIZES["perspective" if name in _PERSPECTIVE else "pano"]
+        current = self.size_combo.currentText()
+        self.size_combo.blockSignals(True)
+        self.size_combo.clear()
+        self.size_combo.addItems(sizes)
+        self.size_combo.setCurrentText(current if current in sizes else size)
+        self.size_combo.blockSignals(False)
+        self.steps_spin.setValue(steps)
+        self.guidance_spin.setValue(guidance)
+        diffusion = name != "procedural"
+        self.steps_spin.setEnabled(diffusion)
+        self.guidance_spin.setEnabled(diffusion)
+        self.seamless_check.setEnabled(name not in _PERSPECTIVE)
+        self._update_availability()
+
+    def _update_availability(self) -> None:
+        name = self.backend_name
+        info = self.backend_info()
+        if info is None or not info.needs_weights:
+            self.availability.setText("Runs anywhere, exact depth.")
+            return
+        folder = self.model_edit.text().strip()
+        if folder:
+            ok = Path(folder, "model_index.json").is_file()
+            self.availability.setText("Local weights found." if ok else
+                                      "No model_index.json in that folder (a diffusers layout).")
+            return
+        try:
+            from models.ldm3d import local_weights_available  # no torch import
+
+            ok, why = local_weights_available(name)
+        except Exception as exc:  # models.ldm3d not importable: say so, keep the panel usable
+            ok, why = False, f"LDM3D support unavailable ({exc.__class__.__name__})"
+        self.availability.setText("Weights found in the Hugging Face cache." if ok else why)
+
+    def size(self) -> tuple[int, int]:
+        w, _, h = self.size_combo.currentText().partition("x")
+        return int(w), int(h)
+
+    def set_size(self, width: int, height: int) -> None:
+        text = f"{width}x{height}"
+        if self.size_combo.findText(text) < 0:
+            self.size_combo.addItem(text)
+        self.size_combo.setCurrentText(text)
+
+    def build_request(self) -> GenerationRequest:
+        """The request for the current settings (draws a new seed first unless locked)."""
+        if not self.seed_lock.isChecked():
+            self.randomise_seed()
+        w, h = self.size()
+        folder = self.model_edit.text().strip() if self.model_edit.isEnabled() else ""
+        return GenerationRequest(
+            prompt=self.prompt(),
+            negative_prompt=self.negative_edit.toPlainText().strip(),
+            seed=int(self.seed_spin.value()),
+            steps=int(self.steps_spin.value()),
+            guidance=float(self.guidance_spin.value()),
+            width=w, height=h,
+            device=self.device,
+            seamless=self.seamless_check.isChecked(),
+            model=folder or None,
+            preview_every=1,
+        )
+
+    def apply_metadata(self, meta) -> None:
+        """"Use these settings": copy a result's generation settings back into the panel."""
+        if meta.backend and self.backend_combo.findData(meta.backend) >= 0:
+            self.set_backend(meta.backend)
+        self.prompt_edit.setPlainText(meta.user_prompt or meta.prompt)
+        self.negative_edit.setPlainText(meta.negative_prompt)
+        self.seed_spin.setValue(int(meta.seed) % (MAX_SEED + 1))
+        self.seed_lock.setChecked(True)
+        if meta.steps:
+            self.steps_spin.setValue(int(meta.steps))
+        if meta.guidance:
+            self.guidance_spin.setValue(float(meta.guidance))
+        if meta.width and meta.height:
+            self.set_size(int(meta.width), int(meta.height))
+        self.seamless_check.setChecked(bool(meta.seamless))
+        model = meta.model_id or ""
+        if model and Path(model).is_dir():
+            self.model_edit.setText(model)
+
+    # -- running --------------------------------------------------------------------------
+    def trigger_generate(self) -> None:
+        if self._running:
+            return
+        self.generateRequested.emit(self.backend_name, self.build_request())
+
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    def set_running(self, running: bool, message: str = "") -> None:
+        self._running = running
+        self.generate_button.setEnabled(not running)
+        self.cancel_button.setEnabled(running)
+        self.backend_combo.setEnabled(not running)
+        if running:
+            self.progress_bar.setRange(0, 0)  # busy until the first report
+            self.progress_bar.setFormat("Starting…")
+            self.preview_label.setText("Live preview")
+        else:
+            self.progress_bar.setRange(0, 1)
+            self.progress_bar.setValue(0)
+            self.progress_bar.setFormat(message or "Idle")
+        self.status_label.setText(message)
+
+    def show_progress(self, p: Progress) -> None:
+        """Show one report: step/total, ETA, what is happening, the preview image."""
+        total = max(1, int(p.total))
+        self.progress_bar.setRange(0, total)
+        self.progress_bar.setValue(min(int(p.step), total))
+        eta = f" — ETA {format_eta(p.eta_s)}" if p.step > 0 and p.step < total else ""
+        self.progress_bar.setFormat(f"{p.step}/{total}{eta}")
+        if p.message:
+            self.status_label.setText(f"{p.message} ({format_eta(p.elapsed_s)} elapsed)")
+        if p.preview is not None:
+            w = max(120, self.preview_label.width() - 4)
+            self.preview_label.setPixmap(to_pixmap(p.preview, w, w // 2 + 40))
+
+
+class _FlowRows:
+    """Lay widgets out in rows of ``per_row`` (presets as a small grid of chips)."""
+
+    def __init__(self, parent: QWidget, per_row: int) -> None:
+        from PySide6.QtWidgets import QGridLayout
+
+        self.grid = QGridLayout(parent)
+        self.grid.setContentsMargins(0, 0, 0, 0)
+        self.grid.setSpacing(4)
+        self.per_row = per_row
+        self.n = 0
+
+    def add(self, widget: QWidget) -> None:
+        self.grid.addWidget(widget, self.n // self.per_row, self.n % self.per_row)
+        self.n += 1

@@ -1,0 +1,144 @@
+"""Builds DepthFusion meshes off the UI thread, coalescing requests.
+
+While the user drags a near/far handle the depth panel asks for a new mesh at every mouse
+move. :class:`MeshService` keeps one background thread and a single pending slot: a request
+that arrives while a build runs replaces the pending one, so at most one stale build is ever
+finished and the viewport always ends on the newest settings.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+from PySide6.QtCore import QObject, Signal
+
+from scene.panorama import RGBDPanorama
+from scene.settings import MeshSettings
+
+__all__ = ["MeshService", "MeshJob", "build_mesh"]
+
+
+def build_mesh(pano: RGBDPanorama, settings: MeshSettings):
+    """The mesh the window shows for ``pano``: its effective distances (clip range applied).
+
+    ``scene.mesh`` is imported here, in the service's thread, so the window starts without it.
+    """
+    from scene.mesh import build_depth_mesh
+
+    from .document import effective_distance
+
+    return build_depth_mesh(pano, settings, distance=effective_distance(pano))
+
+
+@dataclass
+class MeshJob:
+    """One build request.
+
+    Parameters
+    ----------
+    seq : int
+        Increasing request number (newer requests have larger numbers).
+    result_id : str
+        Which result the mesh belongs to.
+    pano : RGBDPanorama
+    settings : MeshSettings
+    requested_at : float
+        ``time.perf_counter()`` when requested.
+    """
+
+    seq: int
+    result_id: str
+    pano: RGBDPanorama
+    settings: MeshSettings
+    requested_at: float
+
+
+class MeshService(QObject):
+    """A coalescing background mesh builder.
+
+    Signals
+    -------
+    meshReady(MeshJob, DepthMesh, float)
+        A build finished: the job, the mesh and the build time in milliseconds.
+    failed(MeshJob, Exception)
+    """
+
+    meshReady = Signal(object, object, float)
+    failed = Signal(object, object)
+
+    def __init__(self, parent: QObject | None = None, builder=build_mesh) -> None:
+        super().__init__(parent)
+        self._builder = builder
+        self._cond = threading.Condition()
+        self._pending: MeshJob | None = None
+        self._busy = False
+        self._stop = False
+        self._seq = 0
+        self.coalesced = 0  # requests replaced before they were built
+        self._thread = threading.Thread(target=self._loop, name="mesh-service", daemon=True)
+        self._thread.start()
+
+    def request(self, result_id: str, pano: RGBDPanorama, settings: MeshSettings) -> int:
+        """Ask for a mesh; returns the request's sequence number."""
+        with self._cond:
+            self._seq += 1
+            if self._pending is not None:
+                self.coalesced += 1
+            self._pending = MeshJob(self._seq, result_id, pano, settings, time.perf_counter())
+            self._cond.notify()
+            return self._seq
+
+    @property
+    def latest_seq(self) -> int:
+        return self._seq
+
+    def is_idle(self) -> bool:
+        with self._cond:
+            return self._pending is None and not self._busy
+
+    def wait_idle(self, timeout_s: float = 30.0) -> bool:
+        """Block until nothing is pending or building (signals still need the event loop)."""
+        deadline = time.monotonic() + timeout_s
+        with self._cond:
+            while self._pending is not None or self._busy:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cond.wait(left)
+        return True
+
+    def shutdown(self) -> None:
+        with self._cond:
+            self._stop = True
+            self._pending = None
+            self._cond.notify_all()
+        self._thread.join(timeout=10)
+
+    def _loop(self) -> None:
+        while True:
+            with self._cond:
+                while self._pending is None and not self._stop:
+                    self._cond.wait()
+                if self._stop:
+                    return
+                job, self._pending = self._pending, None
+                self._busy = True
+            t0 = time.perf_counter()
+            try:
+                mesh = self._builder(job.pano, job.settings)
+            except Exception as exc:  # reported to the window's status bar
+                self._emit_safely(self.failed, job, exc)
+            else:
+                self._emit_safely(self.meshReady, job, mesh, (time.perf_counter() - t0) * 1e3)
+            finally:
+                with self._cond:
+                    self._busy = False
+                    self._cond.notify_all()
+
+    def _emit_safely(self, signal, *args) -> None:
+        try:
+            signal.emit(*args)
+        except RuntimeError:  # the QObject was deleted during shutdown
+            pass

@@ -1,0 +1,109 @@
+"""The flat equirect view of the active result, with a depth-overlay slider."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QRect, QSize, Qt
+from PySide6.QtGui import QColor, QPainter, QPixmap
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
+
+from .images import depth_to_rgb, to_qimage
+
+__all__ = ["PanoramaView", "overlay"]
+
+#: Longest side the flat view works at (display only; the data keeps its resolution).
+_DISPLAY_WIDTH = 1024
+
+
+def overlay(rgb: np.ndarray, depth_rgb: np.ndarray, amount: float) -> np.ndarray:
+    """Blend a colourised depth map over the image.
+
+    Parameters
+    ----------
+    rgb, depth_rgb : (H, W, 3) uint8 ndarray
+    amount : float
+        0 = image only, 1 = depth only.
+
+    Returns
+    -------
+    (H, W, 3) uint8 ndarray
+    """
+    a = float(np.clip(amount, 0.0, 1.0))
+    if a == 0.0:
+        return rgb
+    if a == 1.0:
+        return depth_rgb
+    out = rgb.astype(np.float32) * (1.0 - a) + depth_rgb.astype(np.float32) * a
+    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+
+
+class _Canvas(QWidget):
+    """Paints a 2:1 pixmap letterboxed in the widget."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.pixmap: QPixmap | None = None
+        self.setMinimumSize(200, 100)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        return QSize(640, 320)
+
+    def paintEvent(self, _event) -> None:  # noqa: N802
+        p = QPainter(self)
+        p.fillRect(self.rect(), QColor(24, 25, 28))
+        if self.pixmap is None:
+            p.setPen(QColor(140, 140, 150))
+            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "No panorama")
+            return
+        w = self.width()
+        h = min(self.height(), w // 2)
+        w = 2 * h
+        target = QRect((self.width() - w) // 2, (self.height() - h) // 2, w, h)
+        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        p.drawPixmap(target, self.pixmap)
+
+
+class PanoramaView(QWidget):
+    """The active panorama as a flat image; the slider fades in its depth."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("PanoramaView")
+        self._rgb: np.ndarray | None = None
+        self._depth_rgb: np.ndarray | None = None
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        self.canvas = _Canvas()
+        lay.addWidget(self.canvas, 1)
+        row = QHBoxLayout()
+        row.setContentsMargins(8, 2, 8, 4)
+        row.addWidget(QLabel("Depth overlay"))
+        self.overlay_slider = QSlider(Qt.Orientation.Horizontal)
+        self.overlay_slider.setRange(0, 100)
+        self.overlay_slider.setValue(0)
+        self.overlay_slider.valueChanged.connect(self._refresh)
+        row.addWidget(self.overlay_slider, 1)
+        lay.addLayout(row)
+
+    def show_panorama(self, pano, distance: np.ndarray | None = None) -> None:
+        """Show ``pano`` (``None`` clears); ``distance`` overrides its distances (clip range)."""
+        if pano is None:
+            self._rgb = self._depth_rgb = None
+            self._refresh()
+            return
+        step = max(1, pano.width // _DISPLAY_WIDTH)
+        self._rgb = np.ascontiguousarray(pano.rgb[::step, ::step])
+        dist = pano.distance if distance is None else distance
+        self._depth_rgb = depth_to_rgb(np.asarray(dist)[::step, ::step])
+        self._refresh()
+
+    def image(self) -> np.ndarray | None:
+        """The (h, w, 3) uint8 image shown now (overlay applied)."""
+        if self._rgb is None:
+            return None
+        return overlay(self._rgb, self._depth_rgb, self.overlay_slider.value() / 100.0)
+
+    def _refresh(self) -> None:
+        img = self.image()
+        self.canvas.pixmap = None if img is None else QPixmap.fromImage(to_qimage(img))
+        self.canvas.update()
