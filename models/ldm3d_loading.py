@@ -87,14 +87,16 @@ def _quiet_loading():
 
     d_on = dlog.is_progress_bar_enabled()
     t_on = tlog.is_progress_bar_enabled()
-    d_level = dlog.get_verbosity()
+    d_level, t_level = dlog.get_verbosity(), tlog.get_verbosity()
     dlog.disable_progress_bar()
     tlog.disable_progress_bar()
     dlog.set_verbosity(dlog.ERROR)
+    tlog.set_verbosity(tlog.ERROR)
     try:
         yield
     finally:
         dlog.set_verbosity(d_level)
+        tlog.set_verbosity(t_level)
         if d_on:
             dlog.enable_progress_bar()
         if t_on:
@@ -141,7 +143,6 @@ def load_pipeline(location: ModelLocation, choice: DeviceChoice, cpu_offload: bo
     import warnings
 
     import torch
-    from diffusers import StableDiffusionLDM3DPipeline
 
     if location.folder is None or location.check is None:
         raise ValueError("load_pipeline needs a checked local folder")
@@ -155,11 +156,14 @@ def load_pipeline(location: ModelLocation, choice: DeviceChoice, cpu_offload: bo
             raise InputError("--cpu-offload needs the accelerate package",
                              hint="pip install accelerate, or drop --cpu-offload") from None
     kwargs = dict(use_safetensors=True, local_files_only=True, torch_dtype=choice.dtype,
-                  safety_checker=None, feature_extractor=None, requires_safety_checker=False)
+                  safety_checker=None, feature_extractor=None, image_encoder=None,
+                  requires_safety_checker=False)
     if location.check.variant:
         kwargs["variant"] = location.check.variant
     with _quiet_loading(), warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
+        from diffusers import StableDiffusionLDM3DPipeline
+
         try:
             pipe = StableDiffusionLDM3DPipeline.from_pretrained(str(location.folder), **kwargs)
         except (OSError, ValueError) as exc:

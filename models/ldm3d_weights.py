@@ -35,7 +35,10 @@ __all__ = [
 WEIGHT_COMPONENTS = ("unet", "vae", "text_encoder")
 #: Components the pipeline needs at all (tokenizer and scheduler hold no weights).
 REQUIRED_COMPONENTS = ("unet", "vae", "text_encoder", "tokenizer", "scheduler")
-#: Libraries whose classes ``model_index.json`` may name.
+#: Components the loader replaces by ``None`` (never loaded, whatever the folder names): the
+#: published models list ``safety_checker`` from diffusers' ``stable_diffusion`` module.
+NOT_LOADED = ("safety_checker", "feature_extractor", "image_encoder")
+#: Libraries whose classes ``model_index.json`` may name for the components that are loaded.
 ALLOWED_LIBRARIES = ("diffusers", "transformers")
 _HF_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _TRUE = {"1", "ON", "YES", "TRUE"}
@@ -292,7 +295,8 @@ def check_model_folder(folder: Path, spec: ModelSpec | None = None) -> FolderChe
             raise InputError(f"{folder} has no {comp!r} component in model_index.json",
                              hint="this is not a Stable Diffusion / LDM3D pipeline folder")
     for comp, entry in index.items():
-        if comp.startswith("_") or not isinstance(entry, list) or len(entry) != 2:
+        if comp.startswith("_") or comp in NOT_LOADED or not isinstance(entry, list) \
+                or len(entry) != 2:
             continue
         if entry[0] is not None and entry[0] not in ALLOWED_LIBRARIES:
             raise InputError(

@@ -13,11 +13,15 @@ exactly the layout of the published models.
 
 from __future__ import annotations
 
+import atexit
+import functools
 import json
+import shutil
+import tempfile
 from pathlib import Path
 
 __all__ = ["write_clip_tokenizer", "tiny_components", "build_tiny_ldm3d", "make_bin_only",
-           "TINY_UNET_STRIDE"]
+           "tiny_model", "TINY_UNET_STRIDE"]
 
 #: Down-sampling factor of the tiny UNet (two blocks): latent rolls must be multiples of it.
 TINY_UNET_STRIDE = 2
@@ -149,3 +153,23 @@ def make_bin_only(folder: Path) -> None:
             st.name.replace(".safetensors", ".bin")
         torch.save(load_file(str(st)), st.with_name(name))
         st.unlink()
+
+
+@functools.cache
+def _session_root() -> Path:
+    root = Path(tempfile.mkdtemp(prefix="panoforge-tiny-ldm3d-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    return root
+
+
+@functools.cache
+def tiny_model(vae_channels: int = 4) -> Path:
+    """A tiny model folder built once per test process (treat it as read-only: copy it first
+    to change it).
+
+    Parameters
+    ----------
+    vae_channels : int
+        4 (ldm3d-pano / ldm3d-4c layout), 6 (ldm3d) or 3 (plain Stable Diffusion).
+    """
+    return build_tiny_ldm3d(_session_root() / f"tiny-vae{vae_channels}", vae_channels)
