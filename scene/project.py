@@ -174,7 +174,7 @@ class Project:
         panorama : RGBDPanorama
         kind : {"generated", "imported", "upscaled"}
         parent_id : str, optional
-            An existing result's id.
+            The id of the result it was made from (kept even if that result was deleted).
         label : str, optional
             Defaults to the prompt, or the imported file's name, or the backend.
 
@@ -187,7 +187,10 @@ class Project:
         if kind not in RESULT_KINDS:
             raise ValueError(f"result kind must be one of {RESULT_KINDS}, got {kind!r}")
         if parent_id is not None:
-            parent_id = self.get(parent_id).id
+            # Normalise "2" to "r2" when it exists; a parent that was deleted stays as lineage.
+            parent = next((r for r in self.results if r.id == parent_id or
+                           (str(parent_id).isdigit() and r.id == f"r{parent_id}")), None)
+            parent_id = parent.id if parent is not None else str(parent_id)
         if not label:
             md = panorama.metadata
             label = (md.user_prompt or md.prompt or str(md.extra.get("rgb_file") or "")

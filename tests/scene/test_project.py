@@ -151,10 +151,11 @@ def test_project_api(project):
     with pytest.raises(InputError, match="no result 'r9'") as exc:
         project.get("r9")
     assert "r1, r2, r3, r4" in exc.value.hint
-    with pytest.raises(InputError):
-        project.add_result(project.results[0].panorama, parent_id="r42")
-    added = project.add_result(project.results[0].panorama)
-    assert added.id == "r5" and project.active is added and added.label == "a room"
+    child = project.add_result(project.results[0].panorama, parent_id="1")
+    assert child.parent_id == "r1" and child.id == "r5"
+    orphan = project.add_result(project.results[0].panorama, parent_id="r42")  # deleted parent
+    assert orphan.parent_id == "r42"
+    assert orphan.id == "r6" and project.active is orphan and orphan.label == "a room"
     assert Project().active is None
 
 
