@@ -192,3 +192,24 @@ def test_export_and_info_refusals(inputs):
     assert_refused(cli(inputs, "info", "bad.panoforge"), "not a Panoforge project")
     assert_refused(cli(inputs, "export", "bad.panoforge", "--glb", "a.glb"), "not a Panoforge project")
     assert not (inputs / "a.glb").exists()
+
+
+def test_info_shows_generation_settings_and_lineage(tmp_path, room):
+    from scene.metadata import GenerationMetadata
+    from scene.project import Project
+
+    md = GenerationMetadata(backend="ldm3d-pano", prompt="360 view of a forest",
+                            user_prompt="a forest", seed=7, steps=30, guidance=7.5,
+                            scheduler="ddim", model_id="Intel/ldm3d-pano", model_revision="abc1")
+    project = Project()
+    project.add_result(room.panorama.with_metadata(md))
+    project.add_result(room.panorama.with_metadata(md), kind="upscaled", parent_id="r1")
+    save_project(tmp_path / "g.panoforge", project)
+    res = cli(tmp_path, "info", "g.panoforge")
+    assert res.returncode == 0, res.stderr
+    assert ("backend ldm3d-pano, seed 7, steps 30, guidance 7.5, scheduler ddim, "
+            "model Intel/ldm3d-pano@abc1") in res.stdout
+    assert "prompt: '360 view of a forest'" in res.stdout
+    assert re.search(r"^\* r2 +upscaled, from r1 +'a forest' +128x64", res.stdout, re.M)
+    lo, hi = room.panorama.depth_range()
+    assert f"range {lo:.3f} m .. {hi:.3f} m" in res.stdout
