@@ -398,6 +398,8 @@ class _Schema:
 def read_manifest(zf: zipfile.ZipFile, path_name: str = "project") -> dict:
     """Check the archive's member names and return its parsed, version-checked manifest."""
     names = [i.filename for i in zf.infolist()]
+    if len(names) > 2 * MAX_RESULTS + 16:
+        raise _fail(f"{path_name} has {len(names):,} members, far more than a project can hold")
     for name in names:
         if not _safe_member(name):
             raise _fail(f"{path_name} has an unsafe member name {name!r} (absolute, '..' or "
