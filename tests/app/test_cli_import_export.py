@@ -115,6 +115,14 @@ def test_export_uses_the_project_mesh_settings(inputs):
     res = cli(inputs, "export", "m.panoforge", "--ply", "b.ply", "--cut-threshold", "inf")
     assert res.returncode == 0, res.stderr
     assert " 0 faces cut at threshold inf" in res.stdout
+    full = int(re.search(r"mesh: ([\d,]+) triangles", res.stdout)[1].replace(",", ""))
+    res = cli(inputs, "export", "m.panoforge", "--glb", "c.glb", "--mesh", "adaptive",
+              "--max-error", "0.005", "--cut-threshold", "inf")
+    assert res.returncode == 0, res.stderr
+    assert "(adaptive, " in res.stdout
+    fewer = int(re.search(r"mesh: ([\d,]+) triangles", res.stdout)[1].replace(",", ""))
+    assert fewer < full
+    assert assert_clean(inputs / "c.glb")["info"]["totalTriangleCount"] == fewer
 
 
 def test_8bit_depth_imports_with_a_warning(inputs):
