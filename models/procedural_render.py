@@ -1,0 +1,395 @@
+"""The procedural generator's ray caster: a :class:`SceneSpec` in, colour and exact distance out.
+
+Stages (each one reported to a callback so the backend can show progress and honour cancel):
+
+1. ``sky``: the sky colour of every pixel (also what water reflects and fog tints towards).
+2. ``terrain``: the exact ray/height-field hits (:func:`~.procedural_terrain.cast_terrain`),
+   or the analytic room of an interior scene.
+3. ``props``: closed-form hits with every prop, each against only the pixels that can see it.
+4. ``shading``: materials, sun (with prop shadows cast by exact shadow rays), ambient light,
+   reflections, fog; sky pixels get :data:`SKY_DISTANCE_M`.
+
+All per-pixel work is vectorised; Python loops run over stages, props and materials only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from scene.conventions import direction_grid
+
+from .procedural_geometry import Prop
+from .procedural_noise import ValueNoise
+from .procedural_sky import Lighting, add_stars, fog_amount, fog_colour, sky_radiance, to_srgb8
+from .procedural_terrain import Terrain, cast_terrain
+
+__all__ = ["SKY_DISTANCE_M", "Surface", "ShadeInput", "SceneSpec", "RenderOutput", "render",
+           "STAGES", "auto_exposure"]
+
+#: Distance given to sky pixels, metres. The sky has no surface, but the DepthFusion mesh
+#: needs one: the sky is a dome this far away (beyond every scene's geometry, which ends at
+#: :attr:`SceneSpec.r_max`).
+SKY_DISTANCE_M = 1000.0
+
+STAGES = ("sky", "terrain", "props", "shading")
+#: Shadow rays are cast from surfaces nearer than this, metres.
+SHADOW_RANGE_M = 160.0
+
+
+@dataclass
+class ShadeInput:
+    """What a material sees of the pixels it colours (N of them).
+
+    Attributes
+    ----------
+    p : (N, 3) float64
+        Hit positions, metres.
+    n : (N, 3) float64
+        Geometric unit normals.
+    d : (N, 3) float64
+        Unit view directions.
+    t : (N,) float64
+        Distances, metres.
+    tint : (N,) float64
+        The hit prop's variation in [-1, 1] (0 for terrain and rooms).
+    obj : (N,) int64
+        Index of the hit prop (-1 for terrain and rooms).
+    noise : ValueNoise
+    """
+
+    p: np.ndarray
+    n: np.ndarray
+    d: np.ndarray
+    t: np.ndarray
+    tint: np.ndarray
+    obj: np.ndarray
+    noise: ValueNoise
+
+
+@dataclass
+class Surface:
+    """A material's answer for N pixels.
+
+    Attributes
+    ----------
+    albedo : (N, 3) float
+        Linear diffuse reflectance.
+    normal : (N, 3) float or None
+        Shading normal (bump), defaults to the geometric normal.
+    emission : (N, 3) float or None
+        Light it gives off (windows, crystals), linear.
+    mirror : (N,) float or float
+        Weight of the mirror reflection at normal incidence (water, polished stone); the
+        Fresnel term raises it towards grazing angles.
+    ao : (N,) float or None
+        Ambient occlusion factor in [0, 1].
+    """
+
+    albedo: np.ndarray
+    normal: np.ndarray | None = None
+    emission: np.ndarray | None = None
+    mirror: np.ndarray | float = 0.0
+    ao: np.ndarray | None = None
+
+
+MaterialFn = Callable[[ShadeInput], Surface]
+
+
+@dataclass
+class SceneSpec:
+    """Everything :func:`render` needs to draw one scene.
+
+    Attributes
+    ----------
+    name : str
+    lighting : Lighting
+    materials : dict of str -> MaterialFn
+        Every material used by the terrain, the room and the props.
+    noise : ValueNoise
+    terrain : Terrain or None
+    terrain_material : str
+    interior : callable or None
+        ``interior(d) -> (t, normal, material_names_index)`` for rays from the origin:
+        (N,) exact distances, (N, 3) normals and (N,) int indices into ``interior_materials``.
+    interior_materials : tuple of str
+    props : list of Prop
+    ground_y : float
+        Ground height at the viewer (metres, negative), the base of the height fog.
+    exposure : float
+    extra_light : callable or None
+        ``extra_light(p, n) -> (N, 3)`` irradiance from local lights (a cave mouth, lamps).
+    sun_mask : callable or None
+        ``sun_mask(p) -> (N,)`` in [0, 1]: where direct sun can reach at all (through a
+        window, outside a cave), before prop shadows.
+    sun_shadows : bool
+        Cast shadow rays from lit surfaces towards the sun against the props.
+    r_max : float
+        Horizontal distance at which the terrain stops (metres, below SKY_DISTANCE_M).
+    facts : dict
+        Plain facts for the metadata (prop counts, variant).
+    """
+
+    name: str
+    lighting: Lighting
+    materials: dict[str, MaterialFn]
+    noise: ValueNoise
+    terrain: Terrain | None = None
+    terrain_material: str = "ground"
+    interior: Callable | None = None
+    interior_materials: tuple[str, ...] = ()
+    props: list[Prop] = field(default_factory=list)
+    ground_y: float = -1.7
+    exposure: float = 1.0
+    extra_light: Callable | None = None
+    sun_mask: Callable | None = None
+    sun_shadows: bool = True
+    r_max: float = 900.0
+    facts: dict = field(default_factory=dict)
+
+
+@dataclass
+class RenderOutput:
+    """Result of :func:`render`.
+
+    Attributes
+    ----------
+    rgb : (H, W, 3) uint8
+    distance : (H, W) float32
+        Exact ray-hit distance in metres; :data:`SKY_DISTANCE_M` on sky pixels.
+    material : (H, W) int16
+        Index into ``material_names`` (-1 = sky).
+    material_names : list of str
+    """
+
+    rgb: np.ndarray
+    distance: np.ndarray
+    material: np.ndarray
+    material_names: list[str]
+
+
+StageCallback = Callable[[str, np.ndarray], None]
+
+
+def _preview(lin: np.ndarray, exposure: float) -> np.ndarray:
+    return to_srgb8(lin[::4, ::4], exposure)
+
+
+def render(spec: SceneSpec, width: int, height: int, rng: np.random.Generator,
+           on_stage: StageCallback | None = None) -> RenderOutput:
+    """Ray-cast ``spec`` into a ``width x height`` equirect panorama.
+
+    Parameters
+    ----------
+    spec : SceneSpec
+    width, height : int
+        2:1 panorama size.
+    rng : numpy.random.Generator
+        Only for the stars (everything else was drawn when ``spec`` was built).
+    on_stage : callable, optional
+        ``on_stage(stage_name, preview_rgb8)`` after each of :data:`STAGES`; it may raise to
+        stop the render (cancellation).
+
+    Returns
+    -------
+    RenderOutput
+    """
+    names = list(spec.materials)
+    index = {n: i for i, n in enumerate(names)}
+    dirs = direction_grid(width, height, dtype=np.float64)
+    light = spec.lighting
+
+    # 1. sky
+    sky = sky_radiance(dirs, light, spec.noise)
+    if on_stage:
+        on_stage("sky", _preview(sky, spec.exposure))
+
+    # 2. terrain / room
+    npx = width * height
+    flat = dirs.reshape(npx, 3)
+    t = np.full(npx, np.inf)
+    normal = np.zeros((npx, 3))
+    mat = np.full(npx, -1, dtype=np.int16)
+    obj = np.full(npx, -1, dtype=np.int64)
+    if spec.terrain is not None:
+        hits = cast_terrain(spec.terrain, width, height, spec.r_max)
+        t = hits.t.reshape(npx).copy()
+        normal = hits.normal.reshape(npx, 3).astype(np.float64)
+        mat[np.isfinite(t)] = index[spec.terrain_material]
+    if spec.interior is not None:
+        ti, ni, mi = spec.interior(flat)
+        closer = ti < t
+        t = np.where(closer, ti, t)
+        normal[closer] = ni[closer]
+        lut = np.array([index[m] for m in spec.interior_materials], dtype=np.int16)
+        mat[closer] = lut[mi[closer]]
+    if on_stage:
+        on_stage("terrain", _preview(_flat_shade(sky, t, mat, normal, light, width, height),
+                                     spec.exposure))
+
+    # 3. props
+    tints = np.array([p.tint for p in spec.props]) if spec.props else np.zeros(0)
+    for k, prop in enumerate(spec.props):
+        idx = prop.window(width, height)
+        tk, nk = prop.intersect(np.zeros(3), flat[idx])
+        closer = tk < t[idx]
+        if not closer.any():
+            continue
+        sel = idx[closer]
+        t[sel] = tk[closer]
+        normal[sel] = nk[closer]
+        mat[sel] = index[prop.material]
+        obj[sel] = k
+    if on_stage:
+        on_stage("props", _preview(_flat_shade(sky, t, mat, normal, light, width, height),
+                                   spec.exposure))
+
+    # 4. shading
+    lin = sky.reshape(npx, 3).astype(np.float64).copy()
+    hit = np.isfinite(t)
+    _shade(spec, names, lin, flat, t, normal, mat, obj, tints, hit)
+    lin = lin.reshape(height, width, 3)
+    exposure = spec.exposure * auto_exposure(lin, 0.07 if light.time_of_day == "night" else 0.2)
+    if light.stars > 0:
+        add_stars(lin, ~hit.reshape(height, width), rng, light.stars)
+    rgb = to_srgb8(lin, exposure)
+    distance = np.where(hit, t, SKY_DISTANCE_M).astype(np.float32).reshape(height, width)
+    material = mat.reshape(height, width)
+    if on_stage:
+        on_stage("shading", rgb[::4, ::4])
+    return RenderOutput(rgb, distance, material, names)
+
+
+def auto_exposure(lin: np.ndarray, key: float, strength: float = 0.7) -> float:
+    """Exposure that brings the image's log-average luminance part of the way to ``key``.
+
+    Parameters
+    ----------
+    lin : (H, W, 3) float ndarray
+        Linear radiance.
+    key : float
+        Target log-average luminance (0.2 a bright scene, 0.07 night).
+    strength : float
+        1 = all the way (every scene equally bright), 0 = no change; in between keeps some
+        of the mood (dawn a little darker than noon).
+
+    Returns
+    -------
+    float, within [0.5, 4]
+    """
+    sub = lin[::4, ::4]
+    lum = sub[..., 0] * 0.2126 + sub[..., 1] * 0.7152 + sub[..., 2] * 0.0722
+    log_avg = float(np.exp(np.mean(np.log(lum + 1e-4))))
+    return float(np.clip((key / max(log_avg, 1e-6)) ** strength, 0.5, 4.0))
+
+
+def _flat_shade(sky, t, mat, normal, light: Lighting, width, height) -> np.ndarray:
+    """A cheap look at the geometry so far: grey lambert over the sky (previews only)."""
+    out = sky.reshape(-1, 3).copy()
+    hit = np.isfinite(t)
+    lam = np.clip(normal[hit] @ light.sun_dir, 0.0, 1.0)
+    out[hit] = (0.08 + 0.3 * lam)[:, None]
+    return out.reshape(height, width, 3)
+
+
+def _shade(spec: SceneSpec, names, lin, dirs, t, normal, mat, obj, tints, hit) -> None:
+    light = spec.lighting
+    idx_all = np.nonzero(hit)[0]
+    if idx_all.size == 0:
+        return
+    p_all = dirs[idx_all] * t[idx_all, None]
+    lit = np.ones(idx_all.size)
+    if spec.sun_mask is not None:
+        lit = np.asarray(spec.sun_mask(p_all), dtype=np.float64).copy()
+    if spec.sun_shadows and spec.props and light.sun_dir[1] > 0:
+        n_all = normal[idx_all]
+        # beyond SHADOW_RANGE_M fog hides a shadow's edge; no shadow rays there
+        facing = ((n_all @ light.sun_dir) > 0) & (t[idx_all] < SHADOW_RANGE_M) & (lit > 0)
+        lit[facing] *= _sun_visibility(spec, p_all[facing] + n_all[facing] * 2e-3)
+    slot = np.full(hit.size, -1)
+    slot[idx_all] = np.arange(idx_all.size)
+    for m, name in enumerate(names):
+        sel = idx_all[mat[idx_all] == m]
+        if sel.size == 0:
+            continue
+        s = slot[sel]
+        inp = ShadeInput(p_all[s], normal[sel], dirs[sel], t[sel],
+                         np.where(obj[sel] >= 0, tints[np.maximum(obj[sel], 0)], 0.0),
+                         obj[sel], spec.noise)
+        surf = spec.materials[name](inp)
+        n = surf.normal if surf.normal is not None else inp.n
+        ndl = np.clip(n @ light.sun_dir, 0.0, 1.0) * lit[s]
+        amb = (light.ambient_sky * (0.5 + 0.5 * n[:, 1:2])
+               + light.ambient_ground * (0.5 - 0.5 * n[:, 1:2]))
+        if surf.ao is not None:
+            amb = amb * surf.ao[:, None]
+        irr = light.sun_colour * ndl[:, None] + amb
+        if spec.extra_light is not None:
+            irr = irr + spec.extra_light(inp.p, n)
+        col = np.asarray(surf.albedo) * irr
+        if surf.emission is not None:
+            col = col + surf.emission
+        mirror = np.broadcast_to(np.asarray(surf.mirror, dtype=np.float64), (sel.size,))
+        if np.any(mirror > 0):
+            col = _reflect(spec, col, inp.d, n, mirror, lit[s])
+        lin[sel] = col
+    fog = fog_amount(t[idx_all], dirs[idx_all], light, spec.ground_y)
+    fcol = fog_colour(dirs[idx_all], light)
+    lin[idx_all] = lin[idx_all] * (1.0 - fog[:, None]) + fcol * fog[:, None]
+
+
+def _reflect(spec: SceneSpec, col, d, n, mirror, lit):
+    """Mix in the mirror image of the sky with Schlick's Fresnel term, plus sun glints."""
+    light = spec.lighting
+    cos_i = np.clip(-np.einsum("ij,ij->i", d, n), 0.0, 1.0)
+    fres = mirror + (1.0 - mirror) * (1.0 - cos_i) ** 5
+    fres = np.where(mirror > 0, fres, 0.0)
+    r = d + 2.0 * cos_i[:, None] * n
+    r[:, 1] = np.abs(r[:, 1])  # a ray bent below the horizon by a wave still sees sky
+    r /= np.linalg.norm(r, axis=1, keepdims=True)
+    sky = sky_radiance(r, light, spec.noise).astype(np.float64)
+    out = col * (1.0 - fres[:, None]) + sky * fres[:, None]
+    spec_amt = np.clip(r @ light.sun_dir, 0.0, 1.0) ** 300 * lit * (mirror > 0)
+    return out + spec_amt[:, None] * light.sun_colour * 6.0
+
+
+def _sun_visibility(spec: SceneSpec, p: np.ndarray) -> np.ndarray:
+    """1 where the straight line from ``p`` towards the sun misses every prop, else 0.
+
+    Points are sorted along the horizontal axis ``e1`` perpendicular to the sun, so each prop
+    only tests the points inside the band its shadow can cover (its horizontal half-width
+    either side of its centre), then within its bounding sphere's disc.
+    """
+    L = spec.lighting.sun_dir
+    e1 = np.cross(L, [0.0, 1.0, 0.0])
+    if np.linalg.norm(e1) < 1e-6:
+        e1 = np.array([1.0, 0.0, 0.0])
+    e1 /= np.linalg.norm(e1)
+    e2 = np.cross(e1, L)
+    u = p @ e1
+    order = np.argsort(u)
+    us = u[order]
+    vs = (p @ e2)[order]
+    ws = (p @ L)[order]
+    vis = np.ones(p.shape[0])
+    d = np.broadcast_to(L, (1, 3))
+    for prop in spec.props:
+        c = np.asarray(prop.centre)
+        cu, cv, cw = c @ e1, c @ e2, c @ L
+        hw = prop.halfwidth()
+        a = np.searchsorted(us, cu - hw)
+        b = np.searchsorted(us, cu + hw)
+        if b <= a:
+            continue
+        band = np.arange(a, b)
+        du = us[band] - cu
+        dv = vs[band] - cv
+        cand = band[(du * du + dv * dv <= prop.radius ** 2) & (ws[band] < cw + prop.radius)]
+        if cand.size == 0:
+            continue
+        pts = p[order[cand]]
+        tk, _ = prop.intersect(pts, np.broadcast_to(d, pts.shape).copy())
+        vis[order[cand[np.isfinite(tk)]]] = 0.0
+    return vis
