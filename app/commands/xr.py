@@ -1,16 +1,61 @@
-"""`panoforge xr`: not available yet."""
+"""`panoforge xr`: stand inside a project's scene in a VR headset (OpenXR).
+
+This process imports only numpy, pyopenxr, PyOpenGL and ``scene`` (no torch, no Qt, no vispy),
+so it starts fast and a runtime failure cannot touch the editor that launched it.
+"""
 
 from __future__ import annotations
 
 import argparse
 
-HELP = "(not available yet)"
+HELP = "view a project's scene in a VR headset (OpenXR: SteamVR, Quest Link, Monado, WMR)"
+DESCRIPTION = """\
+Open an OpenXR session and show the project's active result (or --result) as its
+DepthFusion mesh, at true scale, both eyes tracked. You start at the capture point at
+standing eye height, facing the panorama's centre.
+
+controls:
+  left thumbstick          move around the capture point (within 0.75 m)
+  right thumbstick         snap turn 30 degrees
+  A / X (Touch), select    recentre: back to the capture point, facing where you look
+  (simple controller)
+
+An OpenXR runtime must be running: SteamVR, Meta Quest Link, Monado or Windows Mixed
+Reality. Ctrl+C ends the session cleanly.
+"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    parser.add_argument("project", help="a .panoforge project file")
+    parser.add_argument("--result", metavar="ID", help="result to show (default: the active one)")
+    parser.add_argument("--space", choices=("auto", "stage", "local"), default="auto",
+                        help="reference space: stage (room scale, floor at 0) where the runtime "
+                             "has it, else local (default: auto)")
+    parser.add_argument("--gl", choices=("auto", "egl", "glfw"), default="auto",
+                        help="OpenGL context: egl (headless, Monado) or glfw (a hidden window; "
+                             "SteamVR, Quest Link, WMR); default: egl only on Linux without a "
+                             "display")
+    # Used by the window's "View in headset" (app.xr_launcher) and by the tests.
+    parser.add_argument("--control-file", help=argparse.SUPPRESS)
+    parser.add_argument("--frames", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--dump-eyes", metavar="DIR", help=argparse.SUPPRESS)
 
 
 def run(args: argparse.Namespace) -> int:
-    print("panoforge xr is not available yet in this version.")
-    return 2
+    from scene.errors import InputError
+
+    if args.frames is not None and args.frames < 1:
+        raise InputError(f"--frames must be at least 1, got {args.frames}")
+    from renderers.xr.frame_loop import run_session
+    from renderers.xr.scene_source import SceneSource
+    from renderers.xr.session import XRSession
+
+    # The runtime first: without one the user hears so at once, not after the mesh is built.
+    sess = XRSession(gl=args.gl, space=args.space)
+    try:
+        source = SceneSource(args.project, result_id=args.result,
+                             control_file=args.control_file)
+        summary = run_session(sess, source, frames=args.frames, dump_dir=args.dump_eyes)
+    finally:
+        sess.close()
+    return 0 if summary["frames"] > 0 or args.frames is None else 1
