@@ -23,6 +23,8 @@ def make_application(argv: list[str] | None = None):
 
         vispy.use("pyside6")
         app = QApplication(argv if argv is not None else sys.argv[:1])
+    if app.property("panoforge_configured") is None:  # also an app made by someone else
+        app.setProperty("panoforge_configured", True)
         app.setOrganizationName(ORGANIZATION)
         app.setApplicationName(APPLICATION)
         app.setApplicationDisplayName("Panoforge")

@@ -110,7 +110,7 @@ class MainWindow(QMainWindow):
         self._shown_rgb = None        # its rgb array (identity says whether to re-upload)
         self._applied_seq = 0
         self.last_edit_latency_ms = float("nan")
-        self._closing_ok = False
+        self.closed = False
         self.undo_group = QUndoGroup(self)
 
         self.setObjectName("MainWindow")
@@ -170,6 +170,7 @@ class MainWindow(QMainWindow):
             area_widget = QScrollArea()
             area_widget.setWidgetResizable(True)
             area_widget.setFrameShape(QScrollArea.Shape.NoFrame)
+            area_widget.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
             area_widget.setWidget(widget)
             dock.setWidget(area_widget)
         else:
@@ -404,6 +405,9 @@ class MainWindow(QMainWindow):
 
     def _on_results_changed(self) -> None:
         self.gallery.show_results(self.doc.results, self.doc.active_id, self.doc.label_of)
+        self._sync_actions()
+
+    def _sync_actions(self) -> None:
         has = self.doc.active is not None
         for a in (self.act_delete, self.act_use, self.act_export, self.act_export_glb,
                   self.act_export_ply, self.act_export_images, self.act_export_cubemap):
@@ -411,9 +415,8 @@ class MainWindow(QMainWindow):
 
     def _on_active_changed(self, result_id: str) -> None:
         self.gallery.select(result_id)
+        self._sync_actions()
         res = self.doc.active
-        self.act_delete.setEnabled(res is not None)
-        self.act_use.setEnabled(res is not None)
         if res is None:
             self.depth_panel.show_result(None, self.doc.mesh_settings)
             self.panorama_view.show_panorama(None)
@@ -894,6 +897,11 @@ class MainWindow(QMainWindow):
 
     def shutdown(self) -> None:
         """Stop the workers, keep the layout, remove the recovery copy (a clean exit)."""
+        if self.closed:
+            return
+        self.closed = True
+        self._stats_timer.stop()
+        self._recovery_timer.stop()
         if self.worker is not None and self.worker.is_running():
             self.worker.cancel()
             self.worker.wait(30000)

@@ -1,0 +1,355 @@
+"""The authoring window, for real: Qt widgets, the vispy viewport on Mesa, the real scene code.
+
+Scenes come from :mod:`scene.analytic`, so what the viewport must show and what the mesh must
+be are known exactly.
+"""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+
+from scene.analytic import BOX_ROOM_COLOURS, box_room
+from scene.project import load_project, project_to_bytes
+from tests.app.conftest import disparity_box_room, wait_mesh
+
+ROOT = Path(__file__).resolve().parents[2]
+HEAVY = ("torch", "diffusers", "transformers", "open3d")
+
+
+def _add(window, pano, kind="imported"):
+    res = window.doc.add_result(pano, kind=kind)
+    return res
+
+
+def test_window_starts_without_heavy_imports(qt_app, tmp_path):
+    """`panoforge` opens the window without importing torch, diffusers or open3d."""
+    code = (
+        "import sys\n"
+        "from app.window.app import make_application\n"
+        "app = make_application([])\n"
+        "from app.window.main_window import MainWindow\n"
+        "from app.window.settings import WindowSettings, make_settings\n"
+        f"w = MainWindow(settings=WindowSettings(make_settings({str(tmp_path / 's.ini')!r})),"
+        f" recovery_root={str(tmp_path / 'sessions')!r})\n"
+        "w.show(); app.processEvents()\n"
+        "print(w.isVisible(), w.viewport is not None)\n"
+        f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))\n"
+        "w.shutdown()\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr[-3000:]
+    lines = out.stdout.strip().splitlines()
+    assert lines[-2] == "True True"
+    assert lines[-1] == "[]", f"heavy modules at start: {lines[-1]}"
+
+
+def test_viewport_shows_the_box_room_in_its_known_colours(make_window, qtbot):
+    w = make_window()
+    scene = box_room(256)
+    _add(w, scene.panorama)
+    wait_mesh(qtbot, w)
+    assert w.viewport.triangle_count == w.current_mesh.n_faces > 0
+    assert w.tri_label.text().startswith(f"{w.current_mesh.n_faces:,}")
+    w.viewport.set_look(yaw_deg=0.0, pitch_deg=0.0, fov_deg=60.0)
+    img = w.viewport.grab()
+    h, wd = img.shape[:2]
+    bg = np.array([round(c * 255) for c in (0.11, 0.11, 0.13)])
+    # the room fills the view (only the cut silhouette of the pillar lets the background through)
+    assert (np.abs(img.astype(int) - bg).sum(axis=-1) > 30).mean() > 0.95
+    # Straight ahead (-Z) is the front wall; to the right (+X) the right wall; down the floor.
+    centre = img[h // 2 - 2:h // 2 + 3, wd // 2 - 2:wd // 2 + 3].reshape(-1, 3).mean(axis=0)
+    np.testing.assert_allclose(centre, BOX_ROOM_COLOURS["wall_front"], atol=4)
+    w.viewport.set_look(yaw_deg=90.0, pitch_deg=0.0)
+    img = w.viewport.grab()
+    np.testing.assert_allclose(img[h // 2, wd // 2], BOX_ROOM_COLOURS["wall_right"], atol=4)
+    w.viewport.set_look(yaw_deg=0.0, pitch_deg=-80.0)
+    img = w.viewport.grab()
+    np.testing.assert_allclose(img[h // 2, wd // 2], BOX_ROOM_COLOURS["floor"], atol=4)
+    # The whole window grab includes the GL area (what the README screenshot relies on).
+    win = w.grab().toImage()
+    assert not win.isNull() and win.width() > 800
+
+
+def _drag_far(w, qtbot, factor_steps):
+    """Drag the far handle of the histogram region through several positions, then release."""
+    region = w.depth_panel.region
+    near, far = w.depth_panel.near_far()
+    for f in factor_steps:
+        region.lines[1].setValue(math.log10(far * f))  # a mouse move during the drag
+        qtbot.wait(5)
+    region.lineMoveFinished()  # the mouse button is released
+    return far * factor_steps[-1]
+
+
+def test_near_far_drag_reshapes_the_mesh_as_one_undo_step(make_window, qtbot):
+    w = make_window()
+    pano, near, far = disparity_box_room(256)
+    _add(w, pano)
+    wait_mesh(qtbot, w)
+    before = w.current_mesh.positions.copy()
+    r_before = np.linalg.norm(before, axis=1)
+    new_far = _drag_far(w, qtbot, [1.2, 1.5, 1.8, 2.0])
+    wait_mesh(qtbot, w)
+    assert w.doc.undo_stack.count() == 1  # the whole drag is one step
+    interp = w.doc.active.panorama.interpretation
+    assert interp.far == pytest.approx(new_far, rel=1e-6) and interp.near == pytest.approx(near)
+    after = w.current_mesh.positions.copy()
+    r_after = np.linalg.norm(after, axis=1)
+    assert r_after.max() == pytest.approx(2 * r_before.max(), rel=1e-3)  # farthest point moved
+    assert w.viewport.triangle_count == w.current_mesh.n_faces
+    w.act_undo.trigger()
+    wait_mesh(qtbot, w)
+    assert np.array_equal(w.current_mesh.positions, before)  # exactly the original mesh
+    assert w.doc.active.panorama.interpretation.far == far
+    assert w.depth_panel.far_spin.value() == pytest.approx(far, abs=0.01)
+    w.act_redo.trigger()
+    wait_mesh(qtbot, w)
+    assert np.array_equal(w.current_mesh.positions, after)
+
+
+def test_metric_depth_clip_cut_and_resolution_are_undoable(make_window, qtbot):
+    w = make_window()
+    scene = box_room(256)
+    _add(w, scene.panorama)
+    wait_mesh(qtbot, w)
+    full = w.current_mesh
+    # Clip the far distances to 3 m: no vertex stays beyond it.
+    w.depth_panel.set_near_far(0.5, 3.0)
+    wait_mesh(qtbot, w)
+    assert np.linalg.norm(w.current_mesh.positions, axis=1).max() <= 3.0 + 1e-4
+    assert w.panorama_view.image() is not None
+    # The cut slider dragged through three values: one undo step.
+    w.depth_panel.cut_slider.setSliderDown(True)
+    w.depth_panel._on_cut_pressed()
+    for v in (60, 40, 5):
+        w.depth_panel.cut_slider.setValue(v)
+    w.depth_panel.cut_slider.setSliderDown(False)
+    w.depth_panel._on_cut_released()
+    wait_mesh(qtbot, w)
+    assert w.doc.mesh_settings.cut_threshold == pytest.approx(0.05)
+    assert w.doc.undo_stack.count() == 2
+    w.depth_panel.mode_combo.setCurrentIndex(w.depth_panel.mode_combo.findData("adaptive"))
+    wait_mesh(qtbot, w)
+    assert w.current_mesh.stats["mode"] == "adaptive"
+    assert w.current_mesh.n_faces < full.n_faces
+    for _ in range(3):
+        w.act_undo.trigger()
+    wait_mesh(qtbot, w)
+    assert np.array_equal(w.current_mesh.positions, full.positions)
+    assert np.array_equal(w.current_mesh.faces, full.faces)
+
+
+def test_gallery_activate_use_settings_and_undoable_delete(make_window, qtbot):
+    from dataclasses import replace
+
+    w = make_window()
+    a = box_room(128).panorama
+    meta = replace(a.metadata, backend="procedural", user_prompt="a red room", prompt="a red room",
+                   seed=4242, steps=1, width=128, height=64)
+    r1 = _add(w, a.with_metadata(meta), kind="generated")
+    r2 = _add(w, disparity_box_room(128)[0])
+    assert w.gallery.ids() == [r1.id, r2.id] and w.doc.active_id == r2.id
+    assert "4242" in w.gallery.list.item(0).toolTip()
+    w.gallery.list.setCurrentRow(0)  # a click
+    assert w.doc.active_id == r1.id
+    wait_mesh(qtbot, w)
+    w.gallery.use_button.click()
+    gp = w.generate_panel
+    assert gp.prompt() == "a red room" and gp.seed_spin.value() == 4242
+    assert gp.seed_lock.isChecked() and gp.size() == (128, 64)
+    assert gp.build_request().seed == 4242  # locked: the same seed again
+    w.gallery.delete_button.click()
+    assert w.gallery.ids() == [r2.id] and w.doc.active_id == r2.id
+    w.act_undo.trigger()
+    assert w.gallery.ids() == [r1.id, r2.id] and w.doc.active_id == r1.id
+    # A result added while a delete is undoable never takes the deleted one's id.
+    w.act_redo.trigger()
+    r3 = _add(w, a)
+    assert r3.id not in (r1.id, r2.id)
+    w.act_undo.trigger()
+    ids = [r.id for r in w.doc.results]
+    assert sorted(ids) == sorted([r1.id, r2.id, r3.id])
+
+
+def test_presets_add_their_words_visibly(make_window):
+    w = make_window()
+    gp = w.generate_panel
+    assert len(gp.presets) >= 4
+    gp.prompt_edit.setPlainText("a misty pine forest")
+    preset = next(p for p in gp.presets if p.name == "Golden hour")
+    gp.preset_buttons["Golden hour"].click()
+    assert gp.prompt() == f"a misty pine forest, {preset.words}"
+    gp.preset_buttons["Golden hour"].click()  # not twice
+    assert gp.prompt().count(preset.words) == 1
+    assert preset.negative in gp.negative_edit.toPlainText()
+
+
+def test_save_close_reopen_is_identical(make_window, qtbot, tmp_path):
+    w = make_window()
+    _add(w, box_room(128).panorama)
+    pano, near, far = disparity_box_room(128)
+    res = _add(w, pano)
+    wait_mesh(qtbot, w)
+    w.depth_panel.set_near_far(near, far * 1.5)
+    w.depth_panel.mode_combo.setCurrentIndex(w.depth_panel.mode_combo.findData("adaptive"))
+    wait_mesh(qtbot, w)
+    mesh = w.current_mesh
+    assert w.isWindowModified()
+    path = tmp_path / "room.panoforge"
+    w.prompter.save_answer = str(tmp_path / "room")  # the suffix is added
+    w.act_save.trigger()
+    assert path.is_file() and not w.isWindowModified() and "room.panoforge" in w.windowTitle()
+    saved = project_to_bytes(w.doc.project)
+    w.close()
+    assert w.closed and w.prompter.asked.count("unsaved") == 0
+
+    w2 = make_window()
+    w2.prompter.open_answer = str(path)
+    w2.act_open.trigger()
+    assert project_to_bytes(w2.doc.project) == saved
+    assert project_to_bytes(load_project(path)) == saved
+    assert w2.doc.active_id == res.id
+    wait_mesh(qtbot, w2)
+    assert np.array_equal(w2.current_mesh.positions, mesh.positions)
+    assert np.array_equal(w2.current_mesh.faces, mesh.faces)
+    assert w2.settings.recent_files()[0] == str(path.resolve())
+    assert not w2.isWindowModified()
+
+
+def test_closing_with_unsaved_changes_asks(make_window, qtbot, tmp_path):
+    w = make_window()
+    _add(w, box_room(64).panorama)
+    w.prompter.unsaved_answer = "cancel"
+    assert not w.close()
+    assert not w.closed and w.isVisible() and w.prompter.asked == ["unsaved"]
+    w.prompter.unsaved_answer = "save"
+    w.prompter.save_answer = str(tmp_path / "kept.panoforge")
+    assert w.close()
+    assert w.closed and (tmp_path / "kept.panoforge").is_file()
+    assert len(load_project(tmp_path / "kept.panoforge").results) == 1
+
+
+def test_export_glb_from_the_menu_passes_the_khronos_validator(make_window, qtbot, tmp_path):
+    from tests.gltf_validator import assert_clean
+
+    w = make_window()
+    _add(w, box_room(256).panorama)
+    wait_mesh(qtbot, w)
+    assert w.act_export_glb.isEnabled()
+    w.prompter.export_folder = tmp_path / "out"
+    w.act_export_glb.trigger()
+    assert w.prompter.errors == []
+    files = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert files == ["scene.glb"]  # only the GLB was chosen from this menu entry
+    report = assert_clean(tmp_path / "out" / "scene.glb")
+    assert report["issues"]["numErrors"] == 0
+
+
+def test_export_dialog_writes_every_format(make_window, qtbot, tmp_path):
+    w = make_window()
+    _add(w, box_room(128).panorama)
+    w.prompter.export_folder = tmp_path / "all"
+    w.prompter.export_overrides = dict(glb=False, ply=True, images=True, cubemap=True,
+                                       cube_face=32)
+    w.act_export.trigger()
+    names = {p.name for p in (tmp_path / "all").iterdir()}
+    assert "scene.ply" in names
+    assert any(n.endswith(".exr") for n in names) and any(n.endswith(".json") for n in names)
+    assert {f"scene_{f}.png" for f in ("px", "nx", "py", "ny", "pz", "nz")} <= names
+
+
+def test_drop_an_image_imports_it_and_a_project_opens(make_window, qtbot, tmp_path):
+    from PIL import Image
+
+    w = make_window()
+    rgb = box_room(128).panorama.rgb
+    Image.fromarray(rgb).save(tmp_path / "pano.png")
+    md = QMimeData()
+    md.setUrls([QUrl.fromLocalFile(str(tmp_path / "pano.png"))])
+    ev = QDropEvent(QPointF(50, 50), Qt.DropAction.CopyAction, md, Qt.MouseButton.LeftButton,
+                    Qt.KeyboardModifier.NoModifier)
+    w.dropEvent(ev)
+    assert w.prompter.errors == []
+    assert len(w.doc.results) == 1 and w.doc.active.kind == "imported"
+    assert np.array_equal(w.doc.active.panorama.rgb, rgb)
+    assert not w.doc.active.panorama.has_depth
+    w.prompter.save_answer = str(tmp_path / "dropped.panoforge")
+    w.act_save_as.trigger()
+    w.act_new.trigger()
+    assert w.doc.results == [] and w.doc.path is None
+    md2 = QMimeData()
+    md2.setUrls([QUrl.fromLocalFile(str(tmp_path / "dropped.panoforge"))])
+    w.dropEvent(QDropEvent(QPointF(5, 5), Qt.DropAction.CopyAction, md2,
+                           Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier))
+    assert w.doc.path == tmp_path / "dropped.panoforge" and len(w.doc.results) == 1
+
+
+def test_layout_recent_files_and_preferences_persist(make_window, tmp_path):
+    from app.window.settings import KEY_DEVICE, KEY_STATE, WindowSettings, make_settings
+
+    w = make_window()
+    w.gallery_dock.hide()
+    w.set_mode("wireframe")
+    w.settings.set_model_folder("ldm3d-pano", str(tmp_path))
+    w.settings.set_device("cpu")
+    w.close()
+    store = make_settings(tmp_path / "settings.ini")
+    assert store.value(KEY_STATE) is not None and store.value(KEY_DEVICE) == "cpu"
+    w2 = make_window(settings=WindowSettings(store))
+    assert not w2.gallery_dock.isVisible() and w2.generate_dock.isVisible()
+    assert w2.mode_combo.currentData() == "wireframe" and w2.viewport.mode == "wireframe"
+    assert w2.generate_panel.device == "cpu"
+    w2.generate_panel.set_backend("ldm3d-pano")
+    assert w2.generate_panel.model_edit.text() == str(tmp_path)
+    w2.reset_layout()
+    assert w2.gallery_dock.isVisible()
+
+
+def test_view_modes_inside_outside_and_status(make_window, qtbot):
+    w = make_window()
+    _add(w, box_room(128).panorama)
+    wait_mesh(qtbot, w)
+    inside = w.viewport.grab()
+    w.act_outside.trigger()
+    assert w.viewport.view == "outside"
+    outside = w.viewport.grab()
+    assert not np.array_equal(inside, outside)
+    for mode in ("depth", "wireframe", "points", "textured"):
+        w.mode_actions[mode].trigger()
+        assert w.viewport.mode == mode and w.mode_combo.currentData() == mode
+    w.act_inside.trigger()
+    assert w.viewport.view == "inside"
+    qtbot.waitUntil(lambda: "ms/frame" in w.frame_label.text()
+                    and w.frame_label.text()[0].isdigit(), timeout=5000)
+
+
+def test_about_and_shortcuts_dialogs(make_window):
+    from app.window.dialogs import environment_report
+
+    w = make_window()
+    rows = dict(environment_report(probe_gpu=False))
+    assert rows["Panoforge"] and rows["diffusers"] != "not installed"
+    about = w.show_about()
+    names = [about.table.item(i, 0).text() for i in range(about.table.rowCount())]
+    assert {"Panoforge", "torch", "diffusers", "GPU"} <= set(names)
+    about.close()
+    sc = w.show_shortcuts()
+    keys = {sc.table.item(i, 0).text(): sc.table.item(i, 1).text()
+            for i in range(sc.table.rowCount())}
+    assert keys["Generate"] == "Ctrl+Return" and keys["Cancel Generation"] == "Esc"
+    sc.close()
+    import importlib.util
+
+    has_xr = importlib.util.find_spec("app.xr_launcher") is not None
+    assert w.act_headset.isEnabled() == has_xr
+    if not has_xr:
+        assert "not installed" in w.act_headset.toolTip()
