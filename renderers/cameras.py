@@ -62,6 +62,15 @@ def key_name(event) -> str:
     return name.upper() if len(name) == 1 else name
 
 
+def _drag_delta(event) -> np.ndarray | None:
+    """Pixels the pointer moved since the left button went down, or None outside a drag."""
+    native = getattr(event, "mouse_event", event)
+    press = getattr(native, "press_event", None)
+    if press is None or getattr(press, "button", None) != 1:
+        return None
+    return np.asarray(native.pos[:2], np.float64) - np.asarray(press.pos[:2], np.float64)
+
+
 @dataclass
 class InsideState:
     """Where the inside camera stands and looks.
@@ -256,18 +265,18 @@ def _inside_class():
             elif event.type == "mouse_press" and event.button == 1:
                 self._drag_start = (self.state.yaw_deg, self.state.pitch_deg)
                 event.handled = True
-            elif event.type == "mouse_release":
-                self._drag_start = None
-            elif event.type == "mouse_move" and self._drag_start is not None:
-                if event.press_event is None or 1 not in event.buttons:
-                    return
-                d = event.mouse_event.pos - event.mouse_event.press_event.pos
-                width = max(1.0, float(self._viewbox.size[0]))
-                deg_per_px = self.state.fov_deg / width
-                yaw0, pitch0 = self._drag_start
-                self.set_view(yaw_deg=yaw0 - d[0] * deg_per_px,
-                              pitch_deg=pitch0 + d[1] * deg_per_px)
-                event.handled = True
+            elif event.type in ("mouse_move", "mouse_release") and self._drag_start:
+                # vispy drops moves less than 10 ms apart; the release carries the end point.
+                d = _drag_delta(event)
+                if d is not None:
+                    width = max(1.0, float(self._viewbox.size[0]))
+                    deg_per_px = self.state.fov_deg / width
+                    yaw0, pitch0 = self._drag_start
+                    self.set_view(yaw_deg=yaw0 - d[0] * deg_per_px,
+                                  pitch_deg=pitch0 + d[1] * deg_per_px)
+                    event.handled = True
+                if event.type == "mouse_release":
+                    self._drag_start = None
 
         def viewbox_key_event(self, event):
             if event.type != "key_press" or not self.interactive:
@@ -353,16 +362,15 @@ def _orbit_class():
             elif event.type == "mouse_press" and event.button == 1:
                 self._drag_start = (self.state.yaw_deg, self.state.pitch_deg)
                 event.handled = True
-            elif event.type == "mouse_release":
-                self._drag_start = None
-            elif event.type == "mouse_move" and self._drag_start is not None:
-                if event.press_event is None or 1 not in event.buttons:
-                    return
-                d = event.mouse_event.pos - event.mouse_event.press_event.pos
-                yaw0, pitch0 = self._drag_start
-                self.set_view(yaw_deg=yaw0 - d[0] * ORBIT_DEG_PER_PX,
-                              pitch_deg=pitch0 - d[1] * ORBIT_DEG_PER_PX)
-                event.handled = True
+            elif event.type in ("mouse_move", "mouse_release") and self._drag_start:
+                d = _drag_delta(event)
+                if d is not None:
+                    yaw0, pitch0 = self._drag_start
+                    self.set_view(yaw_deg=yaw0 - d[0] * ORBIT_DEG_PER_PX,
+                                  pitch_deg=pitch0 - d[1] * ORBIT_DEG_PER_PX)
+                    event.handled = True
+                if event.type == "mouse_release":
+                    self._drag_start = None
 
         def viewbox_key_event(self, event):
             if event.type != "key_press" or not self.interactive:

@@ -19,13 +19,15 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+from contextlib import contextmanager
 
 import numpy as np
 
 from scene.errors import PanoforgeError
 
 __all__ = ["GLUnavailableError", "offscreen_app", "gl_info", "render_canvas", "BACKEND_ORDER",
-           "ENV_VAR", "GL_DEPTH_COMPONENT24"]
+           "ENV_VAR", "GL_DEPTH_COMPONENT24", "new_offscreen_canvas", "close_offscreen_canvas",
+           "offscreen_current"]
 
 BACKEND_ORDER = ("egl", "pyside6", "glfw")
 #: Environment variable that forces one offscreen backend.
@@ -95,17 +97,58 @@ def _try_windowed(name: str):
     return vapp.Application(name)
 
 
-def _probe(app) -> None:
-    """Create and destroy a tiny canvas so a backend that imports but cannot draw fails here."""
+def _probe(app, name: str) -> None:
+    """Create and close a tiny canvas so a backend that imports but cannot draw fails here."""
     from vispy import app as vapp
     from vispy import gloo
 
-    canvas = vapp.Canvas(size=(8, 8), app=app, show=False)
+    with _released(name):
+        canvas = vapp.Canvas(size=(8, 8), app=app, show=False)
+        try:
+            canvas.set_current()
+            gloo.gl.glGetParameter(gloo.gl.GL_VERSION)
+        finally:
+            _close(canvas, name)
+
+
+def _release_qt_context() -> None:
+    """Qt may leave its OpenGL context current after painting; EGL cannot become current on
+    a thread while another window-system API's context is (libglvnd)."""
+    qtgui = sys.modules.get("PySide6.QtGui")
+    if qtgui is None:
+        return
+    ctx = qtgui.QOpenGLContext.currentContext()
+    if ctx is not None:
+        ctx.doneCurrent()
+
+
+def _release_egl() -> None:
+    from vispy.app.backends import _egl
+
+    _egl.egl.eglMakeCurrent(_egl._EGL_DISPLAY, None, None, None)
+
+
+@contextmanager
+def _released(name: str):
+    if name != "egl":
+        yield
+        return
+    _release_qt_context()
     try:
-        canvas.set_current()
-        gloo.gl.glGetParameter(gloo.gl.GL_VERSION)
+        yield
     finally:
-        canvas.close()
+        _release_egl()
+
+
+@contextmanager
+def offscreen_current():
+    """Run GL work for offscreen canvases, then release the EGL context again.
+
+    With libglvnd a thread cannot make a GLX (Qt window) context current while an EGL context
+    is current, so an offscreen render in the window's process must not leave EGL current.
+    """
+    with _released(_APP_NAME):
+        yield
 
 
 def offscreen_app():
@@ -136,7 +179,7 @@ def offscreen_app():
     for name in order:
         try:
             app = _try_egl() if name == "egl" else _try_windowed(name)
-            _probe(app)
+            _probe(app, name)
         except Exception as exc:  # noqa: BLE001 - collected for the error message
             reasons.append(f"{name}: {exc}".replace("\n", " "))
             continue
@@ -156,23 +199,74 @@ def gl_info() -> dict:
     dict
         ``backend``, ``version``, ``renderer``, ``vendor``, ``max_texture_size`` (int).
     """
-    from vispy import app as vapp
     from vispy import gloo
 
-    app = offscreen_app()
-    canvas = vapp.Canvas(size=(8, 8), app=app, show=False)
+    canvas = new_offscreen_canvas((8, 8))
     try:
-        canvas.set_current()
-        gl = gloo.gl
-        return {
-            "backend": _APP_NAME,
-            "version": gl.glGetParameter(gl.GL_VERSION),
-            "renderer": gl.glGetParameter(gl.GL_RENDERER),
-            "vendor": gl.glGetParameter(gl.GL_VENDOR),
-            "max_texture_size": int(gl.glGetParameter(gl.GL_MAX_TEXTURE_SIZE)),
-        }
+        with offscreen_current():
+            canvas.set_current()
+            gl = gloo.gl
+            return {
+                "backend": _APP_NAME,
+                "version": gl.glGetParameter(gl.GL_VERSION),
+                "renderer": gl.glGetParameter(gl.GL_RENDERER),
+                "vendor": gl.glGetParameter(gl.GL_VENDOR),
+                "max_texture_size": int(gl.glGetParameter(gl.GL_MAX_TEXTURE_SIZE)),
+            }
     finally:
-        canvas.close()
+        close_offscreen_canvas(canvas)
+
+
+def new_offscreen_canvas(size: tuple[int, int], bgcolor=(0.0, 0.0, 0.0)):
+    """A hidden ``SceneCanvas`` on the offscreen backend, with its own OpenGL context.
+
+    Parameters
+    ----------
+    size : (int, int)
+        Logical size ``(width, height)``, pixels.
+    bgcolor : colour
+
+    Returns
+    -------
+    vispy.scene.SceneCanvas
+        Close it with :func:`close_offscreen_canvas`.
+    """
+    from vispy import scene
+
+    app = offscreen_app()
+    with offscreen_current():
+        return scene.SceneCanvas(size=tuple(int(v) for v in size), app=app, show=False,
+                                 keys=None, bgcolor=bgcolor)
+
+
+def close_offscreen_canvas(canvas) -> None:
+    """Close a canvas from :func:`new_offscreen_canvas`, freeing its GPU objects and context."""
+    try:
+        with offscreen_current():
+            canvas.set_current()
+            canvas.context.flush_commands()  # pending deletes of buffers and textures
+    finally:
+        _close(canvas, _APP_NAME)
+
+
+def _close(canvas, name: str) -> None:
+    backend = getattr(canvas, "_backend", None)
+    canvas.close()
+    if name != "egl" or backend is None:
+        return
+    # vispy's EGL backend neither destroys a closed canvas's context nor forgets the window.
+    import ctypes
+
+    from vispy.app.backends import _egl
+
+    if backend in _egl._VP_EGL_ALL_WINDOWS:
+        _egl._VP_EGL_ALL_WINDOWS.remove(backend)
+    context = getattr(backend, "_native_context", None)
+    if context:
+        destroy = _egl.egl._lib.eglDestroyContext
+        destroy.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
+        destroy(_egl._EGL_DISPLAY, context)
+        backend._native_context = None
 
 
 def render_canvas(canvas, size: tuple[int, int] | None = None, bgcolor=None) -> np.ndarray:
@@ -194,6 +288,16 @@ def render_canvas(canvas, size: tuple[int, int] | None = None, bgcolor=None) -> 
     (H, W, 3) uint8 ndarray
         Row 0 is the top of the image.
     """
+    with offscreen_current() if canvas.app is _APP else _nothing():
+        return _render_canvas(canvas, size, bgcolor)
+
+
+@contextmanager
+def _nothing():
+    yield
+
+
+def _render_canvas(canvas, size, bgcolor) -> np.ndarray:
     from vispy import gloo
 
     canvas.set_current()

@@ -260,6 +260,15 @@ def _make_visual_class():
         def n_vertices(self) -> int:
             return int(self._n_vertices)
 
+        def free(self) -> None:
+            """Delete the GPU buffers and textures now (the visual cannot draw afterwards)."""
+            for obj in (self._positions, self._uvs, self._faces, self._edges_buf,
+                        self._texture, self._colormap):
+                if obj is not None:
+                    obj.delete()
+            self._edges_buf = None
+            self._has_data = False
+
         # -- mode ---------------------------------------------------------------------
         @property
         def mode(self) -> str:

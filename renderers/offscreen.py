@@ -90,18 +90,15 @@ class OffscreenRenderer:
 
     def __init__(self, pano: RGBDPanorama, mesh: DepthMesh, size=(1280, 720),
                  supersample: int = 1):
-        from vispy import scene
-
         from .cameras import InsideCamera
-        from .gl_context import offscreen_app
+        from .gl_context import new_offscreen_canvas
         from .mesh_visual import DepthMeshNode
 
         self.size = _check_size(size, supersample)
         self.supersample = int(supersample)
-        app = offscreen_app()
         w, h = self.size
-        self.canvas = scene.SceneCanvas(size=(w * self.supersample, h * self.supersample),
-                                        app=app, show=False, keys=None, bgcolor=BACKGROUND)
+        self.canvas = new_offscreen_canvas((w * self.supersample, h * self.supersample),
+                                           bgcolor=BACKGROUND)
         try:
             self.view = self.canvas.central_widget.add_view(border_width=0)
             self.visual = DepthMeshNode(parent=self.view.scene)
@@ -111,7 +108,7 @@ class OffscreenRenderer:
             self.camera.scene_extent = max(self.visual.extent, 1e-3)
             self.view.camera = self.camera
         except Exception:
-            self.canvas.close()
+            self.close()
             raise
 
     def render(self, *, yaw_deg: float = 0.0, pitch_deg: float = 0.0, fov_deg: float = 90.0,
@@ -148,10 +145,15 @@ class OffscreenRenderer:
         return image
 
     def close(self) -> None:
-        """Free the canvas and its GPU buffers."""
-        if self.canvas is not None:
-            self.canvas.close()
-            self.canvas = None
+        """Free the canvas and its GPU buffers and textures."""
+        from .gl_context import close_offscreen_canvas
+
+        canvas, self.canvas = self.canvas, None
+        if canvas is not None:
+            visual = getattr(self, "visual", None)
+            if visual is not None:
+                visual.free()
+            close_offscreen_canvas(canvas)
 
     def __enter__(self) -> OffscreenRenderer:
         return self
