@@ -16,7 +16,7 @@ import pytest
 import trimesh
 from PIL import Image
 
-from scene.analytic import box_room
+from scene.analytic import box_room, ground_plane, nested_spheres
 from scene.errors import InputError
 from scene.export_glb import (
     COMPONENT_UNSIGNED_INT,
@@ -29,6 +29,7 @@ from scene.export_glb import (
 from scene.mesh import build_depth_mesh
 from scene.meshdata import DepthMesh
 from scene.metadata import GenerationMetadata
+from scene.settings import MeshSettings
 from tests.gltf_validator import assert_clean, validate_glb
 
 
@@ -79,6 +80,20 @@ def test_validator_reports_nothing(tmp_path, room, texture):
     assert info["hasTextures"] and info["drawCallCount"] == 1 and info["materialCount"] == 1
     assert info["totalVertexCount"] == mesh.n_vertices
     assert info["totalTriangleCount"] == mesh.n_faces
+
+
+@pytest.mark.parametrize("scene_fn", [box_room, ground_plane, nested_spheres])
+@pytest.mark.parametrize("mode", ["full", "adaptive"])
+def test_every_analytic_scene_and_mesh_mode_is_clean(tmp_path, scene_fn, mode):
+    """Unknown sky (ground plane), curved surfaces and adaptive meshes validate too."""
+    scene = scene_fn(256)
+    mesh = build_depth_mesh(scene.panorama, MeshSettings(mode=mode))
+    path = tmp_path / f"{scene.name}_{mode}.glb"
+    write_glb(path, scene.panorama, mesh)
+    report = assert_clean(path)
+    assert report["info"]["totalTriangleCount"] == mesh.n_faces
+    got = loaded_mesh(path)
+    np.testing.assert_array_equal(np.asarray(got.vertices, dtype=np.float32), mesh.positions)
 
 
 def test_document_structure(tmp_path, room):
