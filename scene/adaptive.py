@@ -1,0 +1,627 @@
+"""The adaptive DepthFusion mesh: fewer columns toward the poles, fewer faces where depth is smooth.
+
+The result keeps every guarantee of the full grid (:mod:`scene.mesh`: vertices at pixel
+centres, welded seam column, one vertex per pole, faces counter-clockwise seen from the origin,
+no NaN vertex, the discontinuity cut) and adds one: every pixel's ray meets the mesh within
+``max_error`` (relative) of the pixel's distance.
+
+How it is built
+---------------
+1. **Latitude bands.** Vertex rows are split into bands (power-of-two heights, the small
+   ones next to the poles). A band takes every ``s``-th column, ``s`` the largest power of two
+   with ``s * cos(lat) <= 1`` on its equator-side row, so a column step never spans more
+   ground than a pixel at the equator does.
+2. **A hierarchy of cells per band.** Level 0 is a single pixel quad; levels ``1..log2 s``
+   are one row tall and ``2**l`` columns wide; above that, cells are ``2**L`` rows by
+   ``2**L * s`` columns. A cell is *acceptable* when all of its children are and the two
+   triangles spanning its corners meet every pixel ray in its closed rectangle within
+   ``max_error``; the mesh uses the largest acceptable cells (each pixel region has one:
+   a single pixel quad always is). All levels are evaluated with broadcasting, one band and
+   one level at a time.
+3. **Crack-free triangulation.** The cell corners are the mesh vertices. Each cell is
+   triangulated using *every* vertex that lies on its boundary (whichever cell it came from),
+   so two cells sharing an edge split it at the same points and no T-junction can open:
+
+   - one row tall: a zipper between its top and bottom rows (the triangulation that merges
+     the two sorted rows of vertices);
+   - taller, with no vertex inside its edges: two triangles;
+   - taller, with vertices inside its edges: a fan from its centre pixel over the boundary.
+
+   The seam column and column 0 get the union of their vertices; the poles fan over row 0
+   and row ``H - 1``.
+4. **Check and refine.** Every pixel is located in its final triangle (in panorama space)
+   and its ray intersected with that triangle's plane; cells holding a pixel over the bound
+   are split and the mesh rebuilt, until none is left. The reached error is reported.
+5. **Cut.** The discontinuity cut tests the faces of single-pixel cells (and pole-fan faces
+   over one column) exactly as the full grid does: every larger cell met the error bound, so
+   it holds no depth jump; a jump always ends up between single-pixel cells.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .conventions import latitudes, longitudes
+from .meshdata import DepthMesh
+
+__all__ = ["adaptive_mesh", "plan_bands", "MAX_REFINE_ROUNDS"]
+
+#: Most rounds of "locate every pixel, split the cells over the bound, rebuild".
+MAX_REFINE_ROUNDS = 8
+#: Fewest columns a band keeps (so the pole fans stay round).
+MIN_COLUMNS = 16
+#: Pixels located per chunk in the final error check (bounds float64 temporaries).
+_PIXEL_CHUNK = 1 << 19
+
+
+@dataclass
+class _Band:
+    """One latitude band: vertex rows ``ya .. ya + hb``, column stride ``s = 2**ks``."""
+
+    ya: int
+    hb: int
+    ks: int
+    lb: int
+    #: (h, w) of each level, finest first.
+    sizes: list = field(default_factory=list)
+    #: per level: (ny, nx) float error of the two-triangle approximation (inf = not tried).
+    err: list = field(default_factory=list)
+    #: per level: (ny, nx) bool cells that the final check forced to split.
+    forced: list = field(default_factory=list)
+
+
+def plan_bands(height: int, width: int, max_level: int | None = None):
+    """Split the vertex rows into latitude bands and choose each band's column stride.
+
+    Parameters
+    ----------
+    height, width : int
+        Panorama size ``H x W``.
+    max_level : int, optional
+        Largest cell level (cells up to ``2**max_level`` rows); by default grows with ``H``
+        up to 6.
+
+    Returns
+    -------
+    list of (ya, hb, ks, lb)
+        Band top vertex row, height in quad rows (a power of two), ``log2`` of the column
+        stride, and the band's largest level, from the top pole down.
+    """
+    if max_level is None:
+        max_level = int(np.clip(np.log2(max(height, 2)) - 4, 1, 6))
+    block = 1 << max_level
+    mid = (height - 1) // 2
+    lat = latitudes(height)
+    cos_lat = np.cos(lat)
+    v2w = (width & -width).bit_length() - 1  # 2-adic valuation of W
+    max_ks = max(0, min(v2w, int(np.floor(np.log2(max(width // MIN_COLUMNS, 1))))))
+
+    def split(n_rows: int, pole_first: bool):
+        rem = n_rows % block
+        small = [1 << b for b in range(rem.bit_length()) if rem >> b & 1]  # ascending
+        full = [block] * (n_rows // block)
+        return small + full if pole_first else full + small[::-1]
+
+    bands = []
+    y = 0
+    for hb in split(mid, pole_first=True) + split(height - 1 - mid, pole_first=False):
+        c = float(cos_lat[y:y + hb + 1].max())
+        ks = int(np.floor(np.log2(1.0 / c))) if c > 0 else max_ks
+        ks = int(np.clip(ks, 0, max_ks))
+        lb = min(max_level, hb.bit_length() - 1, v2w - ks)
+        bands.append((y, hb, ks, max(lb, 0)))
+        y += hb
+    assert y == height - 1
+    return bands
+
+
+class _Geometry:
+    """Per-pixel distance and separable direction factors of one panorama."""
+
+    def __init__(self, dist: np.ndarray):
+        self.dist = dist
+        self.h, self.w = dist.shape
+        lon = longitudes(self.w)
+        lat = latitudes(self.h)
+        self.sin_lon, self.mcos_lon = np.sin(lon), -np.cos(lon)
+        self.cos_lat, self.sin_lat = np.cos(lat), np.sin(lat)
+        self.sin_lon32 = self.sin_lon.astype(np.float32)
+        self.mcos_lon32 = self.mcos_lon.astype(np.float32)
+        self.cos_lat32 = self.cos_lat.astype(np.float32)
+        self.sin_lat32 = self.sin_lat.astype(np.float32)
+
+    def point(self, y: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """(..., 3) float64 positions of vertex-grid points (column W is column 0)."""
+        xm = x % self.w
+        r = self.dist[y, xm].astype(np.float64)
+        rc = r * self.cos_lat[y]
+        return np.stack([rc * self.sin_lon[xm], r * self.sin_lat[y], rc * self.mcos_lon[xm]],
+                        axis=-1)
+
+    def positions32(self, y: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """(N, 3) float32 vertex positions, computed exactly as :mod:`scene.mesh` does."""
+        xm = x % self.w
+        d = self.dist[y, xm]
+        rc = d * self.cos_lat32[y]
+        out = np.empty((y.shape[0], 3), dtype=np.float32)
+        np.multiply(rc, self.sin_lon32[xm], out=out[:, 0])
+        np.multiply(d, self.sin_lat32[y], out=out[:, 1])
+        np.multiply(rc, self.mcos_lon32[xm], out=out[:, 2])
+        return out
+
+
+def _two_triangle_error(geo: _Geometry, ya: int, h: int, w: int, ii: np.ndarray,
+                        jj: np.ndarray) -> np.ndarray:
+    """Worst relative error over each cell's closed rectangle of pixels when the cell is
+    the two triangles ``(TL, BL, TR)`` and ``(TR, BL, BR)``.
+
+    Returns
+    -------
+    (len(ii),) float64 ndarray
+        NaN where a pixel is unknown or a triangle is degenerate.
+    """
+    rows = ya + ii[:, None] * h + np.arange(h + 1)  # (n, h+1) vertex rows
+    cols = jj[:, None] * w + np.arange(w + 1)  # (n, w+1) vertex columns (W = seam)
+    colsm = cols % geo.w
+    tl = geo.point(rows[:, 0], cols[:, 0])
+    tr = geo.point(rows[:, 0], cols[:, -1])
+    bl = geo.point(rows[:, -1], cols[:, 0])
+    br = geo.point(rows[:, -1], cols[:, -1])
+    na = np.cross(bl - tl, tr - tl)
+    nb = np.cross(bl - tr, br - tr)
+    ka = np.einsum("ij,ij->i", na, tl)
+    kb = np.einsum("ij,ij->i", nb, tr)
+    cl = geo.cos_lat[rows][:, :, None]  # (n, h+1, 1)
+    sl = geo.sin_lat[rows][:, :, None]
+    slon = geo.sin_lon[colsm]  # (n, w+1)
+    mclon = geo.mcos_lon[colsm]
+    first = (np.arange(h + 1)[:, None] * w + np.arange(w + 1)[None, :] * h) <= h * w
+    r = geo.dist[rows[:, :, None], colsm[:, None, :]].astype(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        da = cl * (na[:, None, 0:1] * slon[:, None, :] + na[:, None, 2:3] * mclon[:, None, :]) \
+            + na[:, None, 1:2] * sl
+        db = cl * (nb[:, None, 0:1] * slon[:, None, :] + nb[:, None, 2:3] * mclon[:, None, :]) \
+            + nb[:, None, 1:2] * sl
+        t = np.where(first, ka[:, None, None] / da, kb[:, None, None] / db)
+        err = np.abs(t - r) / r
+    return err.reshape(err.shape[0], -1).max(axis=1)
+
+
+def _children_ok(ok_child: np.ndarray, two_d: bool) -> np.ndarray:
+    if two_d:
+        ny, nx = ok_child.shape[0] // 2, ok_child.shape[1] // 2
+        return ok_child.reshape(ny, 2, nx, 2).all(axis=(1, 3))
+    return ok_child.reshape(ok_child.shape[0], -1, 2).all(axis=2)
+
+
+def _expand(parent: np.ndarray, two_d: bool) -> np.ndarray:
+    out = np.repeat(parent, 2, axis=1)
+    return np.repeat(out, 2, axis=0) if two_d else out
+
+
+def _init_band(geo: _Geometry, band: _Band, max_error: float) -> None:
+    """Sizes, and the two-triangle error of every cell whose children are all acceptable."""
+    w = geo.w
+    band.sizes = [(1, 1 << k) for k in range(band.ks + 1)]
+    band.sizes += [(1 << lev, (1 << lev) << band.ks) for lev in range(1, band.lb + 1)]
+    ok = np.ones((band.hb, w), dtype=bool)
+    band.err = [np.zeros((band.hb, w))]
+    band.forced = [np.zeros((band.hb, w), dtype=bool)]
+    for lev in range(1, len(band.sizes)):
+        h, cw = band.sizes[lev]
+        two_d = h > 1
+        cand = _children_ok(ok, two_d)
+        err = np.full(cand.shape, np.inf)
+        ii, jj = np.nonzero(cand)
+        if ii.size:
+            err[ii, jj] = _two_triangle_error(geo, band.ya, h, cw, ii, jj)
+        band.err.append(err)
+        band.forced.append(np.zeros(cand.shape, dtype=bool))
+        ok = cand & (err <= max_error)
+
+
+@dataclass
+class _Leaves:
+    """The cells the mesh is made of: corner (y0, x0) in vertex-grid coordinates, size
+    (h, w), and where they sit in the hierarchy (band, level, i, j)."""
+
+    y0: np.ndarray
+    x0: np.ndarray
+    h: np.ndarray
+    w: np.ndarray
+    band: np.ndarray
+    level: np.ndarray
+    i: np.ndarray
+    j: np.ndarray
+
+
+def _leaves(bands: list[_Band], max_error: float) -> _Leaves:
+    parts = []
+    for b, band in enumerate(bands):
+        n = len(band.sizes)
+        oks = [np.ones_like(band.forced[0])]
+        for lev in range(1, n):
+            two_d = band.sizes[lev][0] > 1
+            oks.append(_children_ok(oks[-1], two_d) & (band.err[lev] <= max_error)
+                       & ~band.forced[lev])
+        for lev in range(n):
+            leaf = oks[lev]
+            if lev + 1 < n:
+                leaf = leaf & ~_expand(oks[lev + 1], band.sizes[lev + 1][0] > 1)
+            ii, jj = np.nonzero(leaf)
+            h, w = band.sizes[lev]
+            parts.append((band.ya + ii * h, jj * w, np.full(ii.size, h), np.full(ii.size, w),
+                          np.full(ii.size, b), np.full(ii.size, lev), ii, jj))
+    cols = [np.concatenate([p[k] for p in parts]).astype(np.int64) for k in range(8)]
+    return _Leaves(*cols)
+
+
+@dataclass
+class _Topology:
+    """Marked boundary vertices and the lookups used to walk cell edges."""
+
+    marked: np.ndarray  # (H, W+1) bool
+    cr: np.ndarray  # (H, W+2) int64: marked in row y at columns < x
+    cc: np.ndarray  # (H+1, W+1) int64: marked in column x at rows < y
+    rowstart: np.ndarray  # (H+1,) vertex id of each row's first marked vertex
+    row_x: np.ndarray  # (n_marked,) column of each marked vertex (row-major = vertex id)
+    colstart: np.ndarray  # (W+2,)
+    col_y: np.ndarray  # (n_marked,) row of each marked vertex, column-major order
+
+    def vid(self, y, x):
+        """Vertex id of marked vertex-grid point (y, x)."""
+        return self.rowstart[y] + self.cr[y, x]
+
+
+def _topology(leaves: _Leaves, h: int, w: int) -> _Topology:
+    marked = np.zeros((h, w + 1), dtype=bool)
+    y1 = leaves.y0 + leaves.h
+    x1 = leaves.x0 + leaves.w
+    for yy in (leaves.y0, y1):
+        for xx in (leaves.x0, x1):
+            marked[yy, xx] = True
+    seam = marked[:, 0] | marked[:, w]
+    marked[:, 0] = seam
+    marked[:, w] = seam
+    cr = np.zeros((h, w + 2), dtype=np.int64)
+    np.cumsum(marked, axis=1, out=cr[:, 1:])
+    cc = np.zeros((h + 1, w + 1), dtype=np.int64)
+    np.cumsum(marked, axis=0, out=cc[1:])
+    rowstart = np.zeros(h + 1, dtype=np.int64)
+    np.cumsum(cr[:, -1], out=rowstart[1:])
+    row_x = np.flatnonzero(marked) % (w + 1)
+    colstart = np.zeros(w + 2, dtype=np.int64)
+    np.cumsum(cc[-1], out=colstart[1:])
+    col_y = np.flatnonzero(marked.T) % h
+    return _Topology(marked, cr, cc, rowstart, row_x, colstart, col_y)
+
+
+def _edge_segments(topo: _Topology, y: np.ndarray, xa: np.ndarray, xb: np.ndarray,
+                   horizontal: bool):
+    """Consecutive boundary vertices along cell edges.
+
+    For edge ``k`` running along row ``y[k]`` from column ``xa[k]`` to ``xb[k]``
+    (``horizontal``), or along column ``y[k]`` from row ``xa[k]`` to ``xb[k]``, returns
+    ``(owner, a, b)``: for every segment, the index ``k`` of its edge and the vertex ids of
+    its ends, in increasing column (row) order.
+    """
+    if horizontal:
+        first = topo.cr[y, xa]
+        n = topo.cr[y, xb] - first
+    else:
+        first = topo.cc[xa, y]
+        n = topo.cc[xb, y] - first
+    owner = np.repeat(np.arange(y.size), n)
+    k = np.arange(owner.size) - np.repeat(np.cumsum(n) - n, n)
+    if horizontal:
+        a = topo.rowstart[y[owner]] + first[owner] + k
+        return owner, a, a + 1
+    pos = topo.colstart[y[owner]] + first[owner] + k
+    line = y[owner]
+    ya_, yb_ = topo.col_y[pos], topo.col_y[pos + 1]
+    return owner, topo.vid(ya_, line), topo.vid(yb_, line)
+
+
+def _cell_kinds(leaves: _Leaves, topo: _Topology):
+    """Segments per edge (top, bottom, left, right) and the kind of each cell.
+
+    Returns
+    -------
+    counts : (4, n) int64 ndarray
+    zipper, two, fan : (n,) bool ndarray
+    """
+    y0, x0 = leaves.y0, leaves.x0
+    y1, x1 = y0 + leaves.h, x0 + leaves.w
+    counts = np.stack([
+        topo.cr[y0, x1] - topo.cr[y0, x0],
+        topo.cr[y1, x1] - topo.cr[y1, x0],
+        topo.cc[y1, x0] - topo.cc[y0, x0],
+        topo.cc[y1, x1] - topo.cc[y0, x1],
+    ])
+    zipper = leaves.h == 1
+    two = ~zipper & (counts.max(axis=0) == 1)
+    fan = ~zipper & ~two
+    return counts, zipper, two, fan
+
+
+def _triangulate(leaves: _Leaves, topo: _Topology, h: int, w: int):
+    """All faces (int64 vertex ids; centres after the marked vertices, then the poles).
+
+    Returns
+    -------
+    faces : (F, 3) int64 ndarray
+    fine : (F,) bool ndarray
+        Faces of single-pixel cells and pole-fan faces over one column: the only ones the
+        discontinuity cut applies to (every larger cell met the error bound, so it spans no
+        depth jump larger than ``max_error``).
+    centres : (n_fan, 2) int64 ndarray of (y, x) fan centres, in id order
+    """
+    n_marked = topo.row_x.size
+    _, zipper, two, fan = _cell_kinds(leaves, topo)
+    y0, x0 = leaves.y0, leaves.x0
+    y1, x1 = y0 + leaves.h, x0 + leaves.w
+    out = []
+    # two triangles
+    c = np.flatnonzero(two)
+    tl, tr = topo.vid(y0[c], x0[c]), topo.vid(y0[c], x1[c])
+    bl, br = topo.vid(y1[c], x0[c]), topo.vid(y1[c], x1[c])
+    out += [np.stack([tl, bl, tr], axis=1), np.stack([tr, bl, br], axis=1)]
+    # fans from the centre pixel over every boundary segment
+    c = np.flatnonzero(fan)
+    centres = np.stack([y0[c] + leaves.h[c] // 2, x0[c] + leaves.w[c] // 2], axis=1)
+    cid = n_marked + np.arange(c.size)
+    for line, lo, hi, horizontal, flip in (
+        (y0[c], x0[c], x1[c], True, True),  # top: (C, b, a)
+        (y1[c], x0[c], x1[c], True, False),  # bottom: (C, a, b)
+        (x0[c], y0[c], y1[c], False, False),  # left: (C, a, b)
+        (x1[c], y0[c], y1[c], False, True),  # right: (C, b, a)
+    ):
+        owner, a, b = _edge_segments(topo, line, lo, hi, horizontal)
+        apex = cid[owner]
+        out.append(np.stack([apex, b, a] if flip else [apex, a, b], axis=1))
+    # zippers between the two rows of one-row cells
+    n_before = sum(o.shape[0] for o in out)
+    fine = [np.zeros(n_before, dtype=bool)]
+    c = np.flatnonzero(zipper)
+    single = leaves.w[c] == 1
+    owner, a, b = _edge_segments(topo, y0[c], x0[c], x1[c], True)
+    xb = topo.row_x[b]
+    below = y1[c][owner]
+    apex = topo.rowstart[below] + topo.cr[below, xb + 1] - 1  # last bottom vertex <= x_b
+    out.append(np.stack([apex, b, a], axis=1))
+    fine.append(single[owner])
+    owner, a, b = _edge_segments(topo, y1[c], x0[c], x1[c], True)
+    xb = topo.row_x[b]
+    above = y0[c][owner]
+    apex = topo.rowstart[above] + topo.cr[above, xb] - 1  # last top vertex < x_b
+    out.append(np.stack([apex, a, b], axis=1))
+    fine.append(single[owner])
+    # pole fans over the first and the last row
+    top, bottom = n_marked + centres.shape[0], n_marked + centres.shape[0] + 1
+    for row, pole, flip in ((0, top, False), (h - 1, bottom, True)):
+        n = topo.cr[row, w + 1]
+        a = topo.rowstart[row] + np.arange(n - 1)
+        p = np.full(a.size, pole)
+        out.append(np.stack([p, a + 1, a] if flip else [p, a, a + 1], axis=1))
+        fine.append(topo.row_x[a + 1] - topo.row_x[a] == 1)
+    return np.concatenate(out), np.concatenate(fine), centres
+
+
+def _locate_errors(geo: _Geometry, leaves: _Leaves, topo: _Topology):
+    """Relative error at every pixel: its ray against the plane of the final triangle that
+    contains the pixel in panorama space.
+
+    Returns
+    -------
+    err : (n_pixels,) float32, y : (n_pixels,) int64, cell : (n_pixels,) int64
+        Pixels are listed cell by cell (each pixel once; unknown pixels give NaN).
+    """
+    h_img = geo.h
+    _, zipper, two, fan = _cell_kinds(leaves, topo)
+    last = (leaves.y0 + leaves.h == h_img - 1).astype(np.int64)
+    rows = leaves.h + last  # include the last image row in the cells that end on it
+    count = rows * leaves.w
+    ends = np.cumsum(count)
+    errs, ys, cells = [], [], []
+    start_cell = 0
+    while start_cell < leaves.y0.size:
+        stop_cell = int(np.searchsorted(ends, (ends[start_cell - 1] if start_cell else 0)
+                                        + _PIXEL_CHUNK, side="right"))
+        stop_cell = max(stop_cell, start_cell + 1)
+        sl = slice(start_cell, stop_cell)
+        n = count[sl]
+        cell = np.repeat(np.arange(start_cell, stop_cell), n)
+        off = np.arange(cell.size) - np.repeat(np.cumsum(n) - n, n)
+        cw, chh = leaves.w[cell], leaves.h[cell]
+        dy, dx = off // cw, off % cw
+        y0, x0 = leaves.y0[cell], leaves.x0[cell]
+        y, x = y0 + dy, x0 + dx
+        tri = np.empty((cell.size, 3, 2), dtype=np.int64)  # (y, x) of the triangle corners
+        # two triangles
+        m = two[cell]
+        first = dx * chh + dy * cw <= chh * cw
+        ma, mb = m & first, m & ~first
+        tri[ma] = np.stack([np.stack([y0, x0], 1), np.stack([y0 + chh, x0], 1),
+                            np.stack([y0, x0 + cw], 1)], axis=1)[ma]
+        tri[mb] = np.stack([np.stack([y0, x0 + cw], 1), np.stack([y0 + chh, x0], 1),
+                            np.stack([y0 + chh, x0 + cw], 1)], axis=1)[mb]
+        # fans
+        m = np.flatnonzero(fan[cell])
+        if m.size:
+            tri[m] = _fan_triangle(topo, y0[m], x0[m], chh[m], cw[m], dy[m], dx[m])
+        # zippers
+        m = np.flatnonzero(zipper[cell])
+        if m.size:
+            tri[m] = _zipper_triangle(topo, y0[m], x0[m], cw[m], dy[m], dx[m])
+        p = geo.point(tri[..., 0], tri[..., 1])  # (n, 3, 3)
+        nrm = np.cross(p[:, 1] - p[:, 0], p[:, 2] - p[:, 0])
+        r = geo.dist[y, x].astype(np.float64)
+        d = np.stack([geo.cos_lat[y] * geo.sin_lon[x], geo.sin_lat[y],
+                      geo.cos_lat[y] * geo.mcos_lon[x]], axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = np.einsum("ij,ij->i", nrm, p[:, 0]) / np.einsum("ij,ij->i", nrm, d)
+            e = np.abs(t - r) / r
+        centre_pixel = fan[cell] & (2 * dy == chh) & (2 * dx == cw)
+        e[centre_pixel] = 0.0  # the fan centre is a vertex
+        errs.append(e.astype(np.float32))
+        ys.append(y)
+        cells.append(cell)
+        start_cell = stop_cell
+    return np.concatenate(errs), np.concatenate(ys), np.concatenate(cells)
+
+
+def _fan_triangle(topo, y0, x0, h, w, dy, dx):
+    """(n, 3, 2) corners of the fan triangle holding each pixel (centre, a, b)."""
+    h2, w2 = h // 2, w // 2
+    vy, vx = dy - h2, dx - w2
+    horiz = np.abs(vy) * w2 >= np.abs(vx) * h2
+    out = np.empty((y0.size, 3, 2), dtype=np.int64)
+    out[:, 0, 0] = y0 + h2
+    out[:, 0, 1] = x0 + w2
+    safe_vy = np.where(vy == 0, 1, np.abs(vy))
+    safe_vx = np.where(vx == 0, 1, np.abs(vx))
+    # through the top or bottom edge
+    ye = np.where(vy < 0, y0, y0 + h)
+    xe = x0 + w2 + (vx * h2) // safe_vy
+    xe = np.clip(xe, x0, x0 + w - 1)
+    rank = topo.cr[ye, xe + 1] - 1
+    ida = topo.rowstart[ye] + rank
+    xa, xb = topo.row_x[ida], topo.row_x[ida + 1]
+    # through the left or right edge
+    xcol = np.where(vx < 0, x0, x0 + w)
+    yx = y0 + h2 + (vy * w2) // safe_vx
+    yx = np.clip(yx, y0, y0 + h - 1)
+    rank_c = topo.cc[yx + 1, xcol] - 1
+    pos = topo.colstart[xcol] + rank_c
+    ya, yb = topo.col_y[pos], topo.col_y[pos + 1]
+    out[:, 1, 0] = np.where(horiz, ye, ya)
+    out[:, 1, 1] = np.where(horiz, xa, xcol)
+    out[:, 2, 0] = np.where(horiz, ye, yb)
+    out[:, 2, 1] = np.where(horiz, xb, xcol)
+    return out
+
+
+def _zipper_triangle(topo, y0, x0, w, dy, dx):
+    """(n, 3, 2) corners of the zipper triangle whose edge holds each pixel."""
+    row = y0 + dy  # dy is 0, or 1 on the last image row
+    other = y0 + 1 - dy
+    x = x0 + dx
+    ida = topo.rowstart[row] + topo.cr[row, x + 1] - 1  # last vertex <= x on the pixel's row
+    xa, xb = topo.row_x[ida], topo.row_x[ida + 1]
+    # apex: last vertex <= x_b below a top segment, last vertex < x_b above a bottom segment
+    apex_x = topo.row_x[topo.rowstart[other] + topo.cr[other, xb + 1 - dy] - 1]
+    out = np.empty((y0.size, 3, 2), dtype=np.int64)
+    out[:, 0, 0], out[:, 0, 1] = other, apex_x
+    out[:, 1, 0], out[:, 1, 1] = row, xa
+    out[:, 2, 0], out[:, 2, 1] = row, xb
+    return out
+
+
+def _weighted_stats(err: np.ndarray, weight: np.ndarray) -> tuple[float, float, float]:
+    ok = np.isfinite(err)
+    e, wt = err[ok].astype(np.float64), weight[ok]
+    if e.size == 0:
+        return float("nan"), float("nan"), float("nan")
+    order = np.argsort(e, kind="stable")
+    cum = np.cumsum(wt[order])
+    p99 = float(e[order[min(int(np.searchsorted(cum, 0.99 * cum[-1])), e.size - 1)]])
+    return float((e * wt).sum() / wt.sum()), p99, float(e.max())
+
+
+def adaptive_mesh(dist: np.ndarray, max_error: float, cut_threshold: float,
+                  max_level: int | None = None) -> DepthMesh:
+    """The error-bounded adaptive DepthFusion mesh (see the module docstring).
+
+    Parameters
+    ----------
+    dist : (H, W) float32 ndarray
+        Radial distance in metres, NaN = unknown (validated by
+        :func:`scene.mesh.check_distance`).
+    max_error : float
+        Largest relative radial error allowed at any pixel (0.005 = 0.5 %).
+    cut_threshold : float
+        Relative depth jump above which a triangle is removed; 0 or inf keeps all.
+    max_level : int, optional
+        Largest cell level (see :func:`plan_bands`).
+
+    Returns
+    -------
+    DepthMesh
+        ``stats``: ``mode="adaptive"``, ``grid``, ``cut_faces``, ``unknown_faces``,
+        ``max_error_requested``, and the error reached against the pixels (before the cut,
+        weighted by each pixel's solid angle): ``mean_error``, ``p99_error``,
+        ``max_error``; ``cells``, ``refine_rounds``, ``bands``.
+    """
+    from .mesh import _compress_rows, cut_enabled, pole_heights
+
+    h, w = dist.shape
+    geo = _Geometry(dist)
+    bands = [_Band(ya, hb, ks, lb) for ya, hb, ks, lb in plan_bands(h, w, max_level)]
+    for band in bands:
+        _init_band(geo, band, max_error)
+    rounds = 0
+    while True:
+        leaves = _leaves(bands, max_error)
+        topo = _topology(leaves, h, w)
+        err, ey, ecell = _locate_errors(geo, leaves, topo)
+        over = np.unique(ecell[err > max_error])
+        over = over[leaves.level[over] > 0]
+        if over.size == 0 or rounds >= MAX_REFINE_ROUNDS:
+            break
+        groups = leaves.band[over] * 64 + leaves.level[over]
+        for g in np.unique(groups):  # one assignment per (band, level)
+            sel = over[groups == g]
+            bands[g // 64].forced[g % 64][leaves.i[sel], leaves.j[sel]] = True
+        rounds += 1
+    faces, fine, centres = _triangulate(leaves, topo, h, w)
+    flat = np.flatnonzero(topo.marked)
+    vy, vx = flat // (w + 1), flat % (w + 1)
+    vy = np.concatenate([vy, centres[:, 0]])
+    vx = np.concatenate([vx, centres[:, 1]])
+    n = vy.size
+    positions = np.empty((n + 2, 3), dtype=np.float32)
+    positions[:n] = geo.positions32(vy, vx)
+    top_y, bottom_y = pole_heights(positions_y_row(geo, 0), positions_y_row(geo, h - 1))
+    positions[n] = (0.0, top_y, 0.0)
+    positions[n + 1] = (0.0, bottom_y, 0.0)
+    uvs = np.empty((n + 2, 2), dtype=np.float32)
+    uvs[:n, 0] = (vx + 0.5) / w
+    uvs[:n, 1] = (vy + 0.5) / h
+    uvs[n] = (0.5, 0.0)
+    uvs[n + 1] = (0.5, 1.0)
+    faces = faces.astype(np.uint32)
+    # unknown depth and the discontinuity cut, on the vertex distances
+    r = np.empty(n + 2, dtype=np.float32)
+    r[:n] = dist[vy, vx % w]
+    r[n], r[n + 1] = abs(top_y), abs(bottom_y)
+    fr = r[faces]
+    lo, hi = fr.min(axis=1), fr.max(axis=1)
+    known = np.isfinite(lo) & np.isfinite(hi)
+    keep = known.copy()
+    if cut_enabled(cut_threshold):
+        keep &= ~fine | (hi <= lo * np.float32(1.0 + cut_threshold))
+    n_unknown = int(faces.shape[0] - np.count_nonzero(known))
+    n_cut = int(np.count_nonzero(known) - np.count_nonzero(keep))
+    if n_unknown or n_cut:
+        faces = _compress_rows(np.ascontiguousarray(faces), keep)
+    if not np.isfinite(positions).all():
+        valid = np.isfinite(positions).all(axis=1)
+        remap = (np.cumsum(valid) - 1).astype(np.uint32)
+        positions, uvs, faces = positions[valid], uvs[valid], remap[faces]
+    weight = geo.cos_lat[ey]
+    mean, p99, worst = _weighted_stats(err, weight)
+    stats = {
+        "mode": "adaptive", "grid": (w, h), "cut_faces": n_cut, "unknown_faces": n_unknown,
+        "cut_threshold": float(cut_threshold), "max_error_requested": float(max_error),
+        "mean_error": mean, "p99_error": p99, "max_error": worst, "error_reference": "pixels",
+        "cells": int(leaves.y0.size), "refine_rounds": rounds, "bands": len(bands),
+        "pixels_over_bound": int(np.count_nonzero(err > max_error)),
+    }
+    return DepthMesh(positions=positions, uvs=uvs, faces=faces, stats=stats)
+
+
+def positions_y_row(geo: _Geometry, row: int) -> np.ndarray:
+    """(W,) float32 heights of one pixel row's vertices (as the full grid computes them)."""
+    return geo.dist[row] * geo.sin_lat32[row]
