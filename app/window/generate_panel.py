@@ -148,6 +148,7 @@ class GeneratePanel(QWidget):
         self.prompt_edit.setPlaceholderText("a misty pine forest at dawn, a lake, mountains…")
         self.prompt_edit.setMinimumHeight(64)
         self.prompt_edit.setMaximumHeight(110)
+        self.prompt_edit.installEventFilter(self)
         lay.addWidget(self.prompt_edit)
 
         preset_row = QHBoxLayout()
@@ -266,6 +267,19 @@ class GeneratePanel(QWidget):
         self.preview_label.setText("Live preview")
         lay.addWidget(self.preview_label)
         lay.addStretch(1)
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt's name
+        """Ctrl+Enter in the prompt generates (instead of inserting a line break)."""
+        from PySide6.QtCore import QEvent
+
+        if (event.type() in (QEvent.Type.KeyPress, QEvent.Type.ShortcutOverride)
+                and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+                and event.modifiers() & Qt.KeyboardModifier.ControlModifier):
+            if event.type() == QEvent.Type.KeyPress:
+                self.trigger_generate()
+            event.accept()
+            return True
+        return super().eventFilter(obj, event)
 
     # -- settings -------------------------------------------------------------------------
     @property

@@ -93,6 +93,8 @@ def make_window(qt_app, qtbot, tmp_path):
         w.resize(1280, 800)
         w.show()
         qtbot.waitExposed(w)
+        w.activateWindow()
+        qtbot.waitUntil(lambda: w.isActiveWindow(), timeout=5000)  # shortcuts need focus
         windows.append(w)
         return w
 
