@@ -99,8 +99,9 @@ def test_every_analytic_scene_and_mesh_mode_is_clean(tmp_path, scene_fn, mode):
 def test_document_structure(tmp_path, room):
     _, pano, mesh = room
     path = tmp_path / "room.glb"
-    meta = {"prompt": "a box room", "seed": 7, "nested": {"steps": 20}}
+    meta = {"prompt": "a café in Tōkyō ☕", "seed": 7, "nested": {"steps": 20}}
     write_glb(path, pano, mesh, metadata=meta)
+    assert_clean(path)  # UTF-8 JSON with non-ASCII text is fine for the validator
     doc, _ = read_glb(path)
     assert doc["asset"]["version"] == "2.0"
     assert doc["asset"]["generator"].startswith("Panoforge ")
