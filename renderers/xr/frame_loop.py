@@ -10,7 +10,7 @@ runtime to end the session first, so the headset is handed back cleanly.
 For tests, ``frames=N`` requests the exit after N drawn frames and ``dump_dir`` receives the
 last drawn frame read back from each eye's swapchain image (``eye0.png``, ``eye1.png``) with
 ``frame.json``: per eye the field of view, the scene-to-eye view matrix and the size, plus the
-reference space and the session states seen.
+reference space, where the scene was placed in it and the session states seen.
 """
 
 from __future__ import annotations
@@ -96,6 +96,7 @@ def run_session(sess, source, *, frames: int | None = None, dump_dir=None) -> di
     actions = ControllerActions(xr, sess.instance, sess.session)
     rig = Rig(start_origin(sess.space_kind))
     placed = False
+    start_head = None
     running = focused = False
     exit_requested = False
     drawn = submitted = 0
@@ -177,6 +178,7 @@ def run_session(sess, source, *, frames: int | None = None, dump_dir=None) -> di
                         if sess.space_kind == "stage":
                             rig.recentre("stage", head[0], head[1])
                         placed = True
+                        start_head = head[1]
                     ctl = actions.poll() if focused else _IDLE_CONTROLS
                     if ctl["recentre"]:
                         rig.recentre(sess.space_kind, head[0], head[1])
@@ -214,7 +216,10 @@ def run_session(sess, source, *, frames: int | None = None, dump_dir=None) -> di
                 layers.append(xr.CompositionLayerProjection(space=sess.space, views=proj_views))
                 drawn += 1
                 if record:
-                    _dump(dump, record, sess, state_names, drawn)
+                    _dump(dump, record, sess, state_names, drawn,
+                          {"origin": rig.origin.tolist(), "yaw": rig.yaw,
+                           "offset": rig.offset.tolist(),
+                           "start_head": None if start_head is None else start_head.tolist()})
             xr.end_frame(sess.session, xr.FrameEndInfo(
                 display_time=t, environment_blend_mode=xr.EnvironmentBlendMode.OPAQUE,
                 layers=[ctypes_pointer(xr, layer) for layer in layers]))
@@ -244,7 +249,7 @@ def ctypes_pointer(xr, layer):
     return ctypes.cast(ctypes.pointer(layer), ctypes.POINTER(xr.CompositionLayerBaseHeader))
 
 
-def _dump(folder: Path, record, sess, states, drawn: int) -> None:
+def _dump(folder: Path, record, sess, states, drawn: int, rig: dict) -> None:
     from PIL import Image
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -257,7 +262,7 @@ def _dump(folder: Path, record, sess, states, drawn: int) -> None:
             "view": np.asarray(eye_view).tolist(),
         })
     info = {"eyes": eyes, "space": sess.space_kind, "srgb": sess.srgb,
-            "format": hex(sess.format), "frame": drawn, "states": list(states),
+            "format": hex(sess.format), "frame": drawn, "states": list(states), "rig": rig,
             "runtime": sess.runtime_name}
     (folder / "frame.json").write_text(json.dumps(info, indent=1))
     print(f"panoforge xr: wrote {folder}", file=sys.stderr, flush=True)

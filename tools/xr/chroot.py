@@ -11,8 +11,8 @@ Usage (as root)::
 
     python3 tools/xr/chroot.py build            # create or reuse the cached chroot
     python3 tools/xr/chroot.py status           # print whether it is ready (exit 0) or not (1)
-    python3 tools/xr/chroot.py mount            # mount /proc, /dev and the repo (at /opt/panoforge/src)
-    python3 tools/xr/chroot.py exec -- CMD ...  # run CMD inside (mounts first), env set for Monado
+    python3 tools/xr/chroot.py mount            # mount /proc, /dev, /sys and this checkout
+    python3 tools/xr/chroot.py exec [--env K=V] -- CMD ...  # run CMD inside, env set for Monado
     python3 tools/xr/chroot.py umount           # undo ``mount``
     python3 tools/xr/chroot.py monado-test      # smoke test: start monado-service, list its system
 
@@ -22,7 +22,8 @@ Debian mirror is read from this machine's apt configuration at run time (overrid
 place only when complete, so a half-made chroot is never reused; a stamp file records what was
 installed, and a changed package list rebuilds it.
 
-Inside, the repository is bind-mounted read-only at ``/opt/panoforge/src`` and Python 3.13
+Inside, the repository is bind-mounted read-only at ``/opt/panoforge/src-<hash of its path>``
+(see :data:`SRC_IN_CHROOT`; ``$PYTHONPATH`` points there) and Python 3.13
 runs from ``/opt/panoforge/venv`` (Debian's numpy, Pillow and PyOpenGL, pyopenxr from PyPI,
 no other dependency), so ``python -m app xr ...`` runs the checked-out code.
 
@@ -32,6 +33,7 @@ Only the Python standard library is used: this runs before anything else exists.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import fcntl
 import glob
 import hashlib
@@ -55,7 +57,8 @@ PACKAGES = [
 #: The pyopenxr release installed from PyPI (pure Python, bundles the OpenXR loader).
 PYOPENXR = "pyopenxr==1.1.6501"
 STAMP_NAME = ".panoforge-xr-ready"
-SRC_IN_CHROOT = "/opt/panoforge/src"
+#: Where this checkout appears inside (one folder per checkout, so CI jobs do not collide).
+SRC_IN_CHROOT = "/opt/panoforge/src-" + hashlib.sha256(str(REPO).encode()).hexdigest()[:10]
 VENV_IN_CHROOT = "/opt/panoforge/venv"
 XDG_IN_CHROOT = "/tmp/panoforge-xdg"
 MONADO_JSON = "/usr/share/openxr/1/openxr_monado.json"
@@ -159,10 +162,36 @@ def mount_all(root: Path, with_src: bool = True) -> None:
 
 
 def umount_all(root: Path) -> None:
-    for sub in (SRC_IN_CHROOT.lstrip("/"), "sys", "dev", "proc"):
+    """Undo every mount made by :func:`mount_all` (of any checkout)."""
+    subs = [str(p.relative_to(root)) for p in sorted((root / "opt" / "panoforge").glob("src-*"))]
+    for sub in (*subs, "sys", "dev", "proc"):
         target = root / sub
         if target.exists() and _mounted(target):
             subprocess.run(["umount", "-R", "-l", str(target)], check=False)
+
+
+@contextlib.contextmanager
+def using_chroot(root: Path):
+    """Mount for the duration of a block; the last user to leave unmounts.
+
+    Every user holds a shared lock on ``<root>.users.lock``; on leaving, whoever can take the
+    lock exclusively is the last one and unmounts everything.
+    """
+    lock = open(root.parent / (root.name + ".users.lock"), "w")
+    fcntl.flock(lock, fcntl.LOCK_SH)
+    try:
+        mount_all(root)
+        yield root
+    finally:
+        fcntl.flock(lock, fcntl.LOCK_UN)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            pass  # someone else is still using it
+        else:
+            umount_all(root)
+            fcntl.flock(lock, fcntl.LOCK_UN)
+        lock.close()
 
 
 # -- build -------------------------------------------------------------------------------------
@@ -227,7 +256,6 @@ def build(root: Path) -> Path:
                              "-q", f"/opt/panoforge/wheels/{wheel.name}"])
         finally:
             umount_all(tmp)
-        (tmp / SRC_IN_CHROOT.lstrip("/")).mkdir(parents=True, exist_ok=True)
         (tmp / STAMP_NAME).write_text(stamp_text() + "\n")
         if root.exists():
             umount_all(root)
@@ -274,7 +302,13 @@ def exec_in(root: Path, cmd: list[str], extra_env: dict[str, str] | None = None)
     xdg.mkdir(parents=True, exist_ok=True)
     os.chmod(xdg, 0o700)
     env = runtime_env(root, extra_env)
-    os.execve("/usr/sbin/chroot", ["chroot", str(root), "/usr/bin/env", *cmd], env)
+    argv = ["/usr/sbin/chroot", str(root), "/usr/bin/env", *cmd]
+    setpriv = shutil.which("setpriv")
+    if setpriv:
+        # Monado raises its compositor thread to SCHED_FIFO 99 when it may; on a shared
+        # machine (CI) keep it at normal priority by dropping CAP_SYS_NICE.
+        argv = [setpriv, "--inh-caps=-sys_nice", "--bounding-set=-sys_nice", *argv]
+    os.execve(argv[0], argv, env)
 
 
 def monado_smoke_test(root: Path) -> int:
@@ -298,8 +332,11 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("job", choices=["build", "status", "mount", "umount", "exec",
                                         "monado-test", "mirror"])
-    parser.add_argument("cmd", nargs=argparse.REMAINDER)
-    args = parser.parse_args(argv)
+    parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
+                        help="extra environment for exec (repeatable)")
+    # Everything after "--" is the command to exec (argparse would swallow its options).
+    cmd = argv[argv.index("--") + 1:] if "--" in argv else []
+    args = parser.parse_args(argv[:argv.index("--")] if "--" in argv else argv)
     root = chroot_dir()
     if args.job == "mirror":
         print(debian_mirror())
@@ -318,10 +355,10 @@ def main(argv: list[str]) -> int:
         return 0
     if args.job == "monado-test":
         return monado_smoke_test(root)
-    cmd = args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd
     if not cmd:
         parser.error("exec needs a command after --")
-    exec_in(root, cmd)
+    extra = dict(item.split("=", 1) for item in args.env)
+    exec_in(root, cmd, extra)
     return 0  # not reached
 
 
