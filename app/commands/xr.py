@@ -50,11 +50,12 @@ def run(args: argparse.Namespace) -> int:
     from renderers.xr.scene_source import SceneSource
     from renderers.xr.session import XRSession
 
-    # The runtime first: without one the user hears so at once, not after the mesh is built.
+    # The project is read and checked first, then the runtime is found (without one the user
+    # hears so at once), and only then is the mesh built.
+    source = SceneSource(args.project, result_id=args.result, control_file=args.control_file)
     sess = XRSession(gl=args.gl, space=args.space)
     try:
-        source = SceneSource(args.project, result_id=args.result,
-                             control_file=args.control_file)
+        source.build()
         summary = run_session(sess, source, frames=args.frames, dump_dir=args.dump_eyes)
     finally:
         sess.close()

@@ -73,7 +73,10 @@ def _build(project_path: Path, project, result_id: str | None, settings: MeshSet
 
 
 class SceneSource:
-    """Loads the project, builds the first mesh, then follows the control file.
+    """Loads the project, builds the first mesh (:meth:`build`), then follows the control file.
+
+    Construction only reads and checks the project (a bad path or result id fails at once);
+    :meth:`build` makes the mesh.
 
     Parameters
     ----------
@@ -93,14 +96,24 @@ class SceneSource:
         self.project = load_project(self.project_path)
         self._mtime = self._project_mtime()
         self.control_file = Path(control_file) if control_file else None
-        self.current = _build(self.project_path, self.project, result_id,
-                              self.project.mesh_settings, None, None)
+        first = self.project.get(result_id) if result_id else self.project.active
+        if first is None:
+            raise InputError(f"project {self.project_path.name} has no results to show",
+                             hint="generate or import a panorama into it first")
+        self._first_id = first.id
+        self.current: SceneState | None = None
         self.quit_requested = False
         self._seen_seq = None
         self._next_poll = 0.0
         self._worker: threading.Thread | None = None
         self._ready: SceneState | None = None
         self._lock = threading.Lock()
+
+    def build(self) -> SceneState:
+        """Build the first state (the mesh of the chosen result); sets :attr:`current`."""
+        self.current = _build(self.project_path, self.project, self._first_id,
+                              self.project.mesh_settings, None, None)
+        return self.current
 
     def _project_mtime(self) -> float:
         try:

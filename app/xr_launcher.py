@@ -1,0 +1,193 @@
+"""The window's "View in headset": `panoforge xr` in its own process, fed the editor's edits.
+
+A separate process means a runtime that crashes or hangs cannot take the editor down, and the
+XR process stays small (no Qt, no torch). The editor talks to it through a small JSON control
+file (see :mod:`renderers.xr.scene_source`) that the XR process polls about once a second::
+
+    handle = start_headset("forest.panoforge")        # returns at once
+    handle.update(result_id="r3", near=0.5, far=40.0)  # shown within about a second
+    handle.update(cut_threshold=0.1)
+    handle.running                                      # False once the process has ended
+    handle.stop()                                       # ends the session cleanly
+
+Nothing here imports Qt: the window polls :attr:`HeadsetHandle.running` (or
+:meth:`HeadsetHandle.poll`) from a timer and shows :meth:`HeadsetHandle.output` when the process
+ended with an error (exit code 2 carries the "start your runtime" message).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from scene.atomic import atomic_write_bytes
+
+__all__ = ["start_headset", "HeadsetHandle", "CONTROL_FILE_NAME"]
+
+CONTROL_FILE_NAME = "xr-control.json"
+LOG_FILE_NAME = "xr.log"
+
+#: Builds the XR process's command line from (project path, control file path).
+CommandBuilder = Callable[[Path, Path], Sequence[str]]
+
+
+def _default_command(project: Path, control: Path) -> list[str]:
+    return [sys.executable, "-m", "app", "xr", str(project), "--control-file", str(control)]
+
+
+class HeadsetHandle:
+    """A running (or finished) headset session started by :func:`start_headset`.
+
+    Attributes
+    ----------
+    process : subprocess.Popen
+    control_file : Path
+        The JSON file :meth:`update` and :meth:`stop` write.
+    log_file : Path
+        The process's stdout and stderr.
+    """
+
+    def __init__(self, process: subprocess.Popen, control_file: Path, log_file: Path,
+                 log_handle, state: dict) -> None:
+        self.process = process
+        self.control_file = control_file
+        self.log_file = log_file
+        self._log_handle = log_handle
+        self._state = state
+
+    # -- status ------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        """Whether the XR process is still alive."""
+        return self.process.poll() is None
+
+    @property
+    def returncode(self) -> int | None:
+        """The exit code once ended (0 clean, 2 no runtime / bad input), else ``None``."""
+        return self.process.poll()
+
+    def poll(self) -> int | None:
+        """Same as :attr:`returncode` (for a window timer)."""
+        return self.process.poll()
+
+    def output(self) -> str:
+        """What the XR process printed so far (its messages, for the window to show)."""
+        try:
+            return self.log_file.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return ""
+
+    # -- talking to it -----------------------------------------------------------------
+    def _write(self) -> None:
+        self._state["seq"] = int(self._state.get("seq", 0)) + 1
+        atomic_write_bytes(self.control_file, json.dumps(self._state).encode("utf-8"))
+
+    def update(self, *, result_id: str | None = None, near: float | None = None,
+               far: float | None = None, cut_threshold: float | None = None) -> None:
+        """Send edits; the headset shows them within about a second.
+
+        Parameters
+        ----------
+        result_id : str, optional
+            Show another result of the project (saved in the project file).
+        near, far : float, optional
+            The depth interpretation's range, metres.
+        cut_threshold : float, optional
+            The mesh's discontinuity cut threshold.
+        """
+        for key, value in (("result", result_id), ("near", near), ("far", far),
+                           ("cut_threshold", cut_threshold)):
+            if value is not None:
+                self._state[key] = value if key == "result" else float(value)
+        self._write()
+
+    def stop(self, timeout: float = 10.0) -> int | None:
+        """End the session: ask the XR process to quit, then insist if it does not.
+
+        The process ends the OpenXR session properly when asked (within about a second); after
+        ``timeout`` seconds it gets SIGTERM (which it also handles cleanly), then is killed.
+
+        Returns
+        -------
+        int or None
+            The exit code.
+        """
+        if self.running:
+            self._state["quit"] = True
+            self._write()
+            for sig_wait in (timeout, 5.0):
+                try:
+                    self.process.wait(sig_wait)
+                    break
+                except subprocess.TimeoutExpired:
+                    if sig_wait == timeout:
+                        self.process.terminate()
+            if self.running:
+                self.process.kill()
+                self.process.wait()
+        if not self._log_handle.closed:
+            self._log_handle.close()
+        return self.process.returncode
+
+    def wait_for_output(self, text: str, timeout: float = 30.0) -> bool:
+        """Wait until the process printed ``text`` (or ended); whether it did."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if text in self.output():
+                return True
+            if not self.running:
+                return text in self.output()
+            time.sleep(0.1)
+        return False
+
+
+def start_headset(project_path, result_id: str | None = None, *,
+                  workdir=None, command: CommandBuilder | None = None) -> HeadsetHandle:
+    """Start ``panoforge xr`` on a saved project, in its own process; returns at once.
+
+    Parameters
+    ----------
+    project_path : str or Path
+        The ``.panoforge`` file (save the project first: the XR process reads the file, and
+        re-reads it when it changes).
+    result_id : str, optional
+        The result to show first (default: the project's active result).
+    workdir : str or Path, optional
+        Where the control file and the log go (default: a new temporary folder).
+    command : callable, optional
+        ``command(project_path, control_file) -> argv`` (default: this Python running
+        ``-m app xr``); lets a caller run it another way (the tests run it in a chroot).
+        ``--result ID`` is appended when ``result_id`` is given.
+
+    Returns
+    -------
+    HeadsetHandle
+    """
+    project = Path(project_path).resolve()
+    folder = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="panoforge-xr-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    control = folder / CONTROL_FILE_NAME
+    log_path = folder / LOG_FILE_NAME
+    state: dict = {"seq": 0}
+    if result_id:
+        state["result"] = str(result_id)
+    atomic_write_bytes(control, json.dumps(state).encode("utf-8"))
+    argv = list((command or _default_command)(project, control))
+    if result_id:
+        argv += ["--result", str(result_id)]
+    log = open(log_path, "w", encoding="utf-8")
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    kwargs = {}
+    if sys.platform == "win32":
+        kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP
+    else:
+        kwargs["start_new_session"] = True  # Ctrl+C in the editor's terminal is not ours
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                            env=env, cwd=str(Path(__file__).resolve().parents[1]), **kwargs)
+    return HeadsetHandle(proc, control, log_path, log, state)
