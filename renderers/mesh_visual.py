@@ -99,6 +99,13 @@ def texture_image(rgb: np.ndarray, max_width: int = MAX_TEXTURE_WIDTH) -> np.nda
     return np.ascontiguousarray(rgb)
 
 
+def _sample_distances(positions: np.ndarray, sample: int) -> np.ndarray:
+    step = max(1, positions.shape[0] // sample)
+    p = positions[::step]
+    d = np.sqrt(np.einsum("ij,ij->i", p, p, dtype=np.float64))
+    return d[np.isfinite(d) & (d > 0)]
+
+
 def depth_range(positions: np.ndarray, sample: int = 200_000) -> tuple[float, float]:
     """Distances that the depth colour map spans: 1st and 99th percentile, metres.
 
@@ -106,17 +113,17 @@ def depth_range(positions: np.ndarray, sample: int = 200_000) -> tuple[float, fl
     ----------
     positions : (N, 3) float32 ndarray
     sample : int
-        At most this many evenly spaced vertices are looked at.
+        At most about this many evenly spaced vertices are looked at.
 
     Returns
     -------
     (near, far) : tuple of float
         ``0 < near < far``.
     """
-    step = max(1, positions.shape[0] // sample)
-    p = positions[::step].astype(np.float64)
-    d = np.sqrt(np.einsum("ij,ij->i", p, p))
-    d = d[np.isfinite(d) & (d > 0)]
+    return _range_of(_sample_distances(positions, sample))
+
+
+def _range_of(d: np.ndarray) -> tuple[float, float]:
     if d.size == 0:
         return (1.0, 2.0)
     near, far = np.percentile(d, [1.0, 99.0])
@@ -186,6 +193,7 @@ def _make_visual_class():
             self._n_vertices = 0
             self._depth_range = (1.0, 2.0)
             self._extent = 10.0
+            self._pos_for_bounds = None
             self._bounds = None
             self._has_data = False
             self._mode = "textured"
@@ -233,13 +241,15 @@ def _make_visual_class():
             self.update()
 
         def _update_ranges(self, pos: np.ndarray) -> None:
-            near, far = depth_range(pos)
+            # A strided sample keeps live edits cheap (reductions over 1M+ vertices cost tens
+            # of ms); the clip planes leave a 2x margin over the extent.
+            d = _sample_distances(pos, 200_000)
+            near, far = _range_of(d)
             self.shared_program["u_log_range"] = (float(np.log(near)), float(np.log(far)))
             self._depth_range = (near, far)
-            lo = pos.min(axis=0)
-            hi = pos.max(axis=0)
-            self._extent = float(np.sqrt(np.einsum("ij,ij->i", pos, pos).max()))
-            self._bounds = [(float(lo[i]), float(hi[i])) for i in range(3)]
+            self._extent = float(d.max()) if d.size else 10.0
+            self._pos_for_bounds = pos
+            self._bounds = None
             self._bounds_changed()
 
         @property
@@ -249,7 +259,7 @@ def _make_visual_class():
 
         @property
         def extent(self) -> float:
-            """Distance of the farthest vertex from the origin, metres."""
+            """Distance of the farthest vertex from the origin (of a strided sample), metres."""
             return self._extent
 
         @property
@@ -316,9 +326,10 @@ def _make_visual_class():
             view.view_program.vert["transform"] = view.transforms.get_transform()
 
         def _compute_bounds(self, axis, view):
-            if self._bounds is None:
-                return None
-            return self._bounds[axis]
+            if self._bounds is None and self._pos_for_bounds is not None:
+                p = self._pos_for_bounds
+                self._bounds = [(float(p[:, i].min()), float(p[:, i].max())) for i in range(3)]
+            return None if self._bounds is None else self._bounds[axis]
 
     return _DepthMeshVisual
 
