@@ -389,7 +389,8 @@ def build_hall(words: PromptWords, rng: np.random.Generator, noise: ValueNoise) 
     light.fog_height = 1000.0
     light.stars = 0.0
     return SceneSpec("hall", light, materials, noise, interior=interior,
-                     interior_materials=("floor", "wall", "vault", "window"), props=props,
+                     interior_materials=("floor", "wall", "vault", "window"),
+                     interior_shape=shape, props=props,
                      ground_y=floor, extra_light=extra_light, sun_mask=sun_mask,
                      r_max=100.0, facts={"variant": variant, "pillars": int(2 * len(z_pillars))})
 
@@ -570,7 +571,8 @@ def build_cave(words: PromptWords, rng: np.random.Generator, noise: ValueNoise) 
         materials["crystal"] = crystal_mat
     light.fog_density *= 0.8
     return SceneSpec("cave", light, materials, noise, terrain=terrain, terrain_material="ground",
-                     interior=interior, interior_materials=("wall",), props=props,
+                     interior=interior, interior_materials=("wall",), interior_shape=shape,
+                     props=props,
                      ground_y=floor, extra_light=extra_light, sun_mask=sun_mask,
                      facts={"variant": "crystal" if crystal else "cave",
                             "stalactites": int(keep.sum())})

@@ -115,6 +115,9 @@ class SceneSpec:
         ``interior(d) -> (t, normal, material_names_index)`` for rays from the origin:
         (N,) exact distances, (N, 3) normals and (N,) int indices into ``interior_materials``.
     interior_materials : tuple of str
+    interior_shape : object or None
+        The analytic shape behind ``interior`` (a ``HallShape`` or ``CaveShape``), so tests
+        and tools can compute its exact distances independently.
     props : list of Prop
     ground_y : float
         Ground height at the viewer (metres, negative), the base of the height fog.
@@ -140,6 +143,7 @@ class SceneSpec:
     terrain_material: str = "ground"
     interior: Callable | None = None
     interior_materials: tuple[str, ...] = ()
+    interior_shape: object | None = None
     props: list[Prop] = field(default_factory=list)
     ground_y: float = -1.7
     exposure: float = 1.0

@@ -1,16 +1,338 @@
-"""`panoforge generate`: not available yet."""
+"""``panoforge generate``: a prompt becomes an RGBD panorama in a project, plus meshes and a preview."""
 
 from __future__ import annotations
 
 import argparse
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
 
-HELP = "(not available yet)"
+HELP = "generate an RGBD panorama from a prompt (built-in procedural, or LDM3D with weights)"
+DESCRIPTION = """\
+Generate a 360° RGBD panorama from a prompt and save it into a .panoforge project; optionally
+also write a GLB or PLY mesh and a preview picture of the view from inside.
+
+Backends (--backend):
+  procedural   built in, needs no weights: ray-cast analytic scenes with exact depth. It reads
+               the prompt for a scene (forest, desert, snowy mountains, ocean/beach, hall/
+               library/cathedral, cave), a time of day (dawn, day, sunset, night), a mood
+               (misty, clear, cloudy, snowy, autumn) and colour words (red, golden, ...).
+  ldm3d-pano   Intel/ldm3d-pano through diffusers: 1024x512 equirect RGB + depth
+  ldm3d-4c     Intel/ldm3d-4c: 512x512 perspective RGB + depth, placed in a panorama
+  ldm3d        Intel/ldm3d: 512x512 perspective RGB + depth, placed in a panorama
+Without --backend, ldm3d-pano is used when its weights are on disk and a CUDA GPU is present,
+otherwise procedural (a one-line notice says which and why).
+
+If OUT already exists, the new result is added to that project and made active; nothing
+already in it is changed. Ctrl+C cancels cleanly: nothing is written.
+
+examples:
+  panoforge generate "a misty pine forest at dawn" --seed 7 -o forest.panoforge --glb forest.glb --preview forest.png
+  panoforge generate "red desert dunes at sunset" --backend procedural --width 2048 -o desert.panoforge
+  panoforge generate "a cozy library" --backend ldm3d-pano --steps 50 --guidance 7 -o lib.panoforge
+  panoforge generate "a castle courtyard" --backend ldm3d-pano --model ./models/ldm3d-pano --device cuda --vae-tiling -o c.panoforge
+"""
+
+#: Size of the --preview picture (a 90° horizontal view facing the panorama centre).
+PREVIEW_SIZE = (1280, 640)
+PREVIEW_FOV_DEG = 90.0
+
+
+def _backend_names() -> list[str]:
+    from models.registry import BACKENDS
+
+    return [name for name, info in BACKENDS.items() if info.kind == "text"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    parser.add_argument("prompt", metavar="PROMPT", help="what to make, e.g. \"a misty pine forest at dawn\"")
+    parser.add_argument("--backend", choices=_backend_names(), metavar="NAME",
+                        help="generator: " + ", ".join(_backend_names())
+                        + " (default: ldm3d-pano with weights and a GPU, else procedural)")
+    parser.add_argument("--model", metavar="PATH_OR_ID",
+                        help="LDM3D weights: a local diffusers folder or a Hugging Face id")
+    parser.add_argument("--seed", type=int, default=0, metavar="N",
+                        help="random seed; the same seed and settings give the same pixels (default 0)")
+    parser.add_argument("--steps", type=int, metavar="N", help="denoising steps (LDM3D; default 50)")
+    parser.add_argument("--guidance", type=float, metavar="G",
+                        help="classifier-free guidance scale (LDM3D; default about 7)")
+    parser.add_argument("--negative", default="", metavar="TEXT", help="negative prompt (LDM3D)")
+    parser.add_argument("--width", type=int, metavar="W", help="width in pixels (panoramas are 2:1)")
+    parser.add_argument("--height", type=int, metavar="H", help="height in pixels")
+    parser.add_argument("--scheduler", metavar="NAME", help="ddim, dpm++2m or euler-a (LDM3D)")
+    parser.add_argument("--seamless", action=argparse.BooleanOptionalAction, default=True,
+                        help="make the panorama join at its left/right edge (default on)")
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
+                        help="where LDM3D runs (default auto: CUDA when present)")
+    parser.add_argument("--attention-slicing", action="store_true",
+                        help="less GPU memory, a little slower (LDM3D)")
+    parser.add_argument("--vae-tiling", action="store_true",
+                        help="decode in tiles: less GPU memory for large images (LDM3D)")
+    parser.add_argument("--cpu-offload", action="store_true",
+                        help="keep model parts on the CPU until needed: least GPU memory (LDM3D)")
+    parser.add_argument("-o", "--output", required=True, metavar="OUT.panoforge",
+                        help="project file to create, or to add the result to if it exists")
+    parser.add_argument("--glb", metavar="X.glb", help="also write a GLB mesh of the result")
+    parser.add_argument("--ply", metavar="X.ply", help="also write a binary PLY mesh")
+    parser.add_argument("--preview", metavar="X.png",
+                        help="also write a picture of the view from inside (90° facing the centre; "
+                             "drawn without cut triangles unless --cut-threshold is given)")
+    parser.add_argument("--mesh", choices=("full", "adaptive"),
+                        help="mesh for --glb/--ply/--preview: full pixel grid or error-bounded adaptive")
+    parser.add_argument("--max-error", type=float, metavar="E",
+                        help="adaptive mesh: maximum relative radial error (0.005 = 0.5 %%)")
+    parser.add_argument("--cut-threshold", type=float, metavar="T",
+                        help="cut triangles spanning a relative depth jump above T (inf keeps all)")
+
+
+# -- checks before any work -----------------------------------------------------------------
+def _check_outputs(args: argparse.Namespace) -> Path:
+    from scene.errors import InputError
+
+    out = Path(args.output)
+    if out.suffix.lower() != ".panoforge":
+        raise InputError(f"-o {args.output!r}: the project file should end in .panoforge",
+                         hint=f"for example -o {out.with_suffix('.panoforge').name}")
+    wanted = {"--glb": (args.glb, (".glb",)), "--ply": (args.ply, (".ply",)),
+              "--preview": (args.preview, (".png", ".jpg", ".jpeg"))}
+    seen = {out.resolve(): "-o"}
+    for flag, (value, suffixes) in wanted.items():
+        if not value:
+            continue
+        path = Path(value)
+        if path.suffix.lower() not in suffixes:
+            raise InputError(f"{flag} {value!r}: expected a {' or '.join(suffixes)} file name",
+                             hint=f"for example {flag} {path.with_suffix(suffixes[0]).name}")
+        if path.resolve() in seen:
+            raise InputError(f"{flag} and {seen[path.resolve()]} name the same file {value!r}",
+                             hint="give each output its own file name")
+        seen[path.resolve()] = flag
+    for path, flag in seen.items():
+        if path.exists() and path.is_dir():
+            raise InputError(f"{flag} {str(path)!r} is a folder", hint="give a file name")
+    if args.seed < 0:
+        raise InputError(f"--seed must be 0 or more, got {args.seed}", hint="for example --seed 7")
+    if (args.mesh or args.max_error is not None or args.cut_threshold is not None) and not (
+            args.glb or args.ply or args.preview):
+        raise InputError("--mesh, --max-error and --cut-threshold shape the mesh of "
+                         "--glb/--ply/--preview, and none was given",
+                         hint="add --glb X.glb (or --ply/--preview), or drop the mesh options")
+    return out
+
+
+def _load_existing(out: Path):
+    """The project already at ``out`` (refused now, before any work, if unreadable)."""
+    from scene.errors import ProjectFileError
+    from scene.project import load_project
+
+    if not out.exists():
+        return None
+    try:
+        return load_project(out)
+    except ProjectFileError as exc:
+        raise ProjectFileError(f"{out} already exists and cannot be added to: {exc.message}",
+                               hint="it was left unchanged; choose another -o name") from None
+
+
+def _pick_backend(name: str | None):
+    from models.registry import default_backend, get_backend
+
+    if name is None:
+        name, why = default_backend()
+        print(f"notice: {why}", file=sys.stderr)
+    return get_backend(name)
+
+
+def _request(args: argparse.Namespace):
+    from models.base import GenerationRequest
+
+    return GenerationRequest(
+        prompt=args.prompt, negative_prompt=args.negative, seed=args.seed, steps=args.steps,
+        guidance=args.guidance, width=args.width, height=args.height, scheduler=args.scheduler,
+        device=args.device, seamless=args.seamless, model=args.model,
+        attention_slicing=args.attention_slicing, vae_tiling=args.vae_tiling,
+        cpu_offload=args.cpu_offload,
+    )
+
+
+# -- running with Ctrl+C as a clean cancel -------------------------------------------------
+class _CancelOnInterrupt:
+    """While active, the first Ctrl+C sets ``event`` (the backend stops within a step and
+    raises ``CancelledError``); a second one interrupts at once."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self._previous = None
+
+    def _handler(self, signum, frame) -> None:
+        if self.event.is_set():
+            raise KeyboardInterrupt
+        self.event.set()
+        print("\ncancelling... (Ctrl+C again to stop at once)", file=sys.stderr, flush=True)
+
+    def __enter__(self) -> _CancelOnInterrupt:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handler)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+            self._previous = None
+
+
+def _generate(backend, request, cancel: threading.Event):
+    from app.progress import TerminalProgress
+
+    with TerminalProgress(f"{backend.name}") as bar:
+        return backend.generate(request, on_progress=bar, cancel=cancel)
+
+
+def _as_panorama(image, request):
+    """A backend's image as an equirect panorama (a perspective image is placed in one)."""
+    from scene.panorama import PerspectiveRGBD
+
+    if not isinstance(image, PerspectiveRGBD):
+        return image
+    from scene.perspective import perspective_to_equirect
+
+    width = 2 * max(image.width, 512)
+    pano = perspective_to_equirect(image, width=width)
+    print(f"notice: {image.width}x{image.height} perspective image ({image.fov_deg:g}° wide) "
+          f"placed in a {pano.width}x{pano.height} panorama; outside its view is unknown",
+          file=sys.stderr)
+    return pano
+
+
+def _describe(pano, duration: float) -> str:
+    md = pano.metadata
+    bits = [f"{pano.width}x{pano.height}", f"seed {md.seed}"]
+    extra = md.extra or {}
+    if md.backend == "procedural" and "scene" in extra:
+        bits.insert(0, f"{extra['scene']} at {extra.get('time_of_day', 'day')}")
+    if md.steps:
+        bits.append(f"{md.steps} steps")
+    lo, hi = pano.depth_range()
+    if lo == lo:
+        bits.append(f"depth {lo:.2f}..{hi:.1f} m")
+    bits.append(f"{duration:.1f} s")
+    return ", ".join(bits)
+
+
+# -- outputs -------------------------------------------------------------------------------
+def _write_preview(path: Path, pano, mesh) -> None:
+    """A view from inside facing the panorama centre; the flat equirect if OpenGL fails."""
+    from renderers.gl_context import GLUnavailableError
+
+    try:
+        from renderers.offscreen import write_render
+
+        write_render(path, pano, mesh, yaw_deg=0.0, pitch_deg=0.0, fov_deg=PREVIEW_FOV_DEG,
+                     size=PREVIEW_SIZE, supersample=2)
+        print(f"wrote {path} (view from inside, {PREVIEW_FOV_DEG:g}° facing the centre)")
+        return
+    except GLUnavailableError as exc:
+        reason = exc.message
+    except (ImportError, RuntimeError, OSError) as exc:  # a broken GL stack
+        reason = f"{type(exc).__name__}: {exc}"
+    _write_flat(path, pano)
+    print(f"notice: the offscreen renderer is unavailable ({reason.splitlines()[0]}); "
+          f"wrote the flat equirect panorama to {path} instead", file=sys.stderr)
+
+
+def _write_flat(path: Path, pano) -> None:
+    import io
+
+    from PIL import Image
+
+    from scene.atomic import atomic_write_bytes
+
+    fmt = "JPEG" if path.suffix.lower() in (".jpg", ".jpeg") else "PNG"
+    buf = io.BytesIO()
+    Image.fromarray(pano.rgb, "RGB").save(buf, format=fmt, **({"quality": 92} if fmt == "JPEG" else {}))
+    atomic_write_bytes(path, buf.getvalue())
+
+
+def _preview_mesh(args: argparse.Namespace, pano, settings, mesh):
+    """The mesh the preview is drawn from.
+
+    Seen from the capture point, the triangles that the cut threshold removes (rubber sheets
+    across depth jumps) lie edge-on, but removing them opens one-pixel cracks along every
+    silhouette through which the renderer's black background shows. So unless the user set
+    --cut-threshold, the preview uses the same mesh with every triangle kept.
+    """
+    import math
+
+    from scene.mesh import build_depth_mesh
+
+    if args.cut_threshold is not None or math.isinf(settings.cut_threshold):
+        return mesh
+    return build_depth_mesh(pano, settings.with_(cut_threshold=math.inf))
+
+
+def _write_meshes(args: argparse.Namespace, project, pano, cancel: threading.Event) -> None:
+    from scene.errors import CancelledError
+    from scene.mesh import build_depth_mesh
+
+    changes = {k: v for k, v in (("mode", args.mesh), ("max_error", args.max_error),
+                                 ("cut_threshold", args.cut_threshold)) if v is not None}
+    settings = project.mesh_settings.with_(**changes)
+    t0 = time.perf_counter()
+    mesh = build_depth_mesh(pano, settings)
+    print(f"mesh: {mesh.n_faces:,} triangles, {mesh.n_vertices:,} vertices ({settings.mode}, "
+          f"{mesh.stats.get('cut_faces', 0):,} faces cut at threshold {settings.cut_threshold:g}; "
+          f"{time.perf_counter() - t0:.2f} s)")
+    steps = []
+    if args.glb:
+        steps.append(("glb", Path(args.glb)))
+    if args.ply:
+        steps.append(("ply", Path(args.ply)))
+    if args.preview:
+        steps.append(("preview", Path(args.preview)))
+    for kind, path in steps:
+        if cancel.is_set():
+            raise CancelledError(f"cancelled before writing {path}",
+                                 hint=f"the project {args.output} was saved; run "
+                                      f"panoforge export {args.output} for the rest")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if kind == "glb":
+            from scene.export_glb import write_glb
+
+            for notice in write_glb(path, pano, mesh):
+                print(f"notice: {notice}", file=sys.stderr)
+            print(f"wrote {path}")
+        elif kind == "ply":
+            from scene.export_ply import write_ply
+
+            write_ply(path, pano, mesh)
+            print(f"wrote {path}")
+        else:
+            _write_preview(path, pano, _preview_mesh(args, pano, settings, mesh))
 
 
 def run(args: argparse.Namespace) -> int:
-    print("panoforge generate is not available yet in this version.")
-    return 2
+    from scene.project import Project, save_project
+
+    out = _check_outputs(args)
+    existing = _load_existing(out)
+    backend = _pick_backend(args.backend)
+    request = _request(args)
+    started = time.perf_counter()
+    with _CancelOnInterrupt() as interrupt:
+        result = _generate(backend, request, interrupt.event)
+        pano = _as_panorama(result.panorama, request)
+        project = existing if existing is not None else Project()
+        added = project.add_result(pano, kind="generated")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        save_project(out, project)
+        summary = _describe(pano, time.perf_counter() - started)
+        if existing is not None:
+            print(f"added result {added.id} to the existing project {out} "
+                  f"(now {len(project.results)} results; {added.id} is active): {summary}")
+        else:
+            print(f"wrote {out} (result {added.id}: {summary})")
+        if args.glb or args.ply or args.preview:
+            _write_meshes(args, project, pano, interrupt.event)
+    return 0
