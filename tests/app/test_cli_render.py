@@ -66,7 +66,7 @@ def test_render_result_pitch_mode_and_mesh_options(tmp_path, project_file, room)
     assert np.abs(centre(out) - room.colours["pillar"]).max() <= 3
     out2 = tmp_path / "b.png"
     res = panoforge("render", str(project_file), "--result", "r2", "--yaw", pillar_yaw,
-                    "--size", "40x30", "--mesh", "full", "--cut-threshold", "inf",
+                    "--size", "40x30", "--mesh", "adaptive", "--cut-threshold", "inf",
                     "-o", str(out2))
     assert res.returncode == 0, res.stderr
     assert np.abs(centre(out2) - room.colours["wall_front"]).max() <= 3
