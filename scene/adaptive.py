@@ -152,41 +152,77 @@ class _Geometry:
         return out
 
 
-def _two_triangle_error(geo: _Geometry, ya: int, h: int, w: int, ii: np.ndarray,
-                        jj: np.ndarray) -> np.ndarray:
-    """Worst relative error over each cell's closed rectangle of pixels when the cell is
-    the two triangles ``(TL, BL, TR)`` and ``(TR, BL, BR)``.
+def _two_triangle_ratio(geo: _Geometry, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """``r / t`` at every pixel of each cell's closed rectangle, where ``r`` is the pixel's
+    distance and ``t`` where its ray meets the cell's two triangles ``(TL, BL, TR)`` and
+    ``(TR, BL, BR)`` (the first holds the pixels with ``dx/w + dy/h <= 1``).
+
+    Parameters
+    ----------
+    rows : (n, h+1) int64 ndarray
+        Vertex rows of each cell, top to bottom.
+    cols : (n, w+1) int64 ndarray
+        Vertex columns (``W`` = the seam), left to right.
 
     Returns
     -------
-    (len(ii),) float64 ndarray
-        NaN where a pixel is unknown or a triangle is degenerate.
+    (n, h+1, w+1) float32 ndarray
+        The relative error is ``|1 / ratio - 1|``; NaN at unknown pixels or degenerate
+        triangles, and <= 0 where a ray misses a triangle's plane.
     """
-    rows = ya + ii[:, None] * h + np.arange(h + 1)  # (n, h+1) vertex rows
-    cols = jj[:, None] * w + np.arange(w + 1)  # (n, w+1) vertex columns (W = seam)
+    h, w = rows.shape[1] - 1, cols.shape[1] - 1
     colsm = cols % geo.w
     tl = geo.point(rows[:, 0], cols[:, 0])
     tr = geo.point(rows[:, 0], cols[:, -1])
     bl = geo.point(rows[:, -1], cols[:, 0])
     br = geo.point(rows[:, -1], cols[:, -1])
-    na = np.cross(bl - tl, tr - tl)
-    nb = np.cross(bl - tr, br - tr)
-    ka = np.einsum("ij,ij->i", na, tl)
-    kb = np.einsum("ij,ij->i", nb, tr)
-    cl = geo.cos_lat[rows][:, :, None]  # (n, h+1, 1)
-    sl = geo.sin_lat[rows][:, :, None]
-    slon = geo.sin_lon[colsm]  # (n, w+1)
-    mclon = geo.mcos_lon[colsm]
     first = (np.arange(h + 1)[:, None] * w + np.arange(w + 1)[None, :] * h) <= h * w
-    r = geo.dist[rows[:, :, None], colsm[:, None, :]].astype(np.float64)
+    cl = geo.cos_lat32[rows][:, :, None]  # (n, h+1, 1)
+    sl = geo.sin_lat32[rows][:, :, None]
+    slon = geo.sin_lon32[colsm][:, None, :]  # (n, 1, w+1)
+    mclon = geo.mcos_lon32[colsm][:, None, :]
+    q = []
     with np.errstate(divide="ignore", invalid="ignore"):
-        da = cl * (na[:, None, 0:1] * slon[:, None, :] + na[:, None, 2:3] * mclon[:, None, :]) \
-            + na[:, None, 1:2] * sl
-        db = cl * (nb[:, None, 0:1] * slon[:, None, :] + nb[:, None, 2:3] * mclon[:, None, :]) \
-            + nb[:, None, 1:2] * sl
-        t = np.where(first, ka[:, None, None] / da, kb[:, None, None] / db)
-        err = np.abs(t - r) / r
-    return err.reshape(err.shape[0], -1).max(axis=1)
+        for p0, p1, p2 in ((tl, bl, tr), (tr, bl, br)):
+            n = np.cross(p1 - p0, p2 - p0)
+            a = (n / np.einsum("ij,ij->i", n, p0)[:, None]).astype(np.float32)  # plane a.x = 1
+            horiz = a[:, None, None, 0] * slon + a[:, None, None, 2] * mclon  # (n, 1, w+1)
+            q.append(cl * horiz + a[:, None, None, 1] * sl)  # 1 / t for a unit ray
+        ratio = np.where(first, q[0], q[1])
+        ratio *= geo.dist[rows[:, :, None], colsm[:, None, :]]
+    return ratio
+
+
+def _ratio_to_error(ratio: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        err = np.abs(np.float32(1.0) / ratio - np.float32(1.0))
+    err[~(ratio > 0)] = np.inf  # a ray that misses the plane (or NaN)
+    return err
+
+
+def _two_triangle_error(geo: _Geometry, ya: int, h: int, w: int, ii: np.ndarray,
+                        jj: np.ndarray) -> np.ndarray:
+    """Worst relative error over each cell's closed rectangle of pixels when the cell is two
+    triangles (see :func:`_two_triangle_ratio`); cells ``(ii, jj)`` of size ``h x w`` in the
+    band starting at vertex row ``ya``.
+
+    Returns
+    -------
+    (len(ii),) float64 ndarray
+        NaN or inf where a pixel is unknown or a triangle is degenerate.
+    """
+    out = np.empty(ii.size)
+    per = max(1, _PIXEL_CHUNK // ((h + 1) * (w + 1)))
+    for k in range(0, ii.size, per):
+        rows = ya + ii[k:k + per, None] * h + np.arange(h + 1)
+        cols = jj[k:k + per, None] * w + np.arange(w + 1)
+        ratio = _two_triangle_ratio(geo, rows, cols).reshape(rows.shape[0], -1)
+        lo, hi = ratio.min(axis=1), ratio.max(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            err = np.maximum(1.0 / lo.astype(np.float64) - 1.0, 1.0 - 1.0 / hi.astype(np.float64))
+        err[~(lo > 0)] = np.inf
+        out[k:k + per] = err
+    return out
 
 
 def _children_ok(ok_child: np.ndarray, two_d: bool) -> np.ndarray:
@@ -409,67 +445,83 @@ def _triangulate(leaves: _Leaves, topo: _Topology, h: int, w: int):
     return np.concatenate(out), np.concatenate(fine), centres
 
 
-def _locate_errors(geo: _Geometry, leaves: _Leaves, topo: _Topology):
-    """Relative error at every pixel: its ray against the plane of the final triangle that
-    contains the pixel in panorama space.
+def _cell_pixels(leaves: _Leaves, cells: np.ndarray, h_img: int):
+    """Pixels of ``cells`` (each cell's half-open rectangle, plus the last image row for
+    cells that end on it): ``(cell, dy, dx)`` int64 arrays, cell by cell."""
+    last = (leaves.y0[cells] + leaves.h[cells] == h_img - 1).astype(np.int64)
+    n = (leaves.h[cells] + last) * leaves.w[cells]
+    cell = np.repeat(cells, n)
+    off = np.arange(cell.size) - np.repeat(np.cumsum(n) - n, n)
+    cw = leaves.w[cell]
+    return cell, off // cw, off % cw
+
+
+def _generic_errors(geo: _Geometry, leaves: _Leaves, topo: _Topology, kinds,
+                    cells: np.ndarray):
+    """Errors of the pixels of fan and zipper cells, each pixel located in its triangle.
 
     Returns
     -------
-    err : (n_pixels,) float32, y : (n_pixels,) int64, cell : (n_pixels,) int64
-        Pixels are listed cell by cell (each pixel once; unknown pixels give NaN).
+    err : (n,) float32, y : (n,) int64, cell : (n,) int64
     """
-    h_img = geo.h
-    _, zipper, two, fan = _cell_kinds(leaves, topo)
-    last = (leaves.y0 + leaves.h == h_img - 1).astype(np.int64)
-    rows = leaves.h + last  # include the last image row in the cells that end on it
-    count = rows * leaves.w
-    ends = np.cumsum(count)
-    errs, ys, cells = [], [], []
-    start_cell = 0
-    while start_cell < leaves.y0.size:
-        stop_cell = int(np.searchsorted(ends, (ends[start_cell - 1] if start_cell else 0)
-                                        + _PIXEL_CHUNK, side="right"))
-        stop_cell = max(stop_cell, start_cell + 1)
-        sl = slice(start_cell, stop_cell)
-        n = count[sl]
-        cell = np.repeat(np.arange(start_cell, stop_cell), n)
-        off = np.arange(cell.size) - np.repeat(np.cumsum(n) - n, n)
-        cw, chh = leaves.w[cell], leaves.h[cell]
-        dy, dx = off // cw, off % cw
-        y0, x0 = leaves.y0[cell], leaves.x0[cell]
+    _, zipper, _, fan = kinds
+    errs, ys, owners = [], [], []
+    n_pix = (leaves.h[cells] + 1) * leaves.w[cells]
+    bounds = np.searchsorted(np.cumsum(n_pix), np.arange(1, 1 + n_pix.sum() // _PIXEL_CHUNK)
+                             * _PIXEL_CHUNK)
+    for part in np.split(cells, np.unique(bounds)):
+        if part.size == 0:
+            continue
+        cell, dy, dx = _cell_pixels(leaves, part, geo.h)
+        y0, x0, ch, cw = leaves.y0[cell], leaves.x0[cell], leaves.h[cell], leaves.w[cell]
         y, x = y0 + dy, x0 + dx
         tri = np.empty((cell.size, 3, 2), dtype=np.int64)  # (y, x) of the triangle corners
-        # two triangles
-        m = two[cell]
-        first = dx * chh + dy * cw <= chh * cw
-        ma, mb = m & first, m & ~first
-        tri[ma] = np.stack([np.stack([y0, x0], 1), np.stack([y0 + chh, x0], 1),
-                            np.stack([y0, x0 + cw], 1)], axis=1)[ma]
-        tri[mb] = np.stack([np.stack([y0, x0 + cw], 1), np.stack([y0 + chh, x0], 1),
-                            np.stack([y0 + chh, x0 + cw], 1)], axis=1)[mb]
-        # fans
         m = np.flatnonzero(fan[cell])
-        if m.size:
-            tri[m] = _fan_triangle(topo, y0[m], x0[m], chh[m], cw[m], dy[m], dx[m])
-        # zippers
+        tri[m] = _fan_triangle(topo, y0[m], x0[m], ch[m], cw[m], dy[m], dx[m])
         m = np.flatnonzero(zipper[cell])
-        if m.size:
-            tri[m] = _zipper_triangle(topo, y0[m], x0[m], cw[m], dy[m], dx[m])
+        tri[m] = _zipper_triangle(topo, y0[m], x0[m], cw[m], dy[m], dx[m])
         p = geo.point(tri[..., 0], tri[..., 1])  # (n, 3, 3)
         nrm = np.cross(p[:, 1] - p[:, 0], p[:, 2] - p[:, 0])
-        r = geo.dist[y, x].astype(np.float64)
         d = np.stack([geo.cos_lat[y] * geo.sin_lon[x], geo.sin_lat[y],
                       geo.cos_lat[y] * geo.mcos_lon[x]], axis=1)
         with np.errstate(divide="ignore", invalid="ignore"):
-            t = np.einsum("ij,ij->i", nrm, p[:, 0]) / np.einsum("ij,ij->i", nrm, d)
-            e = np.abs(t - r) / r
-        centre_pixel = fan[cell] & (2 * dy == chh) & (2 * dx == cw)
-        e[centre_pixel] = 0.0  # the fan centre is a vertex
-        errs.append(e.astype(np.float32))
+            ratio = (geo.dist[y, x] * np.einsum("ij,ij->i", nrm, d)
+                     / np.einsum("ij,ij->i", nrm, p[:, 0]))
+        e = _ratio_to_error(ratio.astype(np.float32))
+        e[fan[cell] & (2 * dy == ch) & (2 * dx == cw)] = 0.0  # the fan centre is a vertex
+        errs.append(e)
         ys.append(y)
-        cells.append(cell)
-        start_cell = stop_cell
-    return np.concatenate(errs), np.concatenate(ys), np.concatenate(cells)
+        owners.append(cell)
+    if not errs:
+        return np.zeros(0, np.float32), np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return np.concatenate(errs), np.concatenate(ys), np.concatenate(owners)
+
+
+def _two_triangle_pixel_errors(geo: _Geometry, leaves: _Leaves, cells: np.ndarray):
+    """Errors of the pixels of two-triangle cells (their triangles need no lookup).
+
+    Returns
+    -------
+    err : (n,) float32, y : (n,) int64
+    """
+    errs, ys = [], []
+    h_img = geo.h
+    last = (leaves.y0[cells] + leaves.h[cells] == h_img - 1).astype(np.int64)
+    key = (leaves.h[cells] * 2 + last) * (geo.w + 1) + leaves.w[cells]
+    for k in np.unique(key):
+        group = cells[key == k]
+        h, w, extra = int(leaves.h[group[0]]), int(leaves.w[group[0]]), int(k // (geo.w + 1) % 2)
+        per = max(1, _PIXEL_CHUNK // ((h + 1) * (w + 1)))
+        for i in range(0, group.size, per):
+            g = group[i:i + per]
+            rows = leaves.y0[g, None] + np.arange(h + 1)
+            cols = leaves.x0[g, None] + np.arange(w + 1)
+            ratio = _two_triangle_ratio(geo, rows, cols)[:, :h + extra, :w]
+            errs.append(_ratio_to_error(ratio).ravel())
+            ys.append(np.broadcast_to(rows[:, :h + extra, None], ratio.shape).ravel())
+    if not errs:
+        return np.zeros(0, np.float32), np.zeros(0, np.int64)
+    return np.concatenate(errs), np.concatenate(ys)
 
 
 def _fan_triangle(topo, y0, x0, h, w, dy, dx):
@@ -520,14 +572,26 @@ def _zipper_triangle(topo, y0, x0, w, dy, dx):
 
 
 def _weighted_stats(err: np.ndarray, weight: np.ndarray) -> tuple[float, float, float]:
+    """Weighted mean, weighted 99th percentile and maximum of the finite errors."""
     ok = np.isfinite(err)
-    e, wt = err[ok].astype(np.float64), weight[ok]
+    e, wt = err[ok], weight[ok]
     if e.size == 0:
         return float("nan"), float("nan"), float("nan")
-    order = np.argsort(e, kind="stable")
-    cum = np.cumsum(wt[order])
-    p99 = float(e[order[min(int(np.searchsorted(cum, 0.99 * cum[-1])), e.size - 1)]])
-    return float((e * wt).sum() / wt.sum()), p99, float(e.max())
+    total = float(wt.sum())
+    mean = float(np.dot(e.astype(np.float64), wt) / total)
+    # the weighted p99 lies above any v with weight(e > v) > 1 %: find such a v on a
+    # logarithmic histogram, then sort only the values above it
+    bins = np.clip(np.floor(np.log2(np.maximum(e, 1e-30)) * 4).astype(np.int64) + 400, 0, 800)
+    hist = np.bincount(bins, weights=wt, minlength=801)
+    from_top = np.cumsum(hist[::-1])[::-1]  # weight in bins >= b
+    b = int(np.flatnonzero(from_top > 0.01 * total).max())
+    above = bins >= b
+    ea, wa = e[above], wt[above]
+    order = np.argsort(ea)
+    below_weight = total - float(wa.sum())
+    cum = below_weight + np.cumsum(wa[order], dtype=np.float64)
+    i = min(int(np.searchsorted(cum, 0.99 * total)), order.size - 1)
+    return mean, float(ea[order[i]]), float(e.max())
 
 
 def adaptive_mesh(dist: np.ndarray, max_error: float, cut_threshold: float,
@@ -565,9 +629,13 @@ def adaptive_mesh(dist: np.ndarray, max_error: float, cut_threshold: float,
     while True:
         leaves = _leaves(bands, max_error)
         topo = _topology(leaves, h, w)
-        err, ey, ecell = _locate_errors(geo, leaves, topo)
-        over = np.unique(ecell[err > max_error])
-        over = over[leaves.level[over] > 0]
+        kinds = _cell_kinds(leaves, topo)
+        _, zipper, two, fan = kinds
+        # two-triangle cells are exactly what their level's error test measured, and
+        # single-pixel cells have every pixel as a vertex: only fans and zippers are checked
+        checked = np.flatnonzero(fan | (zipper & (leaves.w > 1)))
+        g_err, g_y, g_cell = _generic_errors(geo, leaves, topo, kinds, checked)
+        over = np.unique(g_cell[g_err > max_error])
         if over.size == 0 or rounds >= MAX_REFINE_ROUNDS:
             break
         groups = leaves.band[over] * 64 + leaves.level[over]
@@ -575,6 +643,11 @@ def adaptive_mesh(dist: np.ndarray, max_error: float, cut_threshold: float,
             sel = over[groups == g]
             bands[g // 64].forced[g % 64][leaves.i[sel], leaves.j[sel]] = True
         rounds += 1
+    t_err, t_y = _two_triangle_pixel_errors(geo, leaves, np.flatnonzero(two))
+    single = np.flatnonzero(zipper & (leaves.w == 1))
+    s_cell, s_dy, _ = _cell_pixels(leaves, single, h)
+    err = np.concatenate([g_err, t_err, np.zeros(s_cell.size, np.float32)])
+    ey = np.concatenate([g_y, t_y, leaves.y0[s_cell] + s_dy])
     faces, fine, centres = _triangulate(leaves, topo, h, w)
     flat = np.flatnonzero(topo.marked)
     vy, vx = flat // (w + 1), flat % (w + 1)
@@ -610,6 +683,7 @@ def adaptive_mesh(dist: np.ndarray, max_error: float, cut_threshold: float,
         valid = np.isfinite(positions).all(axis=1)
         remap = (np.cumsum(valid) - 1).astype(np.uint32)
         positions, uvs, faces = positions[valid], uvs[valid], remap[faces]
+    assert err.size == h * w
     weight = geo.cos_lat[ey]
     mean, p99, worst = _weighted_stats(err, weight)
     stats = {
