@@ -13,7 +13,9 @@ What is checked, on the analytic box room (exact geometry):
   from that eye's tracked position and asymmetric field of view shows, and the two eyes
   differ as their views do (each matches its own reference far better than the other's);
 - the scene's capture point was placed at the tracked head at start (STAGE: standing eye
-  height), so the eyes are at the capture point.
+  height), so the eyes are at the capture point;
+- the window's launcher (app.xr_launcher) starts a session, an edit (another result) reaches
+  it, and its stop() ends the session cleanly.
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from scene.analytic import BOX_ROOM_COLOURS, BOX_ROOM_LABELS, box_room
+from app.xr_launcher import start_headset
+from scene.analytic import BOX_ROOM_COLOURS, BOX_ROOM_LABELS, box_room, nested_spheres
 from scene.project import Project, save_project
 
 REPO = Path(__file__).resolve().parents[3]
@@ -81,6 +84,8 @@ def workdir(xr_chroot):
     inside = "/" + str(host.relative_to(root))
     project = Project()
     project.add_result(box_room(1024).panorama, kind="imported", label="box room")
+    project.add_result(nested_spheres(512).panorama, kind="imported", label="spheres")
+    project.set_active("r1")
     save_project(host / "box.panoforge", project)
     (host / "xdg").mkdir(mode=0o700)
     (host / "xdg-empty").mkdir(mode=0o700)
@@ -260,7 +265,33 @@ def test_the_viewer_starts_at_the_capture_point(session_run):
         assert 0.9 <= head[1] <= 2.2
     else:
         assert np.allclose(rig["origin"], 0.0)
-    # Thirty frames later the (simulated, gently moving) head is still at the capture point.
+    # Thirty frames later the eyes are still about the capture point: Monado's simulated head
+    # wobbles by some 0.2 m, while a scene left at the stage floor would be 1.6 m off.
     for eye in frame["eyes"]:
         _, origin = _reference(eye)
-        assert np.linalg.norm(origin) < 0.15
+        assert np.linalg.norm(origin) < 0.5
+
+
+def test_launcher_edits_reach_the_headset_and_stop_ends_the_session(workdir, monado):
+    host, inside = workdir
+
+    def in_chroot(path: Path) -> str:
+        return inside + "/" + str(Path(path).relative_to(host))
+
+    def command(project: Path, control: Path) -> list[str]:
+        return _in_chroot(["python3", "-m", "app", "xr", in_chroot(project),
+                           "--control-file", in_chroot(control)], monado)
+
+    handle = start_headset(host / "box.panoforge", workdir=host / "launch", command=command)
+    try:
+        assert handle.wait_for_output("session FOCUSED", 120), _tail(handle.output())
+        assert "showing result r1" in handle.output()
+        handle.update(result_id="r2")
+        assert handle.wait_for_output("now showing result r2", 120), _tail(handle.output())
+        assert handle.running
+    finally:
+        rc = handle.stop(timeout=60)
+    out = handle.output()
+    assert rc == 0, _tail(out)
+    assert "session STOPPING" in out and "session EXITING" in out
+    assert "Traceback" not in out

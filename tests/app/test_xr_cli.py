@@ -1,0 +1,104 @@
+"""`panoforge xr` and the window's launcher on a machine with no OpenXR runtime.
+
+The runtime itself is exercised against Monado in tests/renderers/xr/test_monado.py; here the
+loader is pointed at a runtime manifest that does not exist, which is what a machine without
+SteamVR/Quest Link/Monado/WMR looks like to it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from app.xr_launcher import start_headset
+from scene.analytic import box_room
+from scene.project import Project, save_project
+
+REPO = Path(__file__).resolve().parents[2]
+RUNTIMES = ("SteamVR", "Meta Quest Link", "Monado", "Windows Mixed Reality")
+HEAVY = ("torch", "diffusers", "transformers", "PySide6", "vispy", "open3d", "pyqtgraph")
+
+
+@pytest.fixture()
+def no_runtime_env(tmp_path, monkeypatch):
+    missing = str(tmp_path / "no-such-runtime.json")
+    monkeypatch.setenv("XR_RUNTIME_JSON", missing)
+    return dict(os.environ, XR_RUNTIME_JSON=missing)
+
+
+@pytest.fixture()
+def project(tmp_path):
+    p = Project()
+    p.add_result(box_room(64).panorama, kind="imported", label="room")
+    path = tmp_path / "room.panoforge"
+    save_project(path, p)
+    return path
+
+
+def _panoforge(args, env, code=None):
+    snippet = code or "import sys; from app.cli import main; sys.exit(main(sys.argv[1:]))"
+    return subprocess.run([sys.executable, "-c", snippet, *args], capture_output=True,
+                          text=True, env=env, cwd=REPO, timeout=120)
+
+
+def test_help_names_the_controls_and_runtimes(no_runtime_env):
+    res = _panoforge(["xr", "--help"], no_runtime_env)
+    assert res.returncode == 0
+    for word in ("thumbstick", "snap turn", "recentre", "--result", *RUNTIMES[:3]):
+        assert word in res.stdout
+    assert "--dump-eyes" not in res.stdout  # test-only options stay hidden
+
+
+def test_no_runtime_is_one_message_exit_2_and_nothing_heavy_is_imported(no_runtime_env, project):
+    code = ("import sys\nfrom app.cli import main\nrc = main(sys.argv[1:])\n"
+            f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))\nsys.exit(rc)")
+    res = _panoforge(["xr", str(project)], no_runtime_env, code)
+    assert res.returncode == 2, res.stderr
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 2, res.stderr
+    assert lines[0].startswith("panoforge: error: no OpenXR runtime is running")
+    assert all(name in lines[1] for name in RUNTIMES)
+    assert "Traceback" not in res.stderr
+    assert res.stdout.strip() == "[]"  # the XR process needs no torch, Qt or vispy
+
+
+def test_bad_project_or_frames_are_reported_before_the_runtime(no_runtime_env, tmp_path, project):
+    res = _panoforge(["xr", str(tmp_path / "nope.panoforge")], no_runtime_env)
+    assert res.returncode == 2
+    assert "does not exist" in res.stderr and "Traceback" not in res.stderr
+    res = _panoforge(["xr", str(project), "--result", "r7"], no_runtime_env)
+    assert res.returncode == 2 and "no result 'r7'" in res.stderr
+    res = _panoforge(["xr", str(project), "--frames", "0"], no_runtime_env)
+    assert res.returncode == 2 and "--frames" in res.stderr
+
+
+def test_launcher_reports_a_missing_runtime_without_disturbing_the_caller(
+        no_runtime_env, project, tmp_path):
+    handle = start_headset(project, workdir=tmp_path / "xr")
+    handle.process.wait(timeout=120)
+    assert not handle.running
+    assert handle.returncode == 2
+    assert "no OpenXR runtime is running" in handle.output()
+    assert handle.stop() == 2  # stopping an ended session is harmless
+    assert handle.stop() == 2
+
+
+def test_launcher_control_file_carries_the_edits(no_runtime_env, project, tmp_path):
+    handle = start_headset(project, result_id="r1", workdir=tmp_path / "xr")
+    try:
+        first = json.loads(handle.control_file.read_text())
+        assert first == {"seq": 0, "result": "r1"}
+        handle.update(near=0.5, far=40)
+        handle.update(cut_threshold=0.1, result_id="r2")
+        state = json.loads(handle.control_file.read_text())
+        assert state == {"seq": 2, "result": "r2", "near": 0.5, "far": 40.0,
+                         "cut_threshold": 0.1}
+        assert "--result" in handle.process.args and "r1" in handle.process.args
+    finally:
+        handle.stop()
+    assert not handle.running
