@@ -40,6 +40,7 @@ APT_RUNTIME = [
     "libxkbcommon-x11-0", "libxcb-cursor0", "libxcb-icccm4", "libxcb-keysyms1",
     "libxcb-shape0", "libxcb-xinerama0", "libxcb-randr0", "libxcb-render-util0",
     "libxcb-image0", "libdbus-1-3", "libfontconfig1", "libgomp1",
+    "libusb-1.0-0",  # open3d links it
 ]
 APT_TEST = ["xvfb", "xauth", "nodejs", "npm"]
 
