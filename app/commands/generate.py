@@ -97,20 +97,17 @@ def _check_outputs(args: argparse.Namespace) -> Path:
                          hint=f"for example -o {out.with_suffix('.panoforge').name}")
     wanted = {"--glb": (args.glb, (".glb",)), "--ply": (args.ply, (".ply",)),
               "--preview": (args.preview, (".png", ".jpg", ".jpeg"))}
-    seen = {out.resolve(): "-o"}
+    named = [("-o", out)]
     for flag, (value, suffixes) in wanted.items():
         if not value:
             continue
         path = Path(value)
-        if path.suffix.lower() not in suffixes:
+        if path.suffix.lower() not in suffixes:  # (so no two outputs can name the same file)
             raise InputError(f"{flag} {value!r}: expected a {' or '.join(suffixes)} file name",
                              hint=f"for example {flag} {path.with_suffix(suffixes[0]).name}")
-        if path.resolve() in seen:
-            raise InputError(f"{flag} and {seen[path.resolve()]} name the same file {value!r}",
-                             hint="give each output its own file name")
-        seen[path.resolve()] = flag
-    for path, flag in seen.items():
-        if path.exists() and path.is_dir():
+        named.append((flag, path))
+    for flag, path in named:
+        if path.is_dir():
             raise InputError(f"{flag} {str(path)!r} is a folder", hint="give a file name")
     if args.seed < 0:
         raise InputError(f"--seed must be 0 or more, got {args.seed}", hint="for example --seed 7")
@@ -192,13 +189,17 @@ def _generate(backend, request, cancel: threading.Event):
 
 def _as_panorama(image, request):
     """A backend's image as an equirect panorama (a perspective image is placed in one)."""
+    import numpy as np
+
     from scene.panorama import PerspectiveRGBD
 
     if not isinstance(image, PerspectiveRGBD):
         return image
     from scene.perspective import perspective_to_equirect
 
-    width = 2 * max(image.width, 512)
+    # keep the source's angular resolution: as many panorama columns per degree as it has
+    width = int(np.ceil(360.0 / image.fov_deg * image.width / 64.0)) * 64
+    width = int(np.clip(width, 512, 4096))
     pano = perspective_to_equirect(image, width=width)
     print(f"notice: {image.width}x{image.height} perspective image ({image.fov_deg:g}° wide) "
           f"placed in a {pano.width}x{pano.height} panorama; outside its view is unknown",
