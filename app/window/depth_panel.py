@@ -78,11 +78,14 @@ class DepthPanel(QWidget):
     kindChanged(str)
     meshSettingsEdited(MeshSettings, object)
         The new settings and the merge key.
+    dragFinished()
+        A handle or slider drag ended (the window replaces the preview mesh by the full one).
     """
 
     depthRangeEdited = Signal(float, float, object)
     kindChanged = Signal(str)
     meshSettingsEdited = Signal(object, object)
+    dragFinished = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -251,8 +254,8 @@ class DepthPanel(QWidget):
 
     @property
     def dragging(self) -> bool:
-        """A near/far drag is in progress (its edits merge into one undo step)."""
-        return self._drag_key is not None
+        """A near/far or cut drag is in progress (its edits merge into one undo step)."""
+        return self._drag_key is not None or self._cut_key is not None
 
     def near_far(self) -> tuple[float, float]:
         lo, hi = self.region.getRegion()
@@ -295,6 +298,7 @@ class DepthPanel(QWidget):
             return
         near, far = self.near_far()
         self.depthRangeEdited.emit(near, far, key)
+        self.dragFinished.emit()
 
     def _on_spin_changed(self) -> None:
         if self._updating:
@@ -313,6 +317,7 @@ class DepthPanel(QWidget):
 
     def _on_cut_released(self) -> None:
         self._cut_key = None
+        self.dragFinished.emit()
 
     def _on_cut_changed(self, *_args) -> None:
         if self._updating:

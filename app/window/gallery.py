@@ -153,6 +153,16 @@ class Gallery(QWidget):
         self._show_details()
         self._sync_buttons()
 
+    def update_result(self, result) -> None:
+        """Refresh one result's description (its depth settings changed)."""
+        for i in range(self.list.count()):
+            item = self.list.item(i)
+            if item.data(_ID_ROLE) == result.id:
+                item.setToolTip(describe(result))
+                if item is self.list.currentItem():
+                    self._show_details()
+                return
+
     def select(self, result_id: str) -> None:
         self._updating = True
         try:

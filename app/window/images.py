@@ -27,6 +27,12 @@ def to_pixmap(rgb: np.ndarray, max_w: int | None = None, max_h: int | None = Non
     return pix
 
 
+#: Colour ramp of the depth overlay (near = warm, far = cool), 256 entries.
+_STOPS = np.array([[20, 24, 82], [30, 140, 160], [240, 220, 80], [250, 120, 40]], np.float32)
+_LUT = np.stack([np.interp(np.linspace(0, len(_STOPS) - 1, 256), np.arange(len(_STOPS)),
+                           _STOPS[:, c]) for c in range(3)], axis=1).round().astype(np.uint8)
+
+
 def depth_to_rgb(distance: np.ndarray) -> np.ndarray:
     """Colour a distance map (near = warm, far = cool) for overlays.
 
@@ -38,23 +44,18 @@ def depth_to_rgb(distance: np.ndarray) -> np.ndarray:
     Returns
     -------
     (H, W, 3) uint8 ndarray
-        Inverse-distance normalised to the finite range; unknown pixels are black.
+        Inverse distance normalised to the finite range, through a 256-entry colour ramp;
+        unknown pixels are black.
     """
     d = np.asarray(distance, dtype=np.float32)
     finite = np.isfinite(d) & (d > 0)
-    out = np.zeros(d.shape + (3,), dtype=np.uint8)
     if not finite.any():
-        return out
-    inv = np.zeros_like(d)
-    inv[finite] = 1.0 / d[finite]
+        return np.zeros(d.shape + (3,), dtype=np.uint8)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inv = np.where(finite, np.float32(1.0) / d, np.float32(0.0))
     lo, hi = float(inv[finite].min()), float(inv[finite].max())
-    t = (inv - lo) / (hi - lo) if hi > lo else np.full_like(inv, 0.5)
-    t = np.clip(t, 0.0, 1.0)
-    # a short perceptual ramp: deep blue -> teal -> yellow -> orange
-    stops = np.array([[20, 24, 82], [30, 140, 160], [240, 220, 80], [250, 120, 40]], np.float32)
-    pos = t * (len(stops) - 1)
-    i0 = np.clip(np.floor(pos).astype(np.int64), 0, len(stops) - 2)
-    f = (pos - i0)[..., None]
-    rgb = stops[i0] * (1 - f) + stops[i0 + 1] * f
-    out[finite] = rgb[finite].astype(np.uint8)
+    scale = np.float32(255.0 / (hi - lo)) if hi > lo else np.float32(0.0)
+    idx = np.clip((inv - np.float32(lo)) * scale + np.float32(0.5), 0, 255).astype(np.uint8)
+    out = _LUT[idx]
+    out[~finite] = 0
     return out

@@ -109,6 +109,7 @@ class MainWindow(QMainWindow):
         self._shown_result = ""       # result id whose texture the viewport holds
         self._shown_rgb = None        # its rgb array (identity says whether to re-upload)
         self._applied_seq = 0
+        self._preview_shown = False
         self.last_edit_latency_ms = float("nan")
         self.closed = False
         self.undo_group = QUndoGroup(self)
@@ -197,6 +198,7 @@ class MainWindow(QMainWindow):
         self.depth_panel.depthRangeEdited.connect(self._on_depth_range_edited)
         self.depth_panel.kindChanged.connect(self._on_kind_changed)
         self.depth_panel.meshSettingsEdited.connect(self._on_mesh_settings_edited)
+        self.depth_panel.dragFinished.connect(self._on_drag_finished)
         self.depth_dock = self._dock("Depth", "dockDepth", self.depth_panel,
                                      Qt.DockWidgetArea.RightDockWidgetArea)
         self.depth_dock.setMinimumWidth(300)
@@ -431,7 +433,7 @@ class MainWindow(QMainWindow):
         if result_id == self.doc.active_id:
             self._show_result(self.doc.active,
                               refresh_histogram=not self.depth_panel.dragging)
-        self._on_results_changed()
+        self.gallery.update_result(self.doc.result(result_id))
 
     def _on_mesh_settings_changed(self) -> None:
         res = self.doc.active
@@ -448,15 +450,28 @@ class MainWindow(QMainWindow):
             self.panorama_view.show_panorama(pano, effective_distance(pano))
         self.request_mesh()
 
-    def request_mesh(self) -> int:
-        """Ask the mesh service for the active result's mesh (coalesced)."""
+    def request_mesh(self, preview: bool | None = None) -> int:
+        """Ask the mesh service for the active result's mesh (coalesced).
+
+        While a handle is dragged (``preview`` defaults to that) a coarse preview mesh is
+        built; the full mesh follows when the drag ends.
+        """
         res = self.doc.active
         if res is None:
             return 0
-        return self.mesh_service.request(res.id, res.panorama, self.doc.mesh_settings)
+        if preview is None:
+            preview = self.depth_panel.dragging
+        self._preview_shown = preview
+        return self.mesh_service.request(res.id, res.panorama, self.doc.mesh_settings,
+                                         preview=preview)
+
+    def _on_drag_finished(self) -> None:
+        if self._preview_shown:
+            self.request_mesh(preview=False)
 
     def _on_mesh_ready(self, job, mesh, build_ms: float) -> None:
-        if self.doc is None or job.result_id != self.doc.active_id or job.seq < self._applied_seq:
+        if (self.closed or self.doc is None or job.result_id != self.doc.active_id
+                or job.seq < self._applied_seq):
             return
         self._applied_seq = job.seq
         self.current_mesh = mesh
@@ -468,7 +483,8 @@ class MainWindow(QMainWindow):
                 self._shown_result = job.result_id
                 self._shown_rgb = job.pano.rgb
         self.last_edit_latency_ms = (time.perf_counter() - job.requested_at) * 1e3
-        self.tri_label.setText(f"{mesh.n_faces:,} triangles")
+        self.tri_label.setText(f"{mesh.n_faces:,} triangles" + (" (preview)" if job.preview
+                                                                 else ""))
         self.build_label.setText(f"mesh {build_ms:.0f} ms")
         self.depth_panel.show_mesh_stats(mesh, build_ms)
         self.viewportUpdated.emit(job.result_id, self.last_edit_latency_ms)

@@ -12,6 +12,7 @@ import threading
 import time
 from dataclasses import dataclass
 
+import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from scene.panorama import RGBDPanorama
@@ -20,15 +21,49 @@ from scene.settings import MeshSettings
 __all__ = ["MeshService", "MeshJob", "build_mesh"]
 
 
-def build_mesh(pano: RGBDPanorama, settings: MeshSettings):
+#: Width of the reduced grid meshed while a handle is being dragged (the full mesh follows
+#: on release). Drawing cost grows with the triangle count, so a 512x256 preview keeps the
+#: viewport fluid even with software OpenGL or a 4096x2048 panorama.
+PREVIEW_WIDTH = 512
+
+
+def reduced_panorama(pano: RGBDPanorama, max_width: int) -> RGBDPanorama:
+    """``pano`` on a coarser grid (at most ``max_width`` columns), its effective distances
+    sampled nearest-neighbour, for preview meshes.
+
+    The texture coordinates of a mesh built from it are normalised, so it is drawn with the
+    full-resolution texture of ``pano``.
+    """
+    from scene.depth import DepthInterpretation
+    from scene.panorama import resize_nearest_wrap
+
+    from .document import effective_distance
+
+    if pano.width <= max_width:
+        return pano
+    w = max_width - max_width % 2
+    h = w // 2
+    dist = effective_distance(pano)
+    dist = pano.distance if dist is None else dist
+    return RGBDPanorama(rgb=resize_nearest_wrap(pano.rgb, h, w),
+                        raw_depth=resize_nearest_wrap(np.asarray(dist), h, w),
+                        interpretation=DepthInterpretation(kind="distance", source="preview"),
+                        flat_radius=pano.flat_radius)
+
+
+def build_mesh(pano: RGBDPanorama, settings: MeshSettings, preview: bool = False):
     """The mesh the window shows for ``pano``: its effective distances (clip range applied).
 
+    ``preview`` builds it on a grid of at most :data:`PREVIEW_WIDTH` columns (during drags).
     ``scene.mesh`` is imported here, in the service's thread, so the window starts without it.
     """
     from scene.mesh import build_depth_mesh
 
     from .document import effective_distance
 
+    if preview and pano.width > PREVIEW_WIDTH:  # a full grid: fast to build and to draw
+        return build_depth_mesh(reduced_panorama(pano, PREVIEW_WIDTH),
+                                settings.with_(mode="full"))
     return build_depth_mesh(pano, settings, distance=effective_distance(pano))
 
 
@@ -44,6 +79,8 @@ class MeshJob:
         Which result the mesh belongs to.
     pano : RGBDPanorama
     settings : MeshSettings
+    preview : bool
+        A coarse mesh for a drag in progress.
     requested_at : float
         ``time.perf_counter()`` when requested.
     """
@@ -52,6 +89,7 @@ class MeshJob:
     result_id: str
     pano: RGBDPanorama
     settings: MeshSettings
+    preview: bool
     requested_at: float
 
 
@@ -80,13 +118,15 @@ class MeshService(QObject):
         self._thread = threading.Thread(target=self._loop, name="mesh-service", daemon=True)
         self._thread.start()
 
-    def request(self, result_id: str, pano: RGBDPanorama, settings: MeshSettings) -> int:
-        """Ask for a mesh; returns the request's sequence number."""
+    def request(self, result_id: str, pano: RGBDPanorama, settings: MeshSettings,
+                preview: bool = False) -> int:
+        """Ask for a mesh (``preview``: a coarse one); returns the request's sequence number."""
         with self._cond:
             self._seq += 1
             if self._pending is not None:
                 self.coalesced += 1
-            self._pending = MeshJob(self._seq, result_id, pano, settings, time.perf_counter())
+            self._pending = MeshJob(self._seq, result_id, pano, settings, preview,
+                                    time.perf_counter())
             self._cond.notify()
             return self._seq
 
@@ -127,7 +167,7 @@ class MeshService(QObject):
                 self._busy = True
             t0 = time.perf_counter()
             try:
-                mesh = self._builder(job.pano, job.settings)
+                mesh = self._builder(job.pano, job.settings, job.preview)
             except Exception as exc:  # reported to the window's status bar
                 self._emit_safely(self.failed, job, exc)
             else:

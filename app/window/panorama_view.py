@@ -69,8 +69,10 @@ class PanoramaView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("PanoramaView")
+        self._source = (None, None)
         self._rgb: np.ndarray | None = None
         self._depth_rgb: np.ndarray | None = None
+        self._dirty = False
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         self.canvas = _Canvas()
@@ -81,29 +83,50 @@ class PanoramaView(QWidget):
         self.overlay_slider = QSlider(Qt.Orientation.Horizontal)
         self.overlay_slider.setRange(0, 100)
         self.overlay_slider.setValue(0)
-        self.overlay_slider.valueChanged.connect(self._refresh)
+        self.overlay_slider.valueChanged.connect(lambda _v: self._refresh())
         row.addWidget(self.overlay_slider, 1)
         lay.addLayout(row)
 
     def show_panorama(self, pano, distance: np.ndarray | None = None) -> None:
-        """Show ``pano`` (``None`` clears); ``distance`` overrides its distances (clip range)."""
-        if pano is None:
-            self._rgb = self._depth_rgb = None
+        """Show ``pano`` (``None`` clears); ``distance`` overrides its distances (clip range).
+
+        The image is prepared when the view is visible (and the depth colours only when the
+        overlay is on), so edits cost nothing while another tab is in front.
+        """
+        self._source = (pano, distance)
+        self._rgb = self._depth_rgb = None
+        self._dirty = True
+        if self.isVisible():
             self._refresh()
-            return
-        step = max(1, pano.width // _DISPLAY_WIDTH)
-        self._rgb = np.ascontiguousarray(pano.rgb[::step, ::step])
-        dist = pano.distance if distance is None else distance
-        self._depth_rgb = depth_to_rgb(np.asarray(dist)[::step, ::step])
-        self._refresh()
 
     def image(self) -> np.ndarray | None:
         """The (h, w, 3) uint8 image shown now (overlay applied)."""
+        self._prepare()
         if self._rgb is None:
             return None
-        return overlay(self._rgb, self._depth_rgb, self.overlay_slider.value() / 100.0)
+        amount = self.overlay_slider.value() / 100.0
+        if amount == 0.0:
+            return self._rgb
+        if self._depth_rgb is None:
+            pano, distance = self._source
+            step = max(1, pano.width // _DISPLAY_WIDTH)
+            dist = pano.distance if distance is None else distance
+            self._depth_rgb = depth_to_rgb(np.asarray(dist)[::step, ::step])
+        return overlay(self._rgb, self._depth_rgb, amount)
+
+    def _prepare(self) -> None:
+        pano = self._source[0]
+        if pano is not None and self._rgb is None:
+            step = max(1, pano.width // _DISPLAY_WIDTH)
+            self._rgb = np.ascontiguousarray(pano.rgb[::step, ::step])
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().showEvent(event)
+        if self._dirty:
+            self._refresh()
 
     def _refresh(self) -> None:
+        self._dirty = False
         img = self.image()
         self.canvas.pixmap = None if img is None else QPixmap.fromImage(to_qimage(img))
         self.canvas.update()
