@@ -180,7 +180,8 @@ def run_ldm3d(
         done = i + 1
         raise_if_cancelled(cancel)
         preview = None
-        if settings.preview_every > 0 and (done % settings.preview_every == 0 or done == total):
+        if on_progress is not None and settings.preview_every > 0 and (
+                done % settings.preview_every == 0 or done == total):
             preview = latent_to_rgb(roller.unroll(lat)[0].float().cpu().numpy())
         if done < total and roller.step_columns:
             lat = roller.step(lat)
