@@ -13,6 +13,10 @@ One shader program, four modes:
 ``points``
     Every vertex as a point, coloured by the texture.
 
+:class:`SceneLayers` adds a *backdrop*: a plain textured sphere beyond the scene, drawn in the
+``textured`` mode from inside, so the holes that the discontinuity cut leaves beside
+silhouettes show the panorama's own colour in that direction instead of the background.
+
 Triangles are drawn with back-face culling on (faces are wound counter-clockwise as seen
 from the origin), so from inside every face shows and from outside the near half of the
 sphere disappears: the dollhouse view looks into the scene through the near wall.
@@ -31,7 +35,7 @@ from scene.meshdata import DepthMesh
 from scene.panorama import resize_bilinear_wrap
 
 __all__ = ["MODES", "MAX_TEXTURE_WIDTH", "DepthMeshVisual", "DepthMeshNode", "texture_image",
-           "depth_range"]
+           "depth_range", "SceneLayers", "backdrop_mesh"]
 
 MODES = ("textured", "depth", "wireframe", "points")
 #: Widest panorama texture uploaded as it is; wider ones are resampled to this width
@@ -270,6 +274,10 @@ def _make_visual_class():
         def n_vertices(self) -> int:
             return int(self._n_vertices)
 
+        def use_texture_of(self, other) -> None:
+            """Sample ``other``'s panorama texture (one copy on the GPU for both visuals)."""
+            self.shared_program["u_texture"] = other._texture
+
         def free(self) -> None:
             """Delete the GPU buffers and textures now (the visual cannot draw afterwards)."""
             for obj in (self._positions, self._uvs, self._faces, self._edges_buf,
@@ -355,3 +363,89 @@ def DepthMeshVisual(*args, **kwargs):  # noqa: N802 - a class factory, named lik
 def DepthMeshNode(*args, parent=None, **kwargs):  # noqa: N802
     """Create the visual as a vispy scene-graph node (``parent`` = a view's scene)."""
     return _classes()["node"](*args, parent=parent, **kwargs)
+
+
+#: The backdrop sphere sits this many scene extents from the origin (beyond every vertex and
+#: within the cameras' far planes, which are at least twice the extent).
+BACKDROP_SCALE = 1.5
+
+
+def backdrop_mesh(radius: float, width: int = 256) -> DepthMesh:
+    """A textured sphere of ``radius`` metres on a ``width x width/2`` equirect grid.
+
+    Returns
+    -------
+    DepthMesh
+        Built by :func:`scene.mesh.full_grid_mesh` (same texture conventions as any scene
+        mesh), nothing cut.
+    """
+    from scene.mesh import full_grid_mesh
+
+    dist = np.full((width // 2, width), float(radius), dtype=np.float32)
+    return full_grid_mesh(dist, float("inf"))
+
+
+class SceneLayers:
+    """The scene's mesh and its backdrop as two vispy nodes under one parent.
+
+    Parameters
+    ----------
+    parent : vispy scene node
+        Usually ``view.scene``.
+    mode : str
+        One of :data:`MODES`.
+    backdrop : bool
+        Fill cut holes with the panorama's colour (``textured`` mode, inside view only).
+    """
+
+    def __init__(self, parent, mode: str = "textured", backdrop: bool = True):
+        # Created first, so drawn first; the depth test keeps it behind the scene anyway.
+        self.backdrop = DepthMeshNode(parent=parent)
+        self.mesh = DepthMeshNode(parent=parent)
+        self.backdrop.use_texture_of(self.mesh)
+        self.backdrop_enabled = bool(backdrop)
+        self.inside = True
+        self._backdrop_radius = 0.0
+        self.set_mode(mode)
+
+    def set_data(self, rgb: np.ndarray | None, mesh: DepthMesh) -> None:
+        """Upload a mesh (and a new texture unless ``rgb`` is None)."""
+        self.mesh.set_data(rgb, mesh)
+        self._fit_backdrop()
+
+    def set_positions(self, positions: np.ndarray) -> None:
+        """Replace the mesh's vertex positions (same topology)."""
+        self.mesh.set_positions(positions)
+        self._fit_backdrop()
+
+    def _fit_backdrop(self) -> None:
+        radius = BACKDROP_SCALE * max(self.mesh.extent, 1e-3)
+        # Rebuilding the small sphere only when the extent moves keeps live edits cheap.
+        if not (0.8 * self._backdrop_radius <= radius <= 1.25 * self._backdrop_radius):
+            self.backdrop.set_data(None, backdrop_mesh(radius))
+            self._backdrop_radius = radius
+
+    @property
+    def mode(self) -> str:
+        return self.mesh.mode
+
+    def set_mode(self, mode: str) -> None:
+        self.mesh.set_mode(mode)
+        self._update_visibility()
+
+    def set_inside(self, inside: bool) -> None:
+        """The backdrop only makes sense from inside (from outside it would hide the scene)."""
+        self.inside = bool(inside)
+        self._update_visibility()
+
+    def set_backdrop(self, enabled: bool) -> None:
+        self.backdrop_enabled = bool(enabled)
+        self._update_visibility()
+
+    def _update_visibility(self) -> None:
+        self.backdrop.visible = (self.backdrop_enabled and self.inside
+                                 and self.mesh.mode == "textured")
+
+    def free(self) -> None:
+        self.backdrop.free()
+        self.mesh.free()

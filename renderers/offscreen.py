@@ -79,6 +79,9 @@ class OffscreenRenderer:
         Output ``(width, height)``, pixels.
     supersample : int
         Render at this multiple of ``size`` and average down (1 = off; 2 smooths edges).
+    backdrop : bool
+        In ``textured`` mode, fill the holes cut beside silhouettes with the panorama's
+        colour from a sphere behind the scene (default); False leaves them background.
 
     Raises
     ------
@@ -89,10 +92,10 @@ class OffscreenRenderer:
     """
 
     def __init__(self, pano: RGBDPanorama, mesh: DepthMesh, size=(1280, 720),
-                 supersample: int = 1):
+                 supersample: int = 1, backdrop: bool = True):
         from .cameras import InsideCamera
         from .gl_context import new_offscreen_canvas
-        from .mesh_visual import DepthMeshNode
+        from .mesh_visual import SceneLayers
 
         self.size = _check_size(size, supersample)
         self.supersample = int(supersample)
@@ -101,8 +104,9 @@ class OffscreenRenderer:
                                            bgcolor=BACKGROUND)
         try:
             self.view = self.canvas.central_widget.add_view(border_width=0)
-            self.visual = DepthMeshNode(parent=self.view.scene)
-            self.visual.set_data(pano.rgb, mesh)
+            self.layers = SceneLayers(self.view.scene, backdrop=backdrop)
+            self.visual = self.layers.mesh
+            self.layers.set_data(pano.rgb, mesh)
             self.camera = InsideCamera(interactive=False, eye_radius=np.inf,
                                        fov_limits=(1e-3, 179.999))
             self.camera.scene_extent = max(self.visual.extent, 1e-3)
@@ -133,7 +137,7 @@ class OffscreenRenderer:
         from .gl_context import render_canvas
 
         eye = _check_view(fov_deg, mode, eye)
-        self.visual.set_mode(mode)
+        self.layers.set_mode(mode)
         self.camera.set_view(yaw_deg=float(yaw_deg), pitch_deg=float(pitch_deg),
                              fov_deg=float(fov_deg), eye=eye)
         image = render_canvas(self.canvas)
@@ -150,9 +154,9 @@ class OffscreenRenderer:
 
         canvas, self.canvas = self.canvas, None
         if canvas is not None:
-            visual = getattr(self, "visual", None)
-            if visual is not None:
-                visual.free()
+            layers = getattr(self, "layers", None)
+            if layers is not None:
+                layers.free()
             close_offscreen_canvas(canvas)
 
     def __enter__(self) -> OffscreenRenderer:
@@ -164,7 +168,8 @@ class OffscreenRenderer:
 
 def render_view(pano: RGBDPanorama, mesh: DepthMesh, *, yaw_deg: float = 0.0,
                 pitch_deg: float = 0.0, fov_deg: float = 90.0, size=(1280, 720),
-                mode: str = "textured", eye=(0.0, 0.0, 0.0), supersample: int = 1) -> np.ndarray:
+                mode: str = "textured", eye=(0.0, 0.0, 0.0), supersample: int = 1,
+                backdrop: bool = True) -> np.ndarray:
     """Render one view of a scene from inside, offscreen.
 
     Parameters
@@ -186,6 +191,9 @@ def render_view(pano: RGBDPanorama, mesh: DepthMesh, *, yaw_deg: float = 0.0,
         Eye position in metres (the capture point is the origin).
     supersample : int
         1 to 4; renders larger and averages down for smooth edges.
+    backdrop : bool
+        Fill cut holes with the panorama's colour (``textured`` mode); see
+        :class:`OffscreenRenderer`.
 
     Returns
     -------
@@ -200,7 +208,8 @@ def render_view(pano: RGBDPanorama, mesh: DepthMesh, *, yaw_deg: float = 0.0,
         For bad sizes, angles, modes or meshes.
     """
     eye = _check_view(fov_deg, mode, eye)
-    with OffscreenRenderer(pano, mesh, size=size, supersample=supersample) as renderer:
+    with OffscreenRenderer(pano, mesh, size=size, supersample=supersample,
+                           backdrop=backdrop) as renderer:
         return renderer.render(yaw_deg=yaw_deg, pitch_deg=pitch_deg, fov_deg=fov_deg,
                                mode=mode, eye=eye)
 

@@ -83,6 +83,9 @@ class Viewport:
         How far WASD may move the eye from the capture point, metres (default 0.5).
     size : (int, int)
         Initial widget size, pixels.
+    backdrop : bool
+        In the textured inside view, fill the holes cut beside silhouettes with the
+        panorama's colour (a sphere behind the scene) rather than the background.
 
     Attributes
     ----------
@@ -116,16 +119,18 @@ class Viewport:
     """
 
     def __init__(self, parent=None, *, view: str = "inside", mode: str = "textured",
-                 eye_radius: float = DEFAULT_EYE_RADIUS_M, size=(800, 600)):
+                 eye_radius: float = DEFAULT_EYE_RADIUS_M, size=(800, 600),
+                 backdrop: bool = True):
         from vispy import scene
 
         from .cameras import InsideCamera, OrbitCamera
-        from .mesh_visual import DepthMeshNode
+        from .mesh_visual import SceneLayers
 
         self.canvas = scene.SceneCanvas(keys=None, size=size, app=_qt_app(), show=False,
                                         bgcolor=BACKGROUND, parent=parent)
         self._view = self.canvas.central_widget.add_view(border_width=0)
-        self.visual = DepthMeshNode(parent=self._view.scene)
+        self.layers = SceneLayers(self._view.scene, backdrop=backdrop)
+        self.visual = self.layers.mesh
         self.inside_camera = InsideCamera(eye_radius=eye_radius)
         self.outside_camera = OrbitCamera()
         self._view_name = "inside"
@@ -149,6 +154,7 @@ class Viewport:
     def close(self) -> None:
         """Release the canvas and its GPU resources."""
         self.stats = None
+        self.layers.free()
         self.canvas.close()
 
     # -- scene -----------------------------------------------------------------------------
@@ -161,7 +167,7 @@ class Viewport:
             Its ``rgb`` becomes the texture.
         mesh : DepthMesh
         """
-        self.visual.set_data(pano.rgb, mesh)
+        self.layers.set_data(pano.rgb, mesh)
         self._mesh = mesh
         self._set_extent(mesh)
         self.canvas.update()
@@ -188,9 +194,9 @@ class Viewport:
             mesh.faces.shape == old.faces.shape and mesh.uvs.shape == old.uvs.shape
             and np.array_equal(mesh.faces, old.faces) and np.array_equal(mesh.uvs, old.uvs))
         if same:
-            self.visual.set_positions(mesh.positions)
+            self.layers.set_positions(mesh.positions)
         else:
-            self.visual.set_data(None, mesh)
+            self.layers.set_data(None, mesh)
         self._mesh = mesh
         self._set_extent(mesh)
         self.canvas.update()
@@ -212,7 +218,7 @@ class Viewport:
         if mode not in MODES:
             raise InputError(f"unknown viewport mode {mode!r}",
                              hint="use one of " + ", ".join(MODES))
-        self.visual.set_mode(mode)
+        self.layers.set_mode(mode)
         self.canvas.update()
 
     @property
@@ -230,7 +236,13 @@ class Viewport:
             raise InputError(f"unknown view {view!r}", hint="use inside or outside")
         self._view_name = view
         self._view.camera = self.inside_camera if view == "inside" else self.outside_camera
+        self.layers.set_inside(view == "inside")
         self.camera.view_changed()
+        self.canvas.update()
+
+    def set_backdrop(self, enabled: bool) -> None:
+        """Fill cut holes with the panorama's colour (textured inside view) or not."""
+        self.layers.set_backdrop(enabled)
         self.canvas.update()
 
     def set_look(self, yaw_deg=None, pitch_deg=None, fov_deg=None, eye=None) -> None:

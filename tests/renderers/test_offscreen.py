@@ -147,8 +147,33 @@ def test_faces_are_culled_from_behind(room):
     img = render_view(room.panorama, mesh, size=(48, 32), yaw_deg=30)
     assert (img.sum(axis=-1) > 0).all()
     flipped = DepthMesh(mesh.positions, mesh.uvs, np.ascontiguousarray(mesh.faces[:, ::-1]))
-    img = render_view(room.panorama, flipped, size=(48, 32), yaw_deg=30)
+    img = render_view(room.panorama, flipped, size=(48, 32), yaw_deg=30, backdrop=False)
     assert img.max() == 0
+
+
+def test_backdrop_fills_the_holes_cut_beside_silhouettes(room, room_mesh):
+    """The cut leaves see-through slits beside the pillar; the backdrop shows the panorama there."""
+    assert room_mesh.stats["cut_faces"] > 0
+    kw = dict(size=(96, 64), yaw_deg=30, fov_deg=60)
+    holes = render_view(room.panorama, room_mesh, backdrop=False, **kw).sum(axis=-1) == 0
+    assert holes.any()
+    filled = render_view(room.panorama, room_mesh, **kw)
+    assert (filled.sum(axis=-1) > 0).all()
+    # From the capture point a slit shows what the panorama has in that direction: a blend
+    # of the colours on either side of it (the texture is filtered linearly), never black.
+    w = holes.shape[1]
+    ys, xs = np.nonzero(holes)
+    left, right = xs.copy(), xs.copy()
+    for _ in range(4):  # slits are a panorama pixel wide: a few render pixels at most
+        left = np.where(holes[ys, left] & (left > 0), left - 1, left)
+        right = np.where(holes[ys, right] & (right < w - 1), right + 1, right)
+    ok = ~holes[ys, left] & ~holes[ys, right]
+    assert ok.mean() > 0.9
+    c, a, b = (filled[ys[ok], x[ok]].astype(float) for x in (xs, left, right))
+    seg = b - a
+    t = np.clip(np.einsum("ij,ij->i", c - a, seg) / np.maximum(np.einsum("ij,ij->i", seg, seg),
+                                                                1e-9), 0, 1)
+    assert np.linalg.norm(c - (a + t[:, None] * seg), axis=1).max() < 10
 
 
 # -- texture orientation and the seam -----------------------------------------------------------
