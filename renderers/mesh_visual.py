@@ -405,6 +405,7 @@ class SceneLayers:
         self.backdrop.use_texture_of(self.mesh)
         self.backdrop_enabled = bool(backdrop)
         self.inside = True
+        self.shown = True
         self._backdrop_radius = 0.0
         self.set_mode(mode)
 
@@ -442,8 +443,14 @@ class SceneLayers:
         self.backdrop_enabled = bool(enabled)
         self._update_visibility()
 
+    def set_shown(self, shown: bool) -> None:
+        """Hide or show both layers (an empty viewport draws only its background)."""
+        self.shown = bool(shown)
+        self._update_visibility()
+
     def _update_visibility(self) -> None:
-        self.backdrop.visible = (self.backdrop_enabled and self.inside
+        self.mesh.visible = self.shown
+        self.backdrop.visible = (self.shown and self.backdrop_enabled and self.inside
                                  and self.mesh.mode == "textured")
 
     def free(self) -> None:

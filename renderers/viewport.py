@@ -168,8 +168,15 @@ class Viewport:
         mesh : DepthMesh
         """
         self.layers.set_data(pano.rgb, mesh)
+        self.layers.set_shown(True)
         self._mesh = mesh
         self._set_extent(mesh)
+        self.canvas.update()
+
+    def clear(self) -> None:
+        """Show nothing (no active result); the next :meth:`set_scene` shows a scene again."""
+        self.layers.set_shown(False)
+        self._mesh = None
         self.canvas.update()
 
     def update_mesh(self, mesh: DepthMesh) -> bool:

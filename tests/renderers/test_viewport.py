@@ -217,3 +217,16 @@ def test_stats_callback_reports_triangles_and_frame_time(qtbot, viewport, room_m
     assert s.frame_time_ms > 0 and np.isfinite(s.frame_time_ms)
     assert viewport.frame_time_ms == s.frame_time_ms
     assert (s.mode, s.view) == ("textured", "inside")
+
+
+def test_clear_shows_only_the_background_until_the_next_scene(viewport, room, room_mesh):
+    from renderers.viewport import BACKGROUND
+
+    viewport.clear()
+    img = viewport.grab()
+    bg = np.rint(np.array(BACKGROUND) * 255)
+    assert np.abs(img.reshape(-1, 3) - bg).max() <= 1
+    with pytest.raises(Exception, match="set_scene"):
+        viewport.update_mesh(room_mesh)
+    viewport.set_scene(room.panorama, room_mesh)
+    assert close_to(centre(viewport.grab()), room.colours["wall_front"])
