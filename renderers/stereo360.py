@@ -141,6 +141,14 @@ def _sample(img: np.ndarray, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     return top * (1 - fy) + bot * fy
 
 
+def _sample_nearest(img: np.ndarray, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """Nearest-pixel lookup of an (H, W) equirect image at (lon, lat) radians."""
+    h, w = img.shape[:2]
+    x = np.floor((lon + np.pi) * (w / (2.0 * np.pi))).astype(np.int64) % w
+    y = np.clip(np.floor((np.pi / 2 - lat) * (h / np.pi)).astype(np.int64), 0, h - 1)
+    return img[y, x]
+
+
 def _direction_lonlat(d: np.ndarray, tau: np.ndarray, ca: np.ndarray, sa: np.ndarray):
     """(lon, lat) of ``cos(a) d + sin(a) tau`` for unit ``d`` perpendicular to unit ``tau``."""
     u = ca[..., None] * d + sa[..., None] * tau
@@ -149,8 +157,52 @@ def _direction_lonlat(d: np.ndarray, tau: np.ndarray, ca: np.ndarray, sa: np.nda
     return lon, lat
 
 
+def _window_min(a: np.ndarray, k: int) -> np.ndarray:
+    """Minimum over columns ``x - k .. x + k`` (wrapping) of each row of ``a`` ((r, w))."""
+    w = a.shape[1]
+    span = min(2 * k + 1, w)
+    p = 1
+    m = a
+    while 2 * p <= span:  # m[x] = min(a[x .. x + 2p - 1]) after each doubling
+        m = np.minimum(m, np.roll(m, -p, axis=1))
+        p *= 2
+    if span >= w:
+        return np.repeat(a.min(axis=1, keepdims=True), w, axis=1)
+    return np.minimum(np.roll(m, k, axis=1), np.roll(m, -(k - p + 1), axis=1))
+
+
+def _reachable_min(dist: np.ndarray, a_max: float) -> np.ndarray:
+    """For each source pixel, the nearest distance any ODS ray starting there can meet.
+
+    A ray seen from the origin sweeps at most ``a_max`` radians from its pixel, horizontally
+    (plus a sliver of latitude): the minimum over that window (+ the bilinear taps' margin)
+    bounds where it can hit, so the march can start there instead of at the scene's nearest
+    point.
+
+    Parameters
+    ----------
+    dist : (h, w) float64 ndarray
+    a_max : float
+        Largest arc angle, radians (``asin(ipd / 2 / nearest distance)``).
+
+    Returns
+    -------
+    (h, w) float64 ndarray
+    """
+    h, w = dist.shape
+    padded = np.pad(dist, ((2, 2), (0, 0)), mode="edge")
+    rows = np.min(np.stack([padded[i:i + h] for i in range(5)]), axis=0)  # +-2 rows
+    cos_lat = np.maximum(np.cos(latitudes(h)), 1e-6)
+    half = np.minimum(np.ceil(a_max / cos_lat / (2 * np.pi / w)).astype(np.int64) + 2, w)
+    out = np.empty_like(dist)
+    for k in np.unique(half):
+        sel = half == k
+        out[sel] = _window_min(rows[sel], int(k))
+    return out
+
+
 def _cast_band(dist: np.ndarray, lon: np.ndarray, lat: np.ndarray, radius: np.ndarray,
-               side: np.ndarray, d_min: float, d_max: float):
+               side: np.ndarray, d_low: np.ndarray, d_max: float):
     """Hit directions of the ODS rays of one band of output pixels.
 
     Parameters
@@ -163,8 +215,10 @@ def _cast_band(dist: np.ndarray, lon: np.ndarray, lat: np.ndarray, radius: np.nd
         Eye-circle radius per pixel (ipd / 2 after the pole taper), metres.
     side : (n,) float64 ndarray
         -1 for the left eye, +1 for the right eye.
-    d_min, d_max : float
-        Nearest and farthest distance in ``dist``.
+    d_low : (n,) float64 ndarray
+        A lower bound of the distance each ray can meet (:func:`_reachable_min`).
+    d_max : float
+        Farthest distance in ``dist``.
 
     Returns
     -------
@@ -176,39 +230,40 @@ def _cast_band(dist: np.ndarray, lon: np.ndarray, lat: np.ndarray, radius: np.nd
     d = np.stack([cl * np.sin(lon), np.sin(lat), -cl * np.cos(lon)], axis=-1)
     # The eye's tangential offset direction: the viewer's right when facing this column.
     tau = np.stack([np.cos(lon), np.zeros_like(lon), np.sin(lon)], axis=-1) * side[:, None]
-    r_max = float(radius.max()) if radius.size else 0.0
-    if r_max <= 0.0:
+    if radius.size == 0 or float(radius.max()) <= 0.0:
         return lon, lat
-    # Arc angle a of the point at distance r: sin(a) = R / r. March a from the nearest
-    # possible hit (r = d_min) down to the farthest (r = d_max), one source pixel per step.
-    a_hi = np.arcsin(np.minimum(radius / max(d_min, r_max * 1.000001), 1.0))
+    # Arc angle a of the point at distance r: sin(a) = R / r. Each ray is marched from its
+    # nearest possible hit (r = d_low) outwards to r = d_max, one source pixel per step, on a
+    # grid of angles shared by the band; only rays still marching are computed.
+    a_hi = np.arcsin(np.minimum(radius / np.maximum(d_low, radius * 1.000001), 1.0))
     a_lo = np.arcsin(radius / d_max)
     step = np.pi / h
-    n_steps = int(np.ceil(float((a_hi - a_lo).max()) / step)) + 1
-    hit_a = np.zeros_like(lon)  # default: a = 0, the surface is at infinity
-    found = np.zeros(lon.shape, dtype=bool)
-    a_prev = a_hi.copy()
-    f_prev = None
-    for k in range(n_steps + 1):
-        a = np.maximum(a_hi - k * step, a_lo)
+    a_top = float(a_hi.max())
+    first = np.floor((a_top - a_hi) / step).astype(np.int64)  # a_top - first*step >= a_hi
+    n_steps = int(np.ceil((a_top - float(a_lo.min())) / step)) + 1
+    hit_a = np.zeros_like(lon)  # a = 0: the surface is at infinity
+    found = radius <= 0.0
+    f_prev = np.full(lon.shape, np.nan)
+    a_prev = np.zeros_like(lon)
+    for k in range(int(first.min()), n_steps + 1):
+        idx = np.flatnonzero((first <= k) & ~found)
+        if idx.size == 0:
+            if found.all():
+                break
+            continue
+        a = np.maximum(a_top - k * step, a_lo[idx])
         sa = np.sin(a)
-        with np.errstate(divide="ignore"):
-            r = np.where(sa > 0, radius / np.maximum(sa, 1e-300), np.inf)
-        lo, la = _direction_lonlat(d, tau, np.cos(a), sa)
+        r = radius[idx] / sa
+        lo, la = _direction_lonlat(d[idx], tau[idx], np.cos(a), sa)
         f = r - _sample(dist, lo, la)
-        crossing = (f >= 0) & ~found
-        if f_prev is None:
-            hit_a[crossing] = a[crossing]
-        else:
-            denom = f - f_prev
-            with np.errstate(divide="ignore", invalid="ignore"):
-                w = np.where(denom > 0, -f_prev / denom, 1.0)
-            w = np.clip(w, 0.0, 1.0)
-            hit_a[crossing] = (a_prev + (a - a_prev) * w)[crossing]
-        found |= crossing
-        if found.all():
-            break
-        a_prev, f_prev = a, f
+        fp, ap = f_prev[idx], a_prev[idx]
+        cross = f >= 0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            w = np.clip(np.where((f - fp) > 0, -fp / (f - fp), 1.0), 0.0, 1.0)
+        hit = np.where(np.isnan(fp), a, ap + (a - ap) * w)
+        hit_a[idx[cross]] = hit[cross]
+        found[idx[cross]] = True
+        f_prev[idx], a_prev[idx] = f, a
     return _direction_lonlat(d, tau, np.cos(hit_a), np.sin(hit_a))
 
 
@@ -248,7 +303,9 @@ def render_stereo360(pano: RGBDPanorama, mesh: DepthMesh, ipd: float = DEFAULT_I
     h = w // 2
     dist = mesh_distance_grid(pano, mesh).astype(np.float64)
     dist = np.where(np.isfinite(dist) & (dist > 0), dist, _FAR_M)
-    d_min, d_max = float(dist.min()), float(dist.max())
+    d_max = float(dist.max())
+    a_max = float(np.arcsin(min(0.5 * ipd / float(dist.min()), 1.0)))
+    reach = _reachable_min(dist, a_max)
     rgb = pano.rgb.astype(np.float32)
     lon_cols = longitudes(w)
     lat_rows = latitudes(h)
@@ -260,8 +317,10 @@ def render_stereo360(pano: RGBDPanorama, mesh: DepthMesh, ipd: float = DEFAULT_I
         radius = 0.5 * ipd * ipd_taper(lat)
         n = lat.size
         side = np.concatenate([np.full(n, -1.0), np.full(n, 1.0)])
+        d_low = _sample_nearest(reach, lon, lat)
         lo, la = _cast_band(dist, np.concatenate([lon, lon]), np.concatenate([lat, lat]),
-                            np.concatenate([radius, radius]), side, d_min, d_max)
+                            np.concatenate([radius, radius]), side,
+                            np.concatenate([d_low, d_low]), d_max)
         colour = np.clip(np.rint(_sample(rgb, lo, la)), 0, 255).astype(np.uint8)
         out[y0:y1] = colour[:n].reshape(y1 - y0, w, 3)
         out[h + y0:h + y1] = colour[n:].reshape(y1 - y0, w, 3)
