@@ -112,18 +112,26 @@ def decode_latents(pipe, latents, settings: RunSettings) -> np.ndarray:
     Returns
     -------
     (C, H, W) float32 ndarray
-        The VAE's output in [-1, 1] (nominally), ``C`` = 4 or 6.
+        The VAE's output in [-1, 1] (nominally), ``C`` = 4 or 6. A half-precision decode
+        that overflows (NaN/inf) is redone in float32.
     """
     import torch
 
     vae = pipe.vae
-    z = latents.to(dtype=vae.dtype) / vae.config.scaling_factor
+    z = latents.float() / vae.config.scaling_factor
     pad = 0
     if settings.seamless and settings.vae_tiling:
         pad = min(TILED_WRAP_COLUMNS, z.shape[-1])
         z = torch.cat([z[..., -pad:], z, z[..., :pad]], dim=-1)
     with torch.no_grad():
-        image = vae.decode(z, return_dict=False)[0]
+        image = vae.decode(z.to(vae.dtype), return_dict=False)[0]
+        if image.dtype == torch.float16 and not bool(torch.isfinite(image).all()):
+            # fp16 overflow inside the VAE (known for some SD-family VAEs): decode in fp32
+            vae.to(torch.float32)
+            try:
+                image = vae.decode(z, return_dict=False)[0]
+            finally:
+                vae.to(torch.float16)
     if pad:
         s = image.shape[-1] // z.shape[-1]
         image = image[..., pad * s: image.shape[-1] - pad * s]

@@ -433,6 +433,7 @@ def test_out_of_memory_names_the_option_to_turn_on(pano_dir, monkeypatch, fresh)
     (dict(scheduler="heun"), "unknown scheduler"),
     (dict(prompt="  "), "prompt is empty"),
     (dict(guidance=-1.0), "--guidance"),
+    (dict(seed=-3), "--seed"),
     (dict(width=80, height=40), "multiple of 16"),
 ])
 def test_bad_requests_are_refused(pano_dir, kw, message):
@@ -458,3 +459,22 @@ def test_rebuilding_the_same_folder_gives_the_same_model(tmp_path):
     for name in ("unet/diffusion_pytorch_model.safetensors",
                  "vae/diffusion_pytorch_model.safetensors", "text_encoder/model.safetensors"):
         assert (a / name).read_bytes() == (b / name).read_bytes(), name
+
+
+def test_half_precision_decode_that_overflows_is_redone_in_float32(pano_dir):
+    """On CUDA the VAE runs in fp16; an overflowing decode must not give NaN pixels."""
+    import torch
+
+    from models.ldm3d_loading import load_pipeline, select_device
+    from models.ldm3d_run import RunSettings, decode_latents
+    from models.ldm3d_weights import resolve_model
+
+    pipe = load_pipeline(resolve_model(SPECS["ldm3d-pano"], str(pano_dir)), select_device("cpu"))
+    pipe.vae.to(torch.float16)
+    z = torch.randn(1, 4, 4, 8, generator=torch.Generator().manual_seed(0)) * 30000
+    with torch.no_grad():
+        direct = pipe.vae.decode((z / pipe.vae.config.scaling_factor).half()).sample
+    assert not torch.isfinite(direct).all()  # the situation really arises
+    out = decode_latents(pipe, z, RunSettings("", "", 64, 32, 1, 1.0, seamless=False))
+    assert np.isfinite(out).all() and out.shape == (4, 32, 64)
+    assert pipe.vae.dtype == torch.float16  # put back as it was
