@@ -360,6 +360,10 @@ def _edge_segments(topo: _Topology, y: np.ndarray, xa: np.ndarray, xb: np.ndarra
     return owner, topo.vid(ya_, line), topo.vid(yb_, line)
 
 
+#: Corner codes of a corner fan: (row side, column side) of the apex; 0 = top/left.
+CORNERS = {0: (0, 0), 1: (0, 1), 2: (1, 0), 3: (1, 1)}
+
+
 def _cell_kinds(leaves: _Leaves, topo: _Topology):
     """Segments per edge (top, bottom, left, right) and the kind of each cell.
 
@@ -367,6 +371,10 @@ def _cell_kinds(leaves: _Leaves, topo: _Topology):
     -------
     counts : (4, n) int64 ndarray
     zipper, two, fan : (n,) bool ndarray
+        One row tall; no vertex inside an edge; taller with vertices inside edges.
+    corner : (n,) int64 ndarray
+        For fan cells: the corner (0 TL, 1 TR, 2 BL, 3 BR) whose two edges hold no inner
+        vertex, the apex of a corner fan; -1 where every corner touches one (a centre fan).
     """
     y0, x0 = leaves.y0, leaves.x0
     y1, x1 = y0 + leaves.h, x0 + leaves.w
@@ -379,7 +387,13 @@ def _cell_kinds(leaves: _Leaves, topo: _Topology):
     zipper = leaves.h == 1
     two = ~zipper & (counts.max(axis=0) == 1)
     fan = ~zipper & ~two
-    return counts, zipper, two, fan
+    plain = counts == 1  # top, bottom, left, right without inner vertices
+    corner = np.full(zipper.size, -1, dtype=np.int64)
+    for code in (3, 2, 1, 0):  # lowest code wins
+        rs, cs = CORNERS[code]
+        clean = plain[rs] & plain[2 + cs]
+        corner[fan & clean] = code
+    return counts, zipper, two, fan, corner
 
 
 def _triangulate(leaves: _Leaves, topo: _Topology, h: int, w: int):
@@ -395,7 +409,7 @@ def _triangulate(leaves: _Leaves, topo: _Topology, h: int, w: int):
     centres : (n_fan, 2) int64 ndarray of (y, x) fan centres, in id order
     """
     n_marked = topo.row_x.size
-    _, zipper, two, fan = _cell_kinds(leaves, topo)
+    _, zipper, two, fan, corner = _cell_kinds(leaves, topo)
     y0, x0 = leaves.y0, leaves.x0
     y1, x1 = y0 + leaves.h, x0 + leaves.w
     out = []
@@ -404,8 +418,8 @@ def _triangulate(leaves: _Leaves, topo: _Topology, h: int, w: int):
     tl, tr = topo.vid(y0[c], x0[c]), topo.vid(y0[c], x1[c])
     bl, br = topo.vid(y1[c], x0[c]), topo.vid(y1[c], x1[c])
     out += [np.stack([tl, bl, tr], axis=1), np.stack([tr, bl, br], axis=1)]
-    # fans from the centre pixel over every boundary segment
-    c = np.flatnonzero(fan)
+    # centre fans: from the centre pixel over every boundary segment
+    c = np.flatnonzero(fan & (corner < 0))
     centres = np.stack([y0[c] + leaves.h[c] // 2, x0[c] + leaves.w[c] // 2], axis=1)
     cid = n_marked + np.arange(c.size)
     for line, lo, hi, horizontal, flip in (
@@ -417,7 +431,16 @@ def _triangulate(leaves: _Leaves, topo: _Topology, h: int, w: int):
         owner, a, b = _edge_segments(topo, line, lo, hi, horizontal)
         apex = cid[owner]
         out.append(np.stack([apex, b, a] if flip else [apex, a, b], axis=1))
-    # zippers between the two rows of one-row cells
+    # corner fans: from a corner over the segments of the two edges opposite it
+    for code, (rs, cs) in CORNERS.items():
+        c = np.flatnonzero(fan & (corner == code))
+        apex_all = topo.vid(np.where(rs, y1[c], y0[c]), np.where(cs, x1[c], x0[c]))
+        row_edge = np.where(rs, y0[c], y1[c])  # the horizontal edge opposite the corner
+        col_edge = np.where(cs, x0[c], x1[c])  # the vertical edge opposite the corner
+        owner, a, b = _edge_segments(topo, row_edge, x0[c], x1[c], True)
+        out.append(np.stack([apex_all[owner], b, a] if rs else [apex_all[owner], a, b], axis=1))
+        owner, a, b = _edge_segments(topo, col_edge, y0[c], y1[c], False)
+        out.append(np.stack([apex_all[owner], a, b] if cs else [apex_all[owner], b, a], axis=1))
     n_before = sum(o.shape[0] for o in out)
     fine = [np.zeros(n_before, dtype=bool)]
     c = np.flatnonzero(zipper)
@@ -464,7 +487,7 @@ def _generic_errors(geo: _Geometry, leaves: _Leaves, topo: _Topology, kinds,
     -------
     err : (n,) float32, y : (n,) int64, cell : (n,) int64
     """
-    _, zipper, _, fan = kinds
+    _, zipper, _, fan, corner = kinds
     errs, ys, owners = [], [], []
     n_pix = (leaves.h[cells] + 1) * leaves.w[cells]
     bounds = np.searchsorted(np.cumsum(n_pix), np.arange(1, 1 + n_pix.sum() // _PIXEL_CHUNK)
@@ -476,8 +499,12 @@ def _generic_errors(geo: _Geometry, leaves: _Leaves, topo: _Topology, kinds,
         y0, x0, ch, cw = leaves.y0[cell], leaves.x0[cell], leaves.h[cell], leaves.w[cell]
         y, x = y0 + dy, x0 + dx
         tri = np.empty((cell.size, 3, 2), dtype=np.int64)  # (y, x) of the triangle corners
-        m = np.flatnonzero(fan[cell])
+        centre_fan = fan[cell] & (corner[cell] < 0)
+        m = np.flatnonzero(centre_fan)
         tri[m] = _fan_triangle(topo, y0[m], x0[m], ch[m], cw[m], dy[m], dx[m])
+        m = np.flatnonzero(fan[cell] & (corner[cell] >= 0))
+        tri[m] = _corner_fan_triangle(topo, y0[m], x0[m], ch[m], cw[m], dy[m], dx[m],
+                                      corner[cell][m])
         m = np.flatnonzero(zipper[cell])
         tri[m] = _zipper_triangle(topo, y0[m], x0[m], cw[m], dy[m], dx[m])
         p = geo.point(tri[..., 0], tri[..., 1])  # (n, 3, 3)
@@ -488,7 +515,7 @@ def _generic_errors(geo: _Geometry, leaves: _Leaves, topo: _Topology, kinds,
             ratio = (geo.dist[y, x] * np.einsum("ij,ij->i", nrm, d)
                      / np.einsum("ij,ij->i", nrm, p[:, 0]))
         e = _ratio_to_error(ratio.astype(np.float32))
-        e[fan[cell] & (2 * dy == ch) & (2 * dx == cw)] = 0.0  # the fan centre is a vertex
+        e[centre_fan & (2 * dy == ch) & (2 * dx == cw)] = 0.0  # the fan centre is a vertex
         errs.append(e)
         ys.append(y)
         owners.append(cell)
@@ -547,6 +574,34 @@ def _fan_triangle(topo, y0, x0, h, w, dy, dx):
     yx = np.clip(yx, y0, y0 + h - 1)
     rank_c = topo.cc[yx + 1, xcol] - 1
     pos = topo.colstart[xcol] + rank_c
+    ya, yb = topo.col_y[pos], topo.col_y[pos + 1]
+    out[:, 1, 0] = np.where(horiz, ye, ya)
+    out[:, 1, 1] = np.where(horiz, xa, xcol)
+    out[:, 2, 0] = np.where(horiz, ye, yb)
+    out[:, 2, 1] = np.where(horiz, xb, xcol)
+    return out
+
+
+def _corner_fan_triangle(topo, y0, x0, h, w, dy, dx, code):
+    """(n, 3, 2) corners of the corner-fan triangle holding each pixel (apex, a, b)."""
+    rs, cs = code // 2, code % 2
+    ky, kx = y0 + rs * h, x0 + cs * w  # the apex corner
+    sy, sx = 1 - 2 * rs, 1 - 2 * cs  # direction from the apex into the cell
+    ay, ax = np.abs(y0 + dy - ky), np.abs(x0 + dx - kx)
+    horiz = ay * w >= ax * h  # leaves through the opposite horizontal edge
+    out = np.empty((y0.size, 3, 2), dtype=np.int64)
+    out[:, 0, 0], out[:, 0, 1] = ky, kx
+    # through the opposite horizontal edge, at column kx + sx * ax * h / ay
+    ye = ky + sy * h
+    xe = (kx * np.maximum(ay, 1) + sx * ax * h) // np.maximum(ay, 1)
+    xe = np.clip(xe, x0, x0 + w - 1)
+    ida = topo.rowstart[ye] + topo.cr[ye, xe + 1] - 1
+    xa, xb = topo.row_x[ida], topo.row_x[ida + 1]
+    # through the opposite vertical edge, at row ky + sy * ay * w / ax
+    xcol = kx + sx * w
+    yx = (ky * np.maximum(ax, 1) + sy * ay * w) // np.maximum(ax, 1)
+    yx = np.clip(yx, y0, y0 + h - 1)
+    pos = topo.colstart[xcol] + topo.cc[yx + 1, xcol] - 1
     ya, yb = topo.col_y[pos], topo.col_y[pos + 1]
     out[:, 1, 0] = np.where(horiz, ye, ya)
     out[:, 1, 1] = np.where(horiz, xa, xcol)
@@ -630,7 +685,7 @@ def adaptive_mesh(dist: np.ndarray, max_error: float, cut_threshold: float,
         leaves = _leaves(bands, max_error)
         topo = _topology(leaves, h, w)
         kinds = _cell_kinds(leaves, topo)
-        _, zipper, two, fan = kinds
+        _, zipper, two, fan, _ = kinds
         # two-triangle cells are exactly what their level's error test measured, and
         # single-pixel cells have every pixel as a vertex: only fans and zippers are checked
         checked = np.flatnonzero(fan | (zipper & (leaves.w > 1)))
