@@ -16,6 +16,17 @@ from typing import BinaryIO
 __all__ = ["atomic_writer", "atomic_write_bytes"]
 
 
+def _final_mode(target: Path) -> int:
+    """Permissions for the new file: the old file's, else what the umask allows (mkstemp's 0600
+    would hide saved scenes from other users and tools)."""
+    try:
+        return target.stat().st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 def _fsync_dir(folder: Path) -> None:
     try:
         fd = os.open(folder, os.O_RDONLY)
@@ -47,6 +58,7 @@ def atomic_writer(path: str | os.PathLike) -> Iterator[BinaryIO]:
         with os.fdopen(fd, "wb") as fh:
             yield fh
             fh.flush()
+            os.fchmod(fh.fileno(), _final_mode(target))
             os.fsync(fh.fileno())
         os.replace(tmp, target)
     except BaseException:
