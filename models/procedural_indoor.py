@@ -13,12 +13,14 @@ ray in direction ``d`` meets it at exactly ``R(d)``; a mouth ahead opens onto hi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from scene.conventions import direction_grid, direction_to_lonlat, lonlat_to_pixel
+
 from .procedural_geometry import Box, Ellipsoid, ray_planes_inside
-from .procedural_materials import bump, fbm_3d, fbm_xz, lin, mix, rock, smooth, tinted
+from .procedural_materials import bump, fbm_3d, fbm_xz, lin, mix, smooth, tinted
 from .procedural_noise import ValueNoise
 from .procedural_props import pillar, scatter, spike
 from .procedural_render import SceneSpec, ShadeInput, Surface
@@ -420,14 +422,27 @@ class CaveShape:
     weights: np.ndarray
     mouth: np.ndarray
     mouth_radius: float
+    _table: np.ndarray | None = field(default=None, repr=False)
+
+    def radius_approx(self, d: np.ndarray) -> np.ndarray:
+        """``R`` looked up in a 512x256 table (nearest pixel): for shading decisions such as
+        "is this point inside the cave", never for distances."""
+        if self._table is None:
+            self._table = self.radius(direction_grid(512, 256, np.float64).reshape(-1, 3)
+                                      ).reshape(256, 512)
+        lon, lat = direction_to_lonlat(d)
+        px, py = lonlat_to_pixel(lon, lat, 512, 256)
+        return self._table[np.clip(np.rint(py).astype(np.int64), 0, 255),
+                           np.rint(px).astype(np.int64) % 512]
 
     def radius(self, d: np.ndarray, grad: bool = False):
         """``R(d)`` for unit directions ``d`` (N, 3), metres, without the mouth; with ``grad``
         also the gradient of the function ``f(v) = R0(v) * N(v)`` at ``d`` (N, 3)."""
         q = 1.0 / np.asarray(self.axes) ** 2
-        s = (d * d) @ q
+        s = d[:, 0] ** 2 * q[0] + d[:, 1] ** 2 * q[1] + d[:, 2] ** 2 * q[2]
         r0 = 1.0 / np.sqrt(s)
-        ph = d @ self.waves.T + self.phases
+        w = self.waves
+        ph = (d[:, 0:1] * w[:, 0] + d[:, 1:2] * w[:, 1]) + (d[:, 2:3] * w[:, 2] + self.phases)
         ripple = 1.0 + np.cos(ph) @ self.weights
         r = r0 * ripple
         if not grad:
@@ -446,7 +461,7 @@ class CaveShape:
 
 def build_cave(words: PromptWords, rng: np.random.Generator, noise: ValueNoise) -> SceneSpec:
     """A cavern with stalactites and stalagmites, its mouth opening onto hills ahead."""
-    k = 9
+    k = 7
     waves = rng.normal(size=(k, 3)) * rng.uniform(2.0, 7.0, (k, 1))
     shape = CaveShape(
         axes=np.array([rng.uniform(11.0, 15.0), rng.uniform(6.0, 8.0), rng.uniform(20.0, 26.0)]),
@@ -455,7 +470,7 @@ def build_cave(words: PromptWords, rng: np.random.Generator, noise: ValueNoise) 
         mouth=_dir(float(rng.uniform(-20.0, 20.0)), 6.0), mouth_radius=np.radians(17.0),
     )
     terrain = Terrain(noise, [
-        Layer("fbm", 0.5, 6.0, 2),
+        Layer("fbm", 0.5, 6.0, 2, fade_out=(100.0, 200.0)),
         Layer("fbm", 30.0, 120.0, 4, fade_in=(40.0, 160.0)),
         Layer("ridged", 120.0, 380.0, 4, fade_in=(200.0, 600.0)),
     ], eye=EYE_M)
@@ -509,7 +524,7 @@ def build_cave(words: PromptWords, rng: np.random.Generator, noise: ValueNoise) 
 
     def is_inside(p):
         r = np.linalg.norm(p, axis=1)
-        return r < shape.radius(p / r[:, None]) + 0.05
+        return r < shape.radius_approx(p / r[:, None]) + 0.3
 
     def sun_mask(p):
         return (~is_inside(p)).astype(np.float64)
@@ -533,17 +548,14 @@ def build_cave(words: PromptWords, rng: np.random.Generator, noise: ValueNoise) 
             e += (cosv * 3.0 / (1.0 + r2))[:, None] * glow
         return e
 
-    wall_rock = rock(base=tinted(np.array([0.45, 0.38, 0.32]), words.tint).tolist(), scale=2.0)
+    wall_base = tinted(lin(0.45, 0.38, 0.32), words.tint)
 
     def wall_mat(inp: ShadeInput) -> Surface:
-        s = wall_rock(inp)
-        strata = np.sin(inp.p[:, 1] * 2.2 + 3.0 * fbm_3d(inp, 3.0, 2)) * 0.5 + 0.5
-        albedo = s.albedo * (0.8 + 0.35 * strata)[:, None]
-        return Surface(np.clip(albedo, 0, 0.95), normal=bump_3d(inp, 0.5), ao=np.full(albedo.shape[0], 0.35))
-
-    def bump_3d(inp, strength):
-        n = bump(inp, 0.8, strength)
-        return n
+        n1 = fbm_3d(inp, 2.0, 3)
+        strata = np.sin(inp.p[:, 1] * 2.2 + 6.0 * n1) * 0.5 + 0.5
+        albedo = wall_base * (0.75 + 0.9 * n1 + 0.3 * strata)[:, None]
+        return Surface(np.clip(albedo, 0, 0.95), normal=bump(inp, 0.8, 0.5, 2),
+                       ao=np.full(albedo.shape[0], 0.35))
 
     grass = tinted(lin(0.34, 0.40, 0.18), words.tint)
     cave_floor = tinted(lin(0.36, 0.31, 0.26), words.tint)

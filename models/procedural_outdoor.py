@@ -24,7 +24,7 @@ from .procedural_materials import (
     tinted,
 )
 from .procedural_noise import ValueNoise
-from .procedural_props import boulder, butte, palm, pine, scatter
+from .procedural_props import boulder, butte, palm, pine, scatter, shadow_stand_ins
 from .procedural_render import SceneSpec, ShadeInput, Surface
 from .procedural_sky import lighting_for
 from .procedural_terrain import Layer, Terrain
@@ -40,13 +40,13 @@ EYE_M = 1.7
 def build_forest(words: PromptWords, rng: np.random.Generator, noise: ValueNoise) -> SceneSpec:
     """A pine forest on rolling hills around a small clearing."""
     terrain = Terrain(noise, [
-        Layer("fbm", 0.9, 9.0, 3),
+        Layer("fbm", 0.9, 9.0, 3, fade_out=(150.0, 250.0)),
         Layer("fbm", 9.0, 70.0, 4, fade_in=(10.0, 80.0)),
         Layer("ridged", 110.0, 420.0, 4, fade_in=(150.0, 650.0)),
     ], eye=EYE_M)
     light = lighting_for(words, rng, fog=1.6)
     props = []
-    spots = scatter(rng, 150, 7.0, 115.0, 4.2)
+    spots = scatter(rng, 320, 6.0, 110.0, 3.4)
     for x, z in spots:
         g = float(terrain.ground(np.array([x]), np.array([z]))[0])
         props += pine(x, z, g, float(rng.uniform(9.0, 21.0)), rng)
@@ -83,8 +83,11 @@ def build_forest(words: PromptWords, rng: np.random.Generator, noise: ValueNoise
         "pine": pine_needles(snow=words.snow, autumn=words.autumn, tint=tint),
         "rock": rock(moss=(0.22, 0.32, 0.12)),
     }
+    light.fog_height = 25.0
     return SceneSpec("forest", light, materials, noise, terrain=terrain, props=props,
-                     ground_y=-EYE_M, facts={"trees": int(len(spots))})
+                     shadow_props=shadow_stand_ins(props), ground_y=-EYE_M,
+                     shafts=1.0 if words.fog > 1.0 else 0.4,
+                     facts={"trees": int(len(spots))})
 
 
 # -- desert ---------------------------------------------------------------------------------
@@ -92,8 +95,8 @@ def build_desert(words: PromptWords, rng: np.random.Generator, noise: ValueNoise
     """Dunes rolling to the horizon, boulders, and buttes in the haze."""
     wind = float(rng.uniform(0.0, np.pi))
     terrain = Terrain(noise, [
-        Layer("fbm", 0.8, 14.0, 3),
-        Layer("dunes", 3.0, 26.0, direction=wind, fade_in=(4.0, 40.0)),
+        Layer("fbm", 0.8, 14.0, 3, fade_out=(150.0, 250.0)),
+        Layer("dunes", 3.0, 26.0, direction=wind, fade_in=(4.0, 40.0), fade_out=(350.0, 500.0)),
         Layer("dunes", 24.0, 140.0, direction=wind + 0.3, fade_in=(40.0, 220.0)),
         Layer("ridged", 70.0, 320.0, 4, fade_in=(350.0, 750.0)),
     ], eye=EYE_M)
@@ -149,7 +152,7 @@ def build_mountains(words: PromptWords, rng: np.random.Generator, noise: ValueNo
                     ) -> SceneSpec:
     """An alpine meadow ringed by snowy, ridged peaks."""
     terrain = Terrain(noise, [
-        Layer("fbm", 1.5, 16.0, 3),
+        Layer("fbm", 1.5, 16.0, 3, fade_out=(200.0, 300.0)),
         Layer("fbm", 30.0, 130.0, 4, fade_in=(25.0, 160.0)),
         Layer("ridged", 420.0, 360.0, 5, fade_in=(140.0, 620.0)),
     ], eye=EYE_M)
@@ -185,7 +188,7 @@ def build_mountains(words: PromptWords, rng: np.random.Generator, noise: ValueNo
         "rock": rock(),
     }
     return SceneSpec("mountains", light, materials, noise, terrain=terrain, props=props,
-                     ground_y=-EYE_M)
+                     shadow_props=shadow_stand_ins(props), ground_y=-EYE_M)
 
 
 # -- beach ----------------------------------------------------------------------------------
@@ -194,7 +197,7 @@ def build_beach(words: PromptWords, rng: np.random.Generator, noise: ValueNoise)
     sea = -EYE_M - 0.9
     terrain = Terrain(noise, [
         Layer("slope", 0.045, direction=np.pi),
-        Layer("fbm", 0.6, 12.0, 3),
+        Layer("fbm", 0.6, 12.0, 3, fade_out=(150.0, 250.0)),
         Layer("ridged", 80.0, 260.0, 4, fade_in=(110.0, 380.0)),
     ], eye=EYE_M, sea_level=sea)
     light = lighting_for(words, rng, fog=0.8)

@@ -14,7 +14,7 @@ import numpy as np
 from .procedural_geometry import Ellipsoid, Prop, VCone, VCylinder
 
 __all__ = ["pine", "palm", "boulder", "butte", "pillar", "spike", "scatter", "cylinder",
-           "cone"]
+           "cone", "shadow_stand_ins"]
 
 
 def cylinder(material: str, cx: float, cz: float, r: float, y0: float, y1: float,
@@ -160,3 +160,28 @@ def scatter(rng: np.random.Generator, n: int, r_min: float, r_max: float, spacin
         if len(chosen) == n:
             break
     return pts
+
+
+def shadow_stand_ins(props: list[Prop]) -> list[Prop]:
+    """Cheaper shadow casters for a list of props: each pine's stacked foliage cones become
+    the one cone that encloses them (same trunk); every other prop casts its own shadow.
+
+    Pines are recognised as a run of ``pine`` cones sharing an axis after a trunk.
+    """
+    out: list[Prop] = []
+    i = 0
+    while i < len(props):
+        p = props[i]
+        run = []
+        j = i + 1
+        while (j < len(props) and isinstance(props[j], VCone) and props[j].material == "pine"
+               and isinstance(p, VCylinder) and props[j].cx == p.cx and props[j].cz == p.cz):
+            run.append(props[j])
+            j += 1
+        out.append(p)
+        if run:
+            top = max(c.y_apex for c in run)
+            base = min(c.y_base for c in run)
+            out.append(cone("pine", p.cx, p.cz, top, base, max(c.r_base for c in run), p.tint))
+        i = j
+    return out

@@ -2,10 +2,10 @@
 
 Stages (each one reported to a callback so the backend can show progress and honour cancel):
 
-1. ``sky``: the sky colour of every pixel (also what water reflects and fog tints towards).
-2. ``terrain``: the exact ray/height-field hits (:func:`~.procedural_terrain.cast_terrain`),
-   or the analytic room of an interior scene.
-3. ``props``: closed-form hits with every prop, each against only the pixels that can see it.
+1. ``terrain``: the analytic room of an interior scene, then the exact ray/height-field hits
+   (:func:`~.procedural_terrain.cast_terrain`) where the terrain can be in front of it.
+2. ``props``: closed-form hits with every prop, each against only the pixels that can see it.
+3. ``sky``: the sky colour of the pixels that hit nothing.
 4. ``shading``: materials, sun (with prop shadows cast by exact shadow rays), ambient light,
    reflections, fog; sky pixels get :data:`SKY_DISTANCE_M`.
 
@@ -34,9 +34,9 @@ __all__ = ["SKY_DISTANCE_M", "Surface", "ShadeInput", "SceneSpec", "RenderOutput
 #: :attr:`SceneSpec.r_max`).
 SKY_DISTANCE_M = 1000.0
 
-STAGES = ("sky", "terrain", "props", "shading")
+STAGES = ("terrain", "props", "sky", "shading")
 #: Shadow rays are cast from surfaces nearer than this, metres.
-SHADOW_RANGE_M = 160.0
+SHADOW_RANGE_M = 120.0
 
 
 @dataclass
@@ -129,6 +129,12 @@ class SceneSpec:
         window, outside a cave), before prop shadows.
     sun_shadows : bool
         Cast shadow rays from lit surfaces towards the sun against the props.
+    shafts : float
+        Strength of the light shafts (crepuscular rays) drawn from a low sun through gaps
+        between props in misty air; 0 = none.
+    shadow_props : list of Prop or None
+        Simpler stand-ins that cast the props' shadows (one cone for a whole pine's
+        foliage); ``None`` uses ``props`` themselves.
     r_max : float
         Horizontal distance at which the terrain stops (metres, below SKY_DISTANCE_M).
     facts : dict
@@ -150,6 +156,8 @@ class SceneSpec:
     extra_light: Callable | None = None
     sun_mask: Callable | None = None
     sun_shadows: bool = True
+    shadow_props: list[Prop] | None = None
+    shafts: float = 0.0
     r_max: float = 900.0
     facts: dict = field(default_factory=dict)
 
@@ -204,36 +212,32 @@ def render(spec: SceneSpec, width: int, height: int, rng: np.random.Generator,
     index = {n: i for i, n in enumerate(names)}
     dirs = direction_grid(width, height, dtype=np.float64)
     light = spec.lighting
-
-    # 1. sky
-    sky = sky_radiance(dirs, light, spec.noise)
-    if on_stage:
-        on_stage("sky", _preview(sky, spec.exposure))
-
-    # 2. terrain / room
     npx = width * height
     flat = dirs.reshape(npx, 3)
+
+    # 1. the room (exact, cheap) and then the terrain, cast only where it can be in front
     t = np.full(npx, np.inf)
     normal = np.zeros((npx, 3))
     mat = np.full(npx, -1, dtype=np.int16)
     obj = np.full(npx, -1, dtype=np.int64)
-    if spec.terrain is not None:
-        hits = cast_terrain(spec.terrain, width, height, spec.r_max)
-        t = hits.t.reshape(npx).copy()
-        normal = hits.normal.reshape(npx, 3).astype(np.float64)
-        mat[np.isfinite(t)] = index[spec.terrain_material]
     if spec.interior is not None:
         ti, ni, mi = spec.interior(flat)
-        closer = ti < t
-        t = np.where(closer, ti, t)
-        normal[closer] = ni[closer]
+        t = ti.astype(np.float64)
+        normal = ni.astype(np.float64)
         lut = np.array([index[m] for m in spec.interior_materials], dtype=np.int16)
-        mat[closer] = lut[mi[closer]]
+        mat = np.where(np.isfinite(t), lut[mi], -1).astype(np.int16)
+    if spec.terrain is not None:
+        hits = cast_terrain(spec.terrain, width, height, spec.r_max,
+                            t_limit=t.reshape(height, width))
+        tt = hits.t.reshape(npx)
+        closer = tt < t
+        t = np.where(closer, tt, t)
+        normal[closer] = hits.normal.reshape(npx, 3)[closer]
+        mat[closer] = index[spec.terrain_material]
     if on_stage:
-        on_stage("terrain", _preview(_flat_shade(sky, t, mat, normal, light, width, height),
-                                     spec.exposure))
+        on_stage("terrain", _geometry_preview(flat, t, normal, light, width, height))
 
-    # 3. props
+    # 2. props
     tints = np.array([p.tint for p in spec.props]) if spec.props else np.zeros(0)
     for k, prop in enumerate(spec.props):
         idx = prop.window(width, height)
@@ -247,14 +251,25 @@ def render(spec: SceneSpec, width: int, height: int, rng: np.random.Generator,
         mat[sel] = index[prop.material]
         obj[sel] = k
     if on_stage:
-        on_stage("props", _preview(_flat_shade(sky, t, mat, normal, light, width, height),
-                                   spec.exposure))
+        on_stage("props", _geometry_preview(flat, t, normal, light, width, height))
+
+    # 3. the sky, where no surface was hit
+    hit = np.isfinite(t)
+    lin = np.zeros((npx, 3))
+    miss = np.nonzero(~hit)[0]
+    lin[miss] = sky_radiance(flat[miss], light, spec.noise)
+    if on_stage:
+        prev = _geometry_preview(flat, t, normal, light, width, height)
+        sky_q = lin.reshape(height, width, 3)[::4, ::4]
+        miss_q = ~hit.reshape(height, width)[::4, ::4]
+        prev[miss_q] = to_srgb8(sky_q[miss_q], spec.exposure)
+        on_stage("sky", prev)
 
     # 4. shading
-    lin = sky.reshape(npx, 3).astype(np.float64).copy()
-    hit = np.isfinite(t)
     _shade(spec, names, lin, flat, t, normal, mat, obj, tints, hit)
     lin = lin.reshape(height, width, 3)
+    if spec.shafts > 0 and not light.is_moon:
+        _light_shafts(lin, ~hit.reshape(height, width), light, spec.shafts)
     exposure = spec.exposure * auto_exposure(lin, 0.07 if light.time_of_day == "night" else 0.2)
     if light.stars > 0:
         add_stars(lin, ~hit.reshape(height, width), rng, light.stars)
@@ -289,13 +304,62 @@ def auto_exposure(lin: np.ndarray, key: float, strength: float = 0.7) -> float:
     return float(np.clip((key / max(log_avg, 1e-6)) ** strength, 0.5, 4.0))
 
 
-def _flat_shade(sky, t, mat, normal, light: Lighting, width, height) -> np.ndarray:
-    """A cheap look at the geometry so far: grey lambert over the sky (previews only)."""
-    out = sky.reshape(-1, 3).copy()
-    hit = np.isfinite(t)
-    lam = np.clip(normal[hit] @ light.sun_dir, 0.0, 1.0)
+def _light_shafts(lin: np.ndarray, sky: np.ndarray, light: Lighting, strength: float,
+                  samples: int = 48, decay: float = 0.97) -> None:
+    """Add crepuscular rays around a low sun to an (H, W, 3) linear image, in place.
+
+    An image-space radial blur towards the sun's pixel of the bright sky near the sun (sky
+    pixels only, so trunks and branches cut the light into shafts). Near the horizon the
+    equirect image is close to a perspective one, so straight lines towards the sun's pixel
+    are the shafts' directions. Only a window around the sun is processed.
+    """
+    h, w = sky.shape
+    sd = light.sun_dir
+    elev = np.degrees(np.arcsin(sd[1]))
+    if elev > 30.0 or elev < -2.0:
+        return
+    lon = np.arctan2(sd[0], -sd[2])
+    sx = (lon + np.pi) * w / (2 * np.pi) - 0.5
+    sy = (np.pi / 2 - np.radians(elev)) * h / np.pi - 0.5
+    half_w = int(0.22 * w)
+    y1 = min(h, int(sy + 0.28 * h))
+    cols = np.arange(int(sx) - half_w, int(sx) + half_w + 1) % w
+    rows = np.arange(0, y1)
+    win = lin[np.ix_(rows, cols)]
+    gx, gy = np.meshgrid(np.arange(cols.size, dtype=np.float32),
+                         rows.astype(np.float32))
+    cx = np.float32(sx - (int(sx) - half_w))
+    cy = np.float32(sy)
+    # the light source: the sky near the sun, brightest at the sun
+    lum = win[..., 0] * 0.3 + win[..., 1] * 0.55 + win[..., 2] * 0.15
+    dist = np.hypot(gx - cx, gy - cy)
+    src = np.where(sky[np.ix_(rows, cols)], lum, 0.0) * np.exp(-(dist / (0.06 * w)) ** 2)
+    src = src.astype(np.float32)
+    acc = np.zeros_like(src)
+    weight, total = 1.0, 0.0
+    hh, ww = src.shape
+    for k in range(samples):  # loop over samples along the ray, not over pixels
+        f = np.float32(k / samples)
+        py = np.clip(np.rint(gy + (cy - gy) * f).astype(np.int64), 0, hh - 1)
+        px = np.clip(np.rint(gx + (cx - gx) * f).astype(np.int64), 0, ww - 1)
+        acc += weight * src[py, px]
+        total += weight
+        weight *= decay
+    acc *= np.exp(-(dist / (0.16 * w)) ** 2) / total
+    lin[np.ix_(rows, cols)] = win + (np.clip(acc, 0.0, 4.0)[..., None]
+                                     * light.sun_colour * (0.5 * strength))
+
+
+def _geometry_preview(flat, t, normal, light: Lighting, width: int, height: int) -> np.ndarray:
+    """A cheap quarter-size look at the geometry so far: grey lambert, a plain sky."""
+    rows = np.arange(0, height, 4)[:, None] * width + np.arange(0, width, 4)[None, :]
+    tq, nq, dq = t[rows], normal[rows], flat[rows]
+    up = np.clip(dq[..., 1], 0.0, 1.0)[..., None]
+    out = light.horizon_away + (light.zenith - light.horizon_away) * up
+    hit = np.isfinite(tq)
+    lam = np.clip(nq[hit] @ light.sun_dir, 0.0, 1.0)
     out[hit] = (0.08 + 0.3 * lam)[:, None]
-    return out.reshape(height, width, 3)
+    return to_srgb8(out)
 
 
 def _shade(spec: SceneSpec, names, lin, dirs, t, normal, mat, obj, tints, hit) -> None:
@@ -379,7 +443,8 @@ def _sun_visibility(spec: SceneSpec, p: np.ndarray) -> np.ndarray:
     ws = (p @ L)[order]
     vis = np.ones(p.shape[0])
     d = np.broadcast_to(L, (1, 3))
-    for prop in spec.props:
+    casters = spec.props if spec.shadow_props is None else spec.shadow_props
+    for prop in casters:
         c = np.asarray(prop.centre)
         cu, cv, cw = c @ e1, c @ e2, c @ L
         hw = prop.halfwidth()

@@ -363,7 +363,7 @@ def test_progress_is_reported_per_stage_with_previews():
     generate("a forest", width=128, on_progress=seen.append)
     assert [p.step for p in seen] == list(range(1, len(seen) + 1))
     assert len(seen) == 5 and all(p.total == 5 for p in seen)
-    assert [p.message for p in seen[1:]] == ["sky", "terrain", "props", "shading"]
+    assert [p.message for p in seen[1:]] == ["terrain", "props", "sky", "shading"]
     previews = [p.preview for p in seen if p.preview is not None]
     assert len(previews) == 4
     assert all(p.dtype == np.uint8 and p.ndim == 3 and p.shape[2] == 3 for p in previews)
