@@ -32,11 +32,18 @@ _EGL_CONTEXT_OPENGL_CORE_PROFILE_BIT = 0x1
 
 
 def prepare_platform(kind: str) -> None:
-    """Choose PyOpenGL's platform for a context ``kind`` ("egl" or "glfw"); before any GL import."""
-    if kind == "egl":
-        if "OpenGL" in sys.modules and os.environ.get("PYOPENGL_PLATFORM") != "egl":
-            raise RuntimeError("PyOpenGL was imported before the EGL platform could be chosen")
-        os.environ["PYOPENGL_PLATFORM"] = "egl"
+    """Choose PyOpenGL's platform for a context ``kind`` ("egl" or "glfw"); before any GL import.
+
+    EGL contexts need PyOpenGL's EGL platform, GLFW's GLX contexts (Linux) its GLX platform,
+    whatever ``PYOPENGL_PLATFORM`` said before (PyOpenGL asks the platform for the current
+    context, and asking the wrong one finds none).
+    """
+    wanted = "egl" if kind == "egl" else ("glx" if sys.platform.startswith("linux") else None)
+    if wanted is None:
+        return
+    if "OpenGL" in sys.modules and os.environ.get("PYOPENGL_PLATFORM") != wanted:
+        raise RuntimeError(f"PyOpenGL was imported before its {wanted} platform could be chosen")
+    os.environ["PYOPENGL_PLATFORM"] = wanted
 
 
 def import_xr():

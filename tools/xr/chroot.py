@@ -3,7 +3,7 @@
 
 Monado 25 (``monado-service``, ``libopenxr1-monado``) is packaged in Debian trixie, and its
 packages do not install on bookworm. This script builds a small trixie chroot with
-``debootstrap`` (Debian packages only, plus the pyopenxr wheel from PyPI), caches it outside
+``debootstrap`` (Debian packages only, plus the pyopenxr and glfw wheels from PyPI), caches it outside
 the repository, and runs commands inside it with the runtime's environment set: Monado's null
 compositor, Mesa's lavapipe Vulkan driver, and OpenGL through EGL surfaceless.
 
@@ -24,8 +24,9 @@ installed, and a changed package list rebuilds it.
 
 Inside, the repository is bind-mounted read-only at ``/opt/panoforge/src-<hash of its path>``
 (see :data:`SRC_IN_CHROOT`; ``$PYTHONPATH`` points there) and Python 3.13
-runs from ``/opt/panoforge/venv`` (Debian's numpy, Pillow and PyOpenGL, pyopenxr from PyPI,
-no other dependency), so ``python -m app xr ...`` runs the checked-out code.
+runs from ``/opt/panoforge/venv`` (Debian's numpy, Pillow and PyOpenGL, pyopenxr and glfw from
+PyPI, no other dependency), so ``python -m app xr ...`` runs the checked-out code. ``xvfb-run``
+is there too, for the GLX path (``--gl glfw``).
 
 Only the Python standard library is used: this runs before anything else exists.
 """
@@ -51,11 +52,13 @@ SUITE = "trixie"
 PACKAGES = [
     "monado-service", "libopenxr1-monado", "libopenxr-loader1",
     "mesa-vulkan-drivers", "libvulkan1",
-    "libegl1", "libegl-mesa0", "libgl1", "libgl1-mesa-dri", "libgles2",
+    "libegl1", "libegl-mesa0", "libgl1", "libgl1-mesa-dri", "libgles2", "libglx-mesa0",
+    "xvfb", "xauth",
     "python3", "python3-venv", "python3-pip", "python3-numpy", "python3-pil", "python3-opengl",
 ]
-#: The pyopenxr release installed from PyPI (pure Python, bundles the OpenXR loader).
-PYOPENXR = "pyopenxr==1.1.6501"
+#: Wheels installed from PyPI: pyopenxr (pure Python, bundles the OpenXR loader) and glfw
+#: (bundles libglfw; for the GLX path that SteamVR on Linux uses, run under Xvfb).
+WHEELS = ["pyopenxr==1.1.6501", "glfw==2.11.0"]
 STAMP_NAME = ".panoforge-xr-ready"
 #: Where this checkout appears inside (one folder per checkout, so CI jobs do not collide).
 SRC_IN_CHROOT = "/opt/panoforge/src-" + hashlib.sha256(str(REPO).encode()).hexdigest()[:10]
@@ -74,7 +77,7 @@ def chroot_dir() -> Path:
 
 
 def stamp_text() -> str:
-    key = "\n".join([SUITE, *PACKAGES, PYOPENXR])
+    key = "\n".join([SUITE, *PACKAGES, *WHEELS])
     return hashlib.sha256(key.encode()).hexdigest()
 
 
@@ -210,15 +213,15 @@ def _in_chroot(root: Path, cmd: list[str]) -> None:
     _run(["chroot", str(root), *cmd], env=env)
 
 
-def _download_pyopenxr(dest: Path) -> Path:
-    """Fetch the pyopenxr wheel with this machine's pip (the chroot needs no PyPI access)."""
+def _download_wheels(dest: Path) -> list[Path]:
+    """Fetch :data:`WHEELS` with this machine's pip (the chroot needs no PyPI access)."""
     dest.mkdir(parents=True, exist_ok=True)
     _run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-          "-d", str(dest), PYOPENXR])
-    wheels = sorted(dest.glob("pyopenxr-*.whl"))
-    if not wheels:
-        raise SystemExit(f"pip download {PYOPENXR} produced no wheel in {dest}")
-    return wheels[-1]
+          "-d", str(dest), *WHEELS])
+    wheels = sorted(dest.glob("*.whl"))
+    if len(wheels) < len(WHEELS):
+        raise SystemExit(f"pip download {' '.join(WHEELS)} produced only {wheels} in {dest}")
+    return wheels
 
 
 def build(root: Path) -> Path:
@@ -250,10 +253,10 @@ def build(root: Path) -> Path:
             _in_chroot(tmp, ["apt-get", "install", "-y", "-q", "--no-install-recommends",
                              *PACKAGES])
             _in_chroot(tmp, ["apt-get", "clean"])
-            wheel = _download_pyopenxr(tmp / "opt" / "panoforge" / "wheels")
+            wheels = _download_wheels(tmp / "opt" / "panoforge" / "wheels")
             _in_chroot(tmp, ["python3", "-m", "venv", "--system-site-packages", VENV_IN_CHROOT])
             _in_chroot(tmp, [f"{VENV_IN_CHROOT}/bin/pip", "install", "--no-deps", "--no-index",
-                             "-q", f"/opt/panoforge/wheels/{wheel.name}"])
+                             "-q", *[f"/opt/panoforge/wheels/{w.name}" for w in wheels]])
         finally:
             umount_all(tmp)
         (tmp / STAMP_NAME).write_text(stamp_text() + "\n")
@@ -286,7 +289,6 @@ def runtime_env(root: Path, extra: dict[str, str] | None = None) -> dict[str, st
         "VK_ICD_FILENAMES": icd,
         "EGL_PLATFORM": "surfaceless",
         "LIBGL_ALWAYS_SOFTWARE": "1",
-        "PYOPENGL_PLATFORM": "egl",
     }
     if extra:
         env.update(extra)

@@ -3,7 +3,8 @@
 The chroot is built (once, cached in /var/cache/panoforge/xr-chroot) by tools/xr/chroot.py;
 that needs root, debootstrap and the Debian mirror. Where it cannot be made these tests FAIL
 with the reason: they never skip. Monado runs with its null compositor and Mesa's lavapipe;
-the XR process renders with OpenGL through EGL surfaceless (XR_MNDX_egl_enable).
+the XR process renders with OpenGL through EGL surfaceless (XR_MNDX_egl_enable), and again
+through a GLX context under Xvfb (XR_KHR_opengl_enable, Xlib: SteamVR's path on Linux).
 
 What is checked, on the analytic box room (exact geometry):
 - with no runtime running, one clear message naming the runtimes, exit code 2, no traceback;
@@ -142,14 +143,23 @@ def test_no_runtime_gives_one_clear_message(workdir):
     assert "Traceback" not in res.stderr + res.stdout
 
 
-@pytest.fixture(scope="session")
-def session_run(workdir, monado):
+#: How the XR process gets its OpenGL context: EGL surfaceless (XR_MNDX_egl_enable, headless),
+#: and a hidden GLFW window's GLX context under Xvfb (XR_KHR_opengl_enable with Xlib, the
+#: binding SteamVR on Linux uses).
+GL_PATHS = {"egl": [], "glfw": ["xvfb-run", "-a"]}
+
+
+@pytest.fixture(scope="session", params=sorted(GL_PATHS))
+def session_run(request, workdir, monado):
     host, inside = workdir
+    gl = request.param
+    dump = f"dump-{gl}"
     res = subprocess.run(
-        _in_chroot(["python3", "-m", "app", "xr", f"{inside}/box.panoforge",
-                    "--frames", str(FRAMES), "--dump-eyes", f"{inside}/dump"], monado),
+        _in_chroot([*GL_PATHS[gl], "python3", "-m", "app", "xr", f"{inside}/box.panoforge",
+                    "--gl", gl, "--frames", str(FRAMES), "--dump-eyes", f"{inside}/{dump}"],
+                   monado),
         capture_output=True, text=True, timeout=240)
-    return res, host / "dump"
+    return res, host / dump
 
 
 def test_session_reaches_focused_and_ends_cleanly(session_run):
