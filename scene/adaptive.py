@@ -489,6 +489,8 @@ def _generic_errors(geo: _Geometry, leaves: _Leaves, topo: _Topology, kinds,
     """
     _, zipper, _, fan, corner = kinds
     errs, ys, owners = [], [], []
+    flat = np.flatnonzero(topo.marked)
+    vpos = geo.point(flat // (geo.w + 1), flat % (geo.w + 1))  # (n_marked, 3) by vertex id
     n_pix = (leaves.h[cells] + 1) * leaves.w[cells]
     bounds = np.searchsorted(np.cumsum(n_pix), np.arange(1, 1 + n_pix.sum() // _PIXEL_CHUNK)
                              * _PIXEL_CHUNK)
@@ -498,22 +500,27 @@ def _generic_errors(geo: _Geometry, leaves: _Leaves, topo: _Topology, kinds,
         cell, dy, dx = _cell_pixels(leaves, part, geo.h)
         y0, x0, ch, cw = leaves.y0[cell], leaves.x0[cell], leaves.h[cell], leaves.w[cell]
         y, x = y0 + dy, x0 + dx
-        tri = np.empty((cell.size, 3, 2), dtype=np.int64)  # (y, x) of the triangle corners
+        ids = np.empty((3, cell.size), dtype=np.int64)  # apex, a, b vertex ids
         centre_fan = fan[cell] & (corner[cell] < 0)
         m = np.flatnonzero(centre_fan)
-        tri[m] = _fan_triangle(topo, y0[m], x0[m], ch[m], cw[m], dy[m], dx[m])
+        ids[:, m] = _fan_triangle(topo, y0[m], x0[m], ch[m], cw[m], dy[m], dx[m])
         m = np.flatnonzero(fan[cell] & (corner[cell] >= 0))
-        tri[m] = _corner_fan_triangle(topo, y0[m], x0[m], ch[m], cw[m], dy[m], dx[m],
-                                      corner[cell][m])
+        ids[:, m] = _corner_fan_triangle(topo, y0[m], x0[m], ch[m], cw[m], dy[m], dx[m],
+                                         corner[cell][m])
         m = np.flatnonzero(zipper[cell])
-        tri[m] = _zipper_triangle(topo, y0[m], x0[m], cw[m], dy[m], dx[m])
-        p = geo.point(tri[..., 0], tri[..., 1])  # (n, 3, 3)
-        nrm = np.cross(p[:, 1] - p[:, 0], p[:, 2] - p[:, 0])
-        d = np.stack([geo.cos_lat[y] * geo.sin_lon[x], geo.sin_lat[y],
-                      geo.cos_lat[y] * geo.mcos_lon[x]], axis=1)
+        ids[:, m] = _zipper_triangle(topo, y0[m], x0[m], cw[m], dy[m], dx[m])
+        p0 = vpos[np.maximum(ids[0], 0)]
+        m = np.flatnonzero(centre_fan)
+        p0[m] = geo.point(y0[m] + ch[m] // 2, x0[m] + cw[m] // 2)
+        e1 = vpos[ids[1]] - p0
+        e2 = vpos[ids[2]] - p0
+        nx = e1[:, 1] * e2[:, 2] - e1[:, 2] * e2[:, 1]
+        ny = e1[:, 2] * e2[:, 0] - e1[:, 0] * e2[:, 2]
+        nz = e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]
+        cl = geo.cos_lat[y]
+        dot_d = cl * (nx * geo.sin_lon[x] + nz * geo.mcos_lon[x]) + ny * geo.sin_lat[y]
         with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = (geo.dist[y, x] * np.einsum("ij,ij->i", nrm, d)
-                     / np.einsum("ij,ij->i", nrm, p[:, 0]))
+            ratio = geo.dist[y, x] * dot_d / (nx * p0[:, 0] + ny * p0[:, 1] + nz * p0[:, 2])
         e = _ratio_to_error(ratio.astype(np.float32))
         e[centre_fan & (2 * dy == ch) & (2 * dx == cw)] = 0.0  # the fan centre is a vertex
         errs.append(e)
@@ -551,79 +558,55 @@ def _two_triangle_pixel_errors(geo: _Geometry, leaves: _Leaves, cells: np.ndarra
     return np.concatenate(errs), np.concatenate(ys)
 
 
+def _exit_segment(topo, horiz, ye, xe, xcol, yx):
+    """Vertex ids ``(a, b)`` of the boundary segment a ray leaves a cell through: along row
+    ``ye`` at column ``xe`` where ``horiz``, else along column ``xcol`` at row ``yx`` (the
+    positions are floored and already clipped inside the edge)."""
+    ida = topo.rowstart[ye] + topo.cr[ye, xe + 1] - 1  # last vertex <= xe on the row
+    pos = topo.colstart[xcol] + topo.cc[yx + 1, xcol] - 1  # last vertex <= yx in the column
+    va = topo.vid(topo.col_y[pos], xcol)
+    vb = topo.vid(topo.col_y[pos + 1], xcol)
+    return np.where(horiz, ida, va), np.where(horiz, ida + 1, vb)
+
+
 def _fan_triangle(topo, y0, x0, h, w, dy, dx):
-    """(n, 3, 2) corners of the fan triangle holding each pixel (centre, a, b)."""
+    """(3, n) vertex ids of the centre-fan triangle holding each pixel: (-1 for the centre,
+    a, b)."""
     h2, w2 = h // 2, w // 2
     vy, vx = dy - h2, dx - w2
-    horiz = np.abs(vy) * w2 >= np.abs(vx) * h2
-    out = np.empty((y0.size, 3, 2), dtype=np.int64)
-    out[:, 0, 0] = y0 + h2
-    out[:, 0, 1] = x0 + w2
-    safe_vy = np.where(vy == 0, 1, np.abs(vy))
-    safe_vx = np.where(vx == 0, 1, np.abs(vx))
-    # through the top or bottom edge
+    horiz = np.abs(vy) * w2 >= np.abs(vx) * h2  # leaves through the top or bottom edge
     ye = np.where(vy < 0, y0, y0 + h)
-    xe = x0 + w2 + (vx * h2) // safe_vy
-    xe = np.clip(xe, x0, x0 + w - 1)
-    rank = topo.cr[ye, xe + 1] - 1
-    ida = topo.rowstart[ye] + rank
-    xa, xb = topo.row_x[ida], topo.row_x[ida + 1]
-    # through the left or right edge
+    xe = np.clip(x0 + w2 + (vx * h2) // np.maximum(np.abs(vy), 1), x0, x0 + w - 1)
     xcol = np.where(vx < 0, x0, x0 + w)
-    yx = y0 + h2 + (vy * w2) // safe_vx
-    yx = np.clip(yx, y0, y0 + h - 1)
-    rank_c = topo.cc[yx + 1, xcol] - 1
-    pos = topo.colstart[xcol] + rank_c
-    ya, yb = topo.col_y[pos], topo.col_y[pos + 1]
-    out[:, 1, 0] = np.where(horiz, ye, ya)
-    out[:, 1, 1] = np.where(horiz, xa, xcol)
-    out[:, 2, 0] = np.where(horiz, ye, yb)
-    out[:, 2, 1] = np.where(horiz, xb, xcol)
-    return out
+    yx = np.clip(y0 + h2 + (vy * w2) // np.maximum(np.abs(vx), 1), y0, y0 + h - 1)
+    a, b = _exit_segment(topo, horiz, ye, xe, xcol, yx)
+    return np.stack([np.full_like(a, -1), a, b])
 
 
 def _corner_fan_triangle(topo, y0, x0, h, w, dy, dx, code):
-    """(n, 3, 2) corners of the corner-fan triangle holding each pixel (apex, a, b)."""
+    """(3, n) vertex ids of the corner-fan triangle holding each pixel (apex, a, b)."""
     rs, cs = code // 2, code % 2
     ky, kx = y0 + rs * h, x0 + cs * w  # the apex corner
     sy, sx = 1 - 2 * rs, 1 - 2 * cs  # direction from the apex into the cell
     ay, ax = np.abs(y0 + dy - ky), np.abs(x0 + dx - kx)
     horiz = ay * w >= ax * h  # leaves through the opposite horizontal edge
-    out = np.empty((y0.size, 3, 2), dtype=np.int64)
-    out[:, 0, 0], out[:, 0, 1] = ky, kx
-    # through the opposite horizontal edge, at column kx + sx * ax * h / ay
     ye = ky + sy * h
-    xe = (kx * np.maximum(ay, 1) + sx * ax * h) // np.maximum(ay, 1)
-    xe = np.clip(xe, x0, x0 + w - 1)
-    ida = topo.rowstart[ye] + topo.cr[ye, xe + 1] - 1
-    xa, xb = topo.row_x[ida], topo.row_x[ida + 1]
-    # through the opposite vertical edge, at row ky + sy * ay * w / ax
+    xe = np.clip((kx * np.maximum(ay, 1) + sx * ax * h) // np.maximum(ay, 1), x0, x0 + w - 1)
     xcol = kx + sx * w
-    yx = (ky * np.maximum(ax, 1) + sy * ay * w) // np.maximum(ax, 1)
-    yx = np.clip(yx, y0, y0 + h - 1)
-    pos = topo.colstart[xcol] + topo.cc[yx + 1, xcol] - 1
-    ya, yb = topo.col_y[pos], topo.col_y[pos + 1]
-    out[:, 1, 0] = np.where(horiz, ye, ya)
-    out[:, 1, 1] = np.where(horiz, xa, xcol)
-    out[:, 2, 0] = np.where(horiz, ye, yb)
-    out[:, 2, 1] = np.where(horiz, xb, xcol)
-    return out
+    yx = np.clip((ky * np.maximum(ax, 1) + sy * ay * w) // np.maximum(ax, 1), y0, y0 + h - 1)
+    a, b = _exit_segment(topo, horiz, ye, xe, xcol, yx)
+    return np.stack([topo.vid(ky, kx), a, b])
 
 
 def _zipper_triangle(topo, y0, x0, w, dy, dx):
-    """(n, 3, 2) corners of the zipper triangle whose edge holds each pixel."""
+    """(3, n) vertex ids of the zipper triangle whose edge holds each pixel (apex, a, b)."""
     row = y0 + dy  # dy is 0, or 1 on the last image row
     other = y0 + 1 - dy
-    x = x0 + dx
-    ida = topo.rowstart[row] + topo.cr[row, x + 1] - 1  # last vertex <= x on the pixel's row
-    xa, xb = topo.row_x[ida], topo.row_x[ida + 1]
+    ida = topo.rowstart[row] + topo.cr[row, x0 + dx + 1] - 1  # last vertex <= x on the row
+    xb = topo.row_x[ida + 1]
     # apex: last vertex <= x_b below a top segment, last vertex < x_b above a bottom segment
-    apex_x = topo.row_x[topo.rowstart[other] + topo.cr[other, xb + 1 - dy] - 1]
-    out = np.empty((y0.size, 3, 2), dtype=np.int64)
-    out[:, 0, 0], out[:, 0, 1] = other, apex_x
-    out[:, 1, 0], out[:, 1, 1] = row, xa
-    out[:, 2, 0], out[:, 2, 1] = row, xb
-    return out
+    apex = topo.rowstart[other] + topo.cr[other, xb + 1 - dy] - 1
+    return np.stack([apex, ida, ida + 1])
 
 
 def _weighted_stats(err: np.ndarray, weight: np.ndarray) -> tuple[float, float, float]:
