@@ -168,7 +168,17 @@ def start_headset(project_path, result_id: str | None = None, *,
     Returns
     -------
     HeadsetHandle
+
+    Raises
+    ------
+    InputError
+        The project file does not exist (save the project first).
     """
+    from scene.errors import InputError
+
+    if project_path is None or not Path(project_path).is_file():
+        raise InputError(f"no saved project at {project_path!s}",
+                         hint="save the project first: the headset reads the project file")
     project = Path(project_path).resolve()
     folder = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="panoforge-xr-"))
     folder.mkdir(parents=True, exist_ok=True)

@@ -88,6 +88,14 @@ def test_launcher_reports_a_missing_runtime_without_disturbing_the_caller(
     assert handle.stop() == 2
 
 
+def test_launcher_needs_a_saved_project(tmp_path):
+    from scene.errors import InputError
+
+    with pytest.raises(InputError):
+        start_headset(tmp_path / "unsaved.panoforge", workdir=tmp_path / "xr")
+    assert not (tmp_path / "xr").exists()
+
+
 def test_launcher_control_file_carries_the_edits(no_runtime_env, project, tmp_path):
     handle = start_headset(project, result_id="r1", workdir=tmp_path / "xr")
     try:
