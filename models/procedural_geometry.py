@@ -320,9 +320,11 @@ class VCone(Prop):
     y_apex: float = 1.0
     y_base: float = 0.0
     r_base: float = 1.0
+    cap: bool = True
 
     def intersect(self, o, d):
-        return ray_vcone(o, d, self.cx, self.cz, self.y_apex, self.y_base, self.r_base)
+        return ray_vcone(o, d, self.cx, self.cz, self.y_apex, self.y_base, self.r_base,
+                         self.cap)
 
     def window(self, width: int, height: int) -> np.ndarray:
         lo, hi = min(self.y_apex, self.y_base), max(self.y_apex, self.y_base)

@@ -14,7 +14,7 @@ from .procedural_render import ShadeInput, Surface
 from .procedural_sky import srgb_to_linear
 
 __all__ = ["lin", "mix", "smooth", "fbm_xz", "fbm_3d", "bump", "rock", "bark", "pine_needles",
-           "snow_cover", "tinted"]
+           "snow_cover", "tinted", "CoverMap"]
 
 
 def _f32(a) -> np.ndarray:
@@ -133,3 +133,60 @@ def snow_cover(albedo: np.ndarray, inp: ShadeInput, amount: np.ndarray) -> np.nd
     fine = fbm_xz(inp, 0.7, 2, 3.0)
     snow = lin(0.92, 0.94, 0.98) * (0.93 + 0.2 * fine)[:, None]
     return mix(albedo, snow, np.clip(amount, 0.0, 1.0))
+
+
+class CoverMap:
+    """How much canopy covers each spot of the ground: a blurred map of prop positions.
+
+    The ground under and between trees gets less sky light (an ambient-occlusion term) and
+    collects needles. Built by splatting positions on a grid and box-blurring it twice
+    (separable, with cumulative sums), then looked up per pixel.
+
+    Parameters
+    ----------
+    xz : (K, 2) float ndarray
+        Positions, metres.
+    extent : float
+        The map covers ``[-extent, extent]`` in x and z, metres.
+    cell : float
+        Grid cell size, metres.
+    blur : float
+        Box-blur radius, metres (applied twice: a soft tent of about twice this).
+    """
+
+    def __init__(self, xz: np.ndarray, extent: float = 130.0, cell: float = 0.5,
+                 blur: float = 2.5) -> None:
+        n = int(np.ceil(2 * extent / cell))
+        grid = np.zeros((n, n))
+        if len(xz):
+            ij = np.floor((np.asarray(xz) + extent) / cell).astype(np.int64)
+            ok = np.all((ij >= 0) & (ij < n), axis=1)
+            np.add.at(grid, (ij[ok, 1], ij[ok, 0]), 1.0)
+        k = max(1, int(round(blur / cell)))
+        for _ in range(2):
+            for axis in (0, 1):
+                grid = _box(grid, k, axis)
+        peak = grid.max()
+        self.grid = grid / peak if peak > 0 else grid
+        self.extent = extent
+        self.cell = cell
+
+    def __call__(self, x: np.ndarray, z: np.ndarray) -> np.ndarray:
+        """Cover in [0, 1] at ground points (0 outside the map)."""
+        n = self.grid.shape[0]
+        i = np.floor((np.asarray(z) + self.extent) / self.cell).astype(np.int64)
+        j = np.floor((np.asarray(x) + self.extent) / self.cell).astype(np.int64)
+        ok = (i >= 0) & (i < n) & (j >= 0) & (j < n)
+        out = np.zeros(np.shape(x))
+        out[ok] = self.grid[i[ok], j[ok]]
+        return out
+
+
+def _box(a: np.ndarray, k: int, axis: int) -> np.ndarray:
+    """Moving average of width ``2k + 1`` along ``axis`` (edges padded with zeros)."""
+    pad = [(0, 0), (0, 0)]
+    pad[axis] = (k + 1, k)
+    c = np.cumsum(np.pad(a, pad), axis=axis)
+    hi = np.take(c, np.arange(2 * k + 1, c.shape[axis]), axis=axis)
+    lo = np.take(c, np.arange(0, c.shape[axis] - 2 * k - 1), axis=axis)
+    return (hi - lo) / (2 * k + 1)

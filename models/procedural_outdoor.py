@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .procedural_materials import (
+    CoverMap,
     bark,
     bump,
     fbm_xz,
@@ -36,6 +37,15 @@ __all__ = ["EYE_M", "build_forest", "build_desert", "build_mountains", "build_be
 EYE_M = 1.7
 
 
+def _on_ground(terrain: Terrain, pts: np.ndarray) -> list[tuple[float, float, float]]:
+    """``(x, z, ground height)`` for each position (heights in one vectorised call)."""
+    pts = np.asarray(pts, dtype=np.float64).reshape(-1, 2)
+    if pts.shape[0] == 0:
+        return []
+    g = terrain.ground(pts[:, 0], pts[:, 1])
+    return [(float(x), float(z), float(h)) for (x, z), h in zip(pts, g, strict=True)]
+
+
 # -- forest ---------------------------------------------------------------------------------
 def build_forest(words: PromptWords, rng: np.random.Generator, noise: ValueNoise) -> SceneSpec:
     """A pine forest on rolling hills around a small clearing."""
@@ -46,36 +56,52 @@ def build_forest(words: PromptWords, rng: np.random.Generator, noise: ValueNoise
     ], eye=EYE_M)
     light = lighting_for(words, rng, fog=1.6)
     props = []
-    spots = scatter(rng, 320, 6.0, 110.0, 3.4)
-    for x, z in spots:
-        g = float(terrain.ground(np.array([x]), np.array([z]))[0])
+    # a glade opens towards the sun so the dawn (or sunset) light comes through
+    sun_az = np.arctan2(light.sun_dir[0], -light.sun_dir[2])
+
+    def off_glade(x, z):
+        off = np.abs((np.arctan2(x, -z) - sun_az + np.pi) % (2 * np.pi) - np.pi)
+        return (off > np.radians(9.0)) | (np.hypot(x, z) > 70.0)
+
+    spots = np.concatenate([scatter(rng, 170, 8.5, 45.0, 3.4, keep=off_glade),
+                            scatter(rng, 260, 45.0, 110.0, 3.4, keep=off_glade)])
+    for x, z, g in _on_ground(terrain, spots):
         props += pine(x, z, g, float(rng.uniform(9.0, 21.0)), rng)
-    for x, z in scatter(rng, 10, 4.0, 45.0, 3.0):
-        g = float(terrain.ground(np.array([x]), np.array([z]))[0])
+    for x, z, g in _on_ground(terrain, scatter(rng, 10, 4.0, 45.0, 3.0)):
         props.append(boulder(x, z, g, float(rng.uniform(0.4, 1.4)), rng))
     tint = words.tint
-    grass = tinted(lin(0.30, 0.38, 0.16), tint)
+    grass = tinted(lin(0.34, 0.42, 0.17), tint)
     if words.lush:
-        grass = tinted(lin(0.24, 0.42, 0.12), tint)
-    needles_floor = lin(0.36, 0.26, 0.16)
-    moss = lin(0.20, 0.30, 0.10)
-    canopy = tinted(lin(0.10, 0.19, 0.10), tint)
+        grass = tinted(lin(0.26, 0.46, 0.13), tint)
+    needles_floor = tinted(lin(0.42, 0.31, 0.19), tint)
+    moss = tinted(lin(0.22, 0.33, 0.11), tint)
+    soil = lin(0.20, 0.15, 0.11)
+    canopy = tinted(lin(0.11, 0.20, 0.10), tint)
     if words.autumn:
         canopy = lin(0.40, 0.22, 0.08)
+        grass = lin(0.45, 0.36, 0.16)
+    cover = CoverMap(spots, extent=130.0, cell=0.5, blur=2.0)
 
     def ground(inp: ShadeInput) -> Surface:
-        big = fbm_xz(inp, 6.0, 3)
-        small = fbm_xz(inp, 0.8, 2, 9.0)
-        albedo = mix(grass, needles_floor, smooth(big + 0.25 * small, -0.05, 0.15))
-        albedo = mix(albedo, moss, smooth(-big, 0.12, 0.25))
-        albedo = albedo * (0.8 + 0.9 * small)[:, None]
+        x, z = inp.p[:, 0], inp.p[:, 2]
+        big = fbm_xz(inp, 7.0, 3)
+        fine = fbm_xz(inp, 0.15, 2, 9.0)
+        under = cover(x, z)
+        albedo = mix(grass, moss, smooth(big, -0.05, 0.12))
+        albedo = mix(albedo, needles_floor,
+                     0.8 * np.clip(smooth(under, 0.05, 0.6) + smooth(big + 0.3 * fine, 0.08, 0.2), 0, 1))
+        albedo = mix(albedo, soil, 0.4 * smooth(-fine - 0.5 * big, 0.18, 0.32))
+        albedo = albedo * (0.85 + 0.6 * fine)[:, None]
         # beyond the trees the hills read as forest canopy
-        r = np.hypot(inp.p[:, 0], inp.p[:, 2])
-        far = fbm_xz(inp, 9.0, 3, 4.0)
-        albedo = mix(albedo, canopy * (0.7 + 1.4 * far)[:, None], smooth(r, 110.0, 150.0))
+        r = np.hypot(x, z)
+        far_zone = smooth(r, 105.0, 140.0)
+        if np.any(far_zone > 0):
+            far = fbm_xz(inp, 9.0, 3, 4.0)
+            albedo = mix(albedo, canopy * (0.7 + 1.4 * far)[:, None], far_zone)
         if words.snow:
-            albedo = snow_cover(albedo, inp, smooth(inp.n[:, 1] + 0.5 * big, 0.7, 0.85))
-        return Surface(np.clip(albedo, 0.0, 0.95), normal=bump(inp, 1.5, 0.5))
+            albedo = snow_cover(albedo, inp, smooth(inp.n[:, 1] + 0.5 * big - 0.4 * under, 0.7, 0.85))
+        ao = 1.0 - 0.55 * smooth(under, 0.0, 0.7)
+        return Surface(np.clip(albedo, 0.0, 0.95), normal=bump(inp, 1.5, 0.5, 2), ao=ao)
 
     materials = {
         "ground": ground,
@@ -102,12 +128,10 @@ def build_desert(words: PromptWords, rng: np.random.Generator, noise: ValueNoise
     ], eye=EYE_M)
     light = lighting_for(words, rng, fog=0.7)
     props = []
-    for x, z in scatter(rng, 14, 5.0, 80.0, 4.0):
-        g = float(terrain.ground(np.array([x]), np.array([z]))[0])
+    for x, z, g in _on_ground(terrain, scatter(rng, 14, 5.0, 80.0, 4.0)):
         props.append(boulder(x, z, g, float(rng.uniform(0.3, 1.6)), rng))
     n_buttes = 4 if words.variant not in ("mesa", "canyon") else 8
-    for x, z in scatter(rng, n_buttes, 380.0, 720.0, 160.0):
-        g = float(terrain.ground(np.array([x]), np.array([z]))[0])
+    for x, z, g in _on_ground(terrain, scatter(rng, n_buttes, 380.0, 720.0, 160.0)):
         props.append(butte(x, z, g, float(rng.uniform(35.0, 90.0)),
                            float(rng.uniform(45.0, 110.0))))
     sand = tinted(lin(0.86, 0.66, 0.42), words.tint)
@@ -158,11 +182,9 @@ def build_mountains(words: PromptWords, rng: np.random.Generator, noise: ValueNo
     ], eye=EYE_M)
     light = lighting_for(words, rng, fog=0.8)
     props = []
-    for x, z in scatter(rng, 40, 12.0, 140.0, 6.0):
-        g = float(terrain.ground(np.array([x]), np.array([z]))[0])
+    for x, z, g in _on_ground(terrain, scatter(rng, 40, 12.0, 140.0, 6.0)):
         props += pine(x, z, g, float(rng.uniform(6.0, 14.0)), rng)
-    for x, z in scatter(rng, 14, 4.0, 70.0, 3.0):
-        g = float(terrain.ground(np.array([x]), np.array([z]))[0])
+    for x, z, g in _on_ground(terrain, scatter(rng, 14, 4.0, 70.0, 3.0)):
         props.append(boulder(x, z, g, float(rng.uniform(0.4, 1.8)), rng))
     meadow = tinted(lin(0.36, 0.42, 0.20), words.tint)
     stone = tinted(lin(0.40, 0.38, 0.37), words.tint)
@@ -202,12 +224,10 @@ def build_beach(words: PromptWords, rng: np.random.Generator, noise: ValueNoise)
     ], eye=EYE_M, sea_level=sea)
     light = lighting_for(words, rng, fog=0.8)
     props = []
-    for x, z in scatter(rng, 12, 5.0, 70.0, 4.0):
-        g = float(terrain.ground(np.array([x]), np.array([z]))[0])
+    for x, z, g in _on_ground(terrain, scatter(rng, 12, 5.0, 70.0, 4.0)):
         props.append(boulder(x, z, g, float(rng.uniform(0.4, 2.0)), rng))
     if words.variant == "tropical":
-        for x, z in scatter(rng, 9, 6.0, 40.0, 5.0, keep=lambda x, z: z > -10.0):
-            g = float(terrain.ground(np.array([x]), np.array([z]))[0])
+        for x, z, g in _on_ground(terrain, scatter(rng, 9, 6.0, 40.0, 5.0, keep=lambda x, z: z > -10.0)):
             props += palm(x, z, g, float(rng.uniform(6.0, 10.0)), rng)
     sand = tinted(lin(0.88, 0.78, 0.60), words.tint)
     wet = sand * 0.6

@@ -26,17 +26,18 @@ def cylinder(material: str, cx: float, cz: float, r: float, y0: float, y1: float
 
 
 def cone(material: str, cx: float, cz: float, y_apex: float, y_base: float, r_base: float,
-         tint: float = 0.0) -> VCone:
-    """A vertical cone prop with its bounding sphere."""
+         tint: float = 0.0, cap: bool = True) -> VCone:
+    """A vertical cone prop with its bounding sphere (``cap=False``: open at the base, so
+    from below one sees its dark inside, as under a pine's branches)."""
     half = 0.5 * abs(y_apex - y_base)
     centre = np.array([cx, 0.5 * (y_apex + y_base), cz])
     return VCone(material, centre, float(np.hypot(half, r_base)), tint, cx, cz, y_apex, y_base,
-                 r_base)
+                 r_base, cap)
 
 
 def pine(x: float, z: float, ground: float, height: float, rng: np.random.Generator,
          trunk: str = "bark", needles: str = "pine") -> list[Prop]:
-    """A conifer: a trunk and four stacked cones of foliage.
+    """A conifer: a trunk and three to five stacked cones of foliage.
 
     Parameters
     ----------
@@ -52,13 +53,20 @@ def pine(x: float, z: float, ground: float, height: float, rng: np.random.Genera
     r_trunk = 0.012 * height + 0.08
     props: list[Prop] = [cylinder(trunk, x, z, r_trunk, ground - 0.5, ground + 0.8 * height,
                                   tint)]
-    width = height * rng.uniform(0.18, 0.24)
-    start = ground + height * rng.uniform(0.14, 0.24)
+    width = height * rng.uniform(0.13, 0.19)
+    start = ground + height * rng.uniform(0.06, 0.16)
     span = ground + height - start
-    for k in range(4):
-        base = start + k * span * 0.2
-        apex = base + span * (0.42 - 0.05 * k) if k < 3 else ground + height
-        props.append(cone(needles, x, z, apex, base, width * (1.0 - 0.2 * k), tint))
+    tiers = int(rng.integers(3, 6))
+    step = 0.8 / tiers
+    for k in range(tiers):
+        base = start + k * span * step + span * rng.uniform(-0.02, 0.02)
+        if k == tiers - 1:
+            apex = ground + height
+        else:
+            apex = base + span * (1.6 * step + 0.1 - 0.04 * k * step * tiers / 4)
+        shrink = 1.0 - 0.8 * k / tiers
+        props.append(cone(needles, x, z, apex, base, width * shrink * rng.uniform(0.9, 1.1),
+                          tint, cap=False))
     return props
 
 

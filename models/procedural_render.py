@@ -388,6 +388,10 @@ def _shade(spec: SceneSpec, names, lin, dirs, t, normal, mat, obj, tints, hit) -
                          obj[sel], spec.noise)
         surf = spec.materials[name](inp)
         n = surf.normal if surf.normal is not None else inp.n
+        # the inside of an open shell (a pine tier seen from below) faces the viewer
+        back = np.einsum("ij,ij->i", n, inp.d) > 0
+        if back.any():
+            n = np.where(back[:, None], -n, n)
         ndl = np.clip(n @ light.sun_dir, 0.0, 1.0) * lit[s]
         amb = (light.ambient_sky * (0.5 + 0.5 * n[:, 1:2])
                + light.ambient_ground * (0.5 - 0.5 * n[:, 1:2]))

@@ -112,14 +112,14 @@ def lighting_for(words: PromptWords, rng: np.random.Generator, *, fog: float = 1
     if tod == "dawn":
         light = Lighting(
             tod, _dir(az, 5.0), _lin(1.0, 0.72, 0.5) * 2.6, _lin(1.0, 0.85, 0.65) * 40.0, 1.1,
-            _lin(0.36, 0.50, 0.78), _lin(1.0, 0.74, 0.52), _lin(0.72, 0.70, 0.80),
+            _lin(0.50, 0.58, 0.78), _lin(1.0, 0.78, 0.58), _lin(0.80, 0.74, 0.80),
             _lin(0.52, 0.56, 0.72) * 0.9, _lin(0.45, 0.38, 0.32) * 0.5,
             0.0022, 60.0, clouds, _lin(1.0, 0.78, 0.70),
         )
     elif tod == "sunset":
         light = Lighting(
             tod, _dir(az, 3.5), _lin(1.0, 0.55, 0.28) * 2.6, _lin(1.0, 0.7, 0.4) * 40.0, 1.2,
-            _lin(0.22, 0.30, 0.58), _lin(1.0, 0.55, 0.28), _lin(0.55, 0.45, 0.58),
+            _lin(0.26, 0.30, 0.55), _lin(1.0, 0.56, 0.30), _lin(0.58, 0.46, 0.58),
             _lin(0.48, 0.44, 0.60) * 0.8, _lin(0.45, 0.32, 0.25) * 0.5,
             0.0018, 60.0, clouds, _lin(1.0, 0.62, 0.45),
         )
@@ -135,14 +135,15 @@ def lighting_for(words: PromptWords, rng: np.random.Generator, *, fog: float = 1
         light = Lighting(
             "day", _dir(az + 150.0, 52.0), _lin(1.0, 0.96, 0.88) * 3.0,
             _lin(1.0, 1.0, 0.95) * 60.0, 0.9,
-            _lin(0.20, 0.42, 0.85), _lin(0.78, 0.86, 0.96), _lin(0.68, 0.80, 0.95),
+            _lin(0.26, 0.48, 0.86), _lin(0.80, 0.87, 0.96), _lin(0.70, 0.81, 0.95),
             _lin(0.55, 0.66, 0.85) * 0.9, _lin(0.42, 0.38, 0.30) * 0.55,
             0.0011, 120.0, clouds, _lin(1.0, 1.0, 1.0),
         )
     light.fog_density *= fog * words.fog
     light.cloud_cover = float(np.clip(light.cloud_cover * words.clouds, 0.0, 0.9))
-    if words.fog > 1.0:  # mist greys the sky a little and softens the sun
+    if words.fog > 1.0:  # mist pales the sky and softens the sun
         light.horizon_away = 0.7 * light.horizon_away + 0.3 * light.horizon_sun
+        light.zenith = 0.75 * light.zenith + 0.25 * light.horizon_away
         light.sun_colour = light.sun_colour * 0.8
     tint = np.asarray(words.tint)
     if not np.allclose(tint, 1.0):
