@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .controls import ControllerActions, Rig, start_origin
+from .controls import SNAP_TURN_DEG, ControllerActions, Rig, start_origin
 from .gl_mesh import EyeTarget, GLMesh, read_pixels
 from .math import projection_from_fov, view_from_pose
 
@@ -183,7 +183,7 @@ def run_session(sess, source, *, frames: int | None = None, dump_dir=None) -> di
                     if ctl["recentre"]:
                         rig.recentre(sess.space_kind, head[0], head[1])
                     if ctl["turn"]:
-                        rig.turn(np.radians(30.0) * ctl["turn"], head[1])
+                        rig.turn(np.radians(SNAP_TURN_DEG) * ctl["turn"], head[1])
                     rig.move(ctl["move"], dt, head[0])
                 proj_views = []
                 record = []
