@@ -38,7 +38,7 @@ def _stripe_lon(row: np.ndarray) -> float:
 
 @pytest.mark.parametrize("distance", [0.5, 1.0, 3.0])
 def test_point_in_front_shows_the_disparity_ipd_and_distance_imply(distance):
-    width = 2048
+    width = 1024
     pano = _striped_sphere(width, distance)
     img = render_stereo360(pano, build_depth_mesh(pano), ipd=IPD)
     h = width // 2
