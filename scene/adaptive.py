@@ -152,7 +152,8 @@ class _Geometry:
         return out
 
 
-def _two_triangle_ratio(geo: _Geometry, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+def _two_triangle_ratio(geo: _Geometry, rows: np.ndarray, cols: np.ndarray,
+                        r: np.ndarray | None = None) -> np.ndarray:
     """``r / t`` at every pixel of each cell's closed rectangle, where ``r`` is the pixel's
     distance and ``t`` where its ray meets the cell's two triangles ``(TL, BL, TR)`` and
     ``(TR, BL, BR)`` (the first holds the pixels with ``dx/w + dy/h <= 1``).
@@ -163,6 +164,8 @@ def _two_triangle_ratio(geo: _Geometry, rows: np.ndarray, cols: np.ndarray) -> n
         Vertex rows of each cell, top to bottom.
     cols : (n, w+1) int64 ndarray
         Vertex columns (``W`` = the seam), left to right.
+    r : (n, h+1, w+1) float32 ndarray, optional
+        The pixel distances of those rectangles, if the caller already has them.
 
     Returns
     -------
@@ -189,7 +192,7 @@ def _two_triangle_ratio(geo: _Geometry, rows: np.ndarray, cols: np.ndarray) -> n
             horiz = a[:, None, None, 0] * slon + a[:, None, None, 2] * mclon  # (n, 1, w+1)
             q.append(cl * horiz + a[:, None, None, 1] * sl)  # 1 / t for a unit ray
         ratio = np.where(first, q[0], q[1])
-        ratio *= geo.dist[rows[:, :, None], colsm[:, None, :]]
+        ratio *= geo.dist[rows[:, :, None], colsm[:, None, :]] if r is None else r
     return ratio
 
 
@@ -200,23 +203,32 @@ def _ratio_to_error(ratio: np.ndarray) -> np.ndarray:
     return err
 
 
-def _two_triangle_error(geo: _Geometry, ya: int, h: int, w: int, ii: np.ndarray,
-                        jj: np.ndarray) -> np.ndarray:
+def _two_triangle_error(geo: _Geometry, band_r: np.ndarray, ya: int, h: int, w: int,
+                        ii: np.ndarray, jj: np.ndarray) -> np.ndarray:
     """Worst relative error over each cell's closed rectangle of pixels when the cell is two
     triangles (see :func:`_two_triangle_ratio`); cells ``(ii, jj)`` of size ``h x w`` in the
-    band starting at vertex row ``ya``.
+    band starting at vertex row ``ya``, whose distances (seam column included) are
+    ``band_r`` ((hb + 1, W + 1) float32).
 
     Returns
     -------
     (len(ii),) float64 ndarray
         NaN or inf where a pixel is unknown or a triangle is degenerate.
     """
+    from numpy.lib.stride_tricks import as_strided
+
+    s0, s1 = band_r.strides
+    ny, nx = (band_r.shape[0] - 1) // h, (band_r.shape[1] - 1) // w
+    blocks = as_strided(band_r, shape=(ny, nx, h + 1, w + 1),
+                        strides=(h * s0, w * s1, s0, s1), writeable=False)
     out = np.empty(ii.size)
     per = max(1, _PIXEL_CHUNK // ((h + 1) * (w + 1)))
     for k in range(0, ii.size, per):
-        rows = ya + ii[k:k + per, None] * h + np.arange(h + 1)
-        cols = jj[k:k + per, None] * w + np.arange(w + 1)
-        ratio = _two_triangle_ratio(geo, rows, cols).reshape(rows.shape[0], -1)
+        ci, cj = ii[k:k + per], jj[k:k + per]
+        rows = ya + ci[:, None] * h + np.arange(h + 1)
+        cols = cj[:, None] * w + np.arange(w + 1)
+        ratio = _two_triangle_ratio(geo, rows, cols, blocks[ci, cj])
+        ratio = ratio.reshape(rows.shape[0], -1)
         lo, hi = ratio.min(axis=1), ratio.max(axis=1)
         with np.errstate(divide="ignore", invalid="ignore"):
             err = np.maximum(1.0 / lo.astype(np.float64) - 1.0, 1.0 - 1.0 / hi.astype(np.float64))
@@ -242,6 +254,9 @@ def _init_band(geo: _Geometry, band: _Band, max_error: float) -> None:
     w = geo.w
     band.sizes = [(1, 1 << k) for k in range(band.ks + 1)]
     band.sizes += [(1 << lev, (1 << lev) << band.ks) for lev in range(1, band.lb + 1)]
+    band_r = np.empty((band.hb + 1, w + 1), dtype=np.float32)
+    band_r[:, :w] = geo.dist[band.ya:band.ya + band.hb + 1]
+    band_r[:, w] = band_r[:, 0]
     ok = np.ones((band.hb, w), dtype=bool)
     band.err = [np.zeros((band.hb, w))]
     band.forced = [np.zeros((band.hb, w), dtype=bool)]
@@ -252,7 +267,7 @@ def _init_band(geo: _Geometry, band: _Band, max_error: float) -> None:
         err = np.full(cand.shape, np.inf)
         ii, jj = np.nonzero(cand)
         if ii.size:
-            err[ii, jj] = _two_triangle_error(geo, band.ya, h, cw, ii, jj)
+            err[ii, jj] = _two_triangle_error(geo, band_r, band.ya, h, cw, ii, jj)
         band.err.append(err)
         band.forced.append(np.zeros(cand.shape, dtype=bool))
         ok = cand & (err <= max_error)
