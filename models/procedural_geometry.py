@@ -142,10 +142,18 @@ def ray_vcylinder(o, d, cx: float, cz: float, radius: float, y0: float, y1: floa
 
 
 def ray_vcone(o, d, cx: float, cz: float, y_apex: float, y_base: float, r_base: float,
-              cap: bool = True):
+              cap: bool = True, y_cut: float | None = None):
     """Ray vs a vertical cone with its apex at ``(cx, y_apex, cz)`` and a disc base of radius
     ``r_base`` at height ``y_base`` (above the apex for a hanging stalactite, below it for a
     tree or a stalagmite).
+
+    Parameters
+    ----------
+    cap : bool
+        Close the base with a disc (open: the inside shows from below).
+    y_cut : float, optional
+        Cut the cone flat at this height between base and apex and close it with a disc
+        there (a frustum: a mesa's flat top).
 
     Returns
     -------
@@ -163,16 +171,24 @@ def ray_vcone(o, d, cx: float, cz: float, y_apex: float, y_base: float, r_base: 
     c = qx * qx + qz * qz - k2 * qy * qy
     t0, t1 = _roots(a, b, c)
     lo, hi = min(y_apex, y_base), max(y_apex, y_base)
+    if y_cut is not None:
+        lo, hi = (min(y_base, y_cut), max(y_base, y_cut))
     cands = []
     for tr in (t0, t1):
         y = o[:, 1] + tr * dy
         cands.append(np.where((y >= lo) & (y <= hi), tr, np.nan))
+    discs = []
     if cap:
+        discs.append((y_base, r_base, 1.0 if y_base > y_apex else -1.0))
+    if y_cut is not None:
+        r_cut = r_base * abs(y_apex - y_cut) / abs(y_apex - y_base)
+        discs.append((y_cut, r_cut, 1.0 if y_cut > y_base else -1.0))
+    for y_disc, r_disc, _ in discs:
         with np.errstate(divide="ignore", invalid="ignore"):
-            tc = (y_base - o[:, 1]) / dy
+            tc = (y_disc - o[:, 1]) / dy
         ux = qx + tc * dx
         uz = qz + tc * dz
-        cands.append(np.where(ux * ux + uz * uz <= r_base * r_base, tc, np.nan))
+        cands.append(np.where(ux * ux + uz * uz <= r_disc * r_disc, tc, np.nan))
     t, which = _nearest(*cands)
     with np.errstate(invalid="ignore"):
         p = o + t[:, None] * d
@@ -180,10 +196,8 @@ def ray_vcone(o, d, cx: float, cz: float, y_apex: float, y_base: float, r_base: 
     normal[:, 0] = p[:, 0] - cx
     normal[:, 2] = p[:, 2] - cz
     normal[:, 1] = -k2 * (p[:, 1] - y_apex)
-    if cap:
-        base = which == 2
-        sign = 1.0 if y_base > y_apex else -1.0
-        normal[base] = (0.0, sign, 0.0)
+    for k, (_, _, sign) in enumerate(discs):
+        normal[which == 2 + k] = (0.0, sign, 0.0)
     return t, _unit(normal)
 
 
@@ -321,10 +335,11 @@ class VCone(Prop):
     y_base: float = 0.0
     r_base: float = 1.0
     cap: bool = True
+    y_cut: float | None = None
 
     def intersect(self, o, d):
         return ray_vcone(o, d, self.cx, self.cz, self.y_apex, self.y_base, self.r_base,
-                         self.cap)
+                         self.cap, self.y_cut)
 
     def window(self, width: int, height: int) -> np.ndarray:
         lo, hi = min(self.y_apex, self.y_base), max(self.y_apex, self.y_base)

@@ -237,7 +237,7 @@ def build_hall(words: PromptWords, rng: np.random.Generator, noise: ValueNoise) 
     mortar = stone * 0.6
     marble_a = lin(0.86, 0.83, 0.76)
     marble_b = lin(0.30, 0.28, 0.28)
-    carpet = tinted(lin(0.50, 0.07, 0.06), tint)
+    carpet = tinted(lin(0.30, 0.09, 0.08), tint)
     boards = tinted(lin(0.45, 0.28, 0.15), tint)
 
     def ao_floor(p):
@@ -256,8 +256,13 @@ def build_hall(words: PromptWords, rng: np.random.Generator, noise: ValueNoise) 
         vein = fbm_xz(inp, 0.7, 4)
         if variant == "library":
             plank = np.floor(x / 0.18)
-            tone = inp.noise.sample(plank.astype(np.float32) + 0.5, np.floor(z / 2.4 + plank * 0.37).astype(np.float32) + 0.5)
-            albedo = boards * (0.75 + 0.5 * tone + 0.4 * vein)[:, None]
+            along = z / 2.4 + plank * 0.37
+            tone = inp.noise.sample(plank.astype(np.float32) + 0.5,
+                                    np.floor(along).astype(np.float32) + 0.5)
+            gap = np.minimum((0.5 - np.abs((x / 0.18) % 1.0 - 0.5)) * 0.18,
+                             (0.5 - np.abs(along % 1.0 - 0.5)) * 2.4)
+            albedo = boards * (0.7 + 0.6 * tone + 0.4 * vein)[:, None]
+            albedo = albedo * (0.55 + 0.45 * smooth(gap, 0.002, 0.008))[:, None]
         else:
             checker = ((np.floor(x / 1.2) + np.floor(z / 1.2)) % 2).astype(np.float64)
             base = mix(marble_a, marble_b, checker)
@@ -266,7 +271,7 @@ def build_hall(words: PromptWords, rng: np.random.Generator, noise: ValueNoise) 
             gz = np.abs(((z / 1.2) % 1.0) - 0.5)
             grout = smooth(np.maximum(gx, gz), 0.485, 0.495)
             albedo = mix(albedo, mortar, grout * 0.7)
-            if variant in ("cathedral", "hall"):
+            if variant == "cathedral":
                 rug = np.abs(x) < 1.1
                 albedo = np.where(rug[:, None], carpet * (0.9 + 0.3 * fbm_xz(inp, 0.3, 2))[:, None], albedo)
         return Surface(np.clip(albedo, 0.0, 0.95), ao=ao_floor(inp.p))
@@ -278,9 +283,10 @@ def build_hall(words: PromptWords, rng: np.random.Generator, noise: ValueNoise) 
         u = along / 1.1 + 0.5 * (row % 2)
         col = np.floor(u)
         block = inp.noise.sample((col + 0.5).astype(np.float32), (row + 0.5).astype(np.float32))
-        fu = np.abs((u % 1.0) - 0.5)
-        fv = np.abs((((p[:, 1] - floor) / 0.55) % 1.0) - 0.5)
-        joint = smooth(np.maximum(fu * 1.1 / 0.55, fv), 0.46, 0.49)
+        # distance to the nearest joint, metres (blocks 1.1 m long, 0.55 m high)
+        ju = (0.5 - np.abs((u % 1.0) - 0.5)) * 1.1
+        jv = (0.5 - np.abs((((p[:, 1] - floor) / 0.55) % 1.0) - 0.5)) * 0.55
+        joint = 1.0 - smooth(np.minimum(ju, jv), 0.008, 0.025)
         grain = fbm_3d(inp, 0.4, 2)
         albedo = stone * (0.8 + 0.35 * block + 0.4 * grain)[:, None]
         albedo = mix(albedo, mortar, joint)
@@ -296,8 +302,9 @@ def build_hall(words: PromptWords, rng: np.random.Generator, noise: ValueNoise) 
         if variant == "cathedral":
             paint = tinted(lin(0.16, 0.22, 0.42), tint)
             base = paint * (0.9 + 0.4 * grain)[:, None]
-            star = inp.noise.sample((inp.p[:, 0] * 3.0).astype(np.float32), (z * 3.0).astype(np.float32))
-            base = mix(base, lin(0.85, 0.68, 0.30), smooth(star, 0.93, 0.97))
+            star = inp.noise.sample((inp.p[:, 0] * 6.0).astype(np.float32),
+                                    (inp.p[:, 1] * 6.0 + z * 6.0).astype(np.float32))
+            base = mix(base, lin(0.85, 0.68, 0.30), smooth(star, 0.975, 0.99))
         else:
             base = stone * (0.85 + 0.4 * grain)[:, None]
         albedo = mix(base, stone * 0.7, ribs)
@@ -540,7 +547,7 @@ def build_cave(words: PromptWords, rng: np.random.Generator, noise: ValueNoise) 
         cosn = np.clip(np.einsum("ij,ij->i", ldir, n), 0.0, 1.0)
         cosm = np.clip(-(ldir @ shape.mouth), 0.0, 1.0)  # light leaves the mouth inwards
         inside = is_inside(p)
-        e = ((2.5 * cosn * (0.3 + 0.7 * cosm) / (1.0 + (dist / 9.0) ** 2)) * inside)[:, None] * mouth_col
+        e = ((4.0 * cosn * (0.3 + 0.7 * cosm) / (1.0 + (dist / 8.0) ** 2)) * inside)[:, None] * mouth_col
         for c in crystal_pos:
             v = c - p
             r2 = np.einsum("ij,ij->i", v, v)
@@ -548,7 +555,7 @@ def build_cave(words: PromptWords, rng: np.random.Generator, noise: ValueNoise) 
             e += (cosv * 3.0 / (1.0 + r2))[:, None] * glow
         return e
 
-    wall_base = tinted(lin(0.45, 0.38, 0.32), words.tint)
+    wall_base = tinted(lin(0.50, 0.40, 0.31), words.tint)
 
     def wall_mat(inp: ShadeInput) -> Surface:
         n1 = fbm_3d(inp, 2.0, 3)
@@ -570,8 +577,8 @@ def build_cave(words: PromptWords, rng: np.random.Generator, noise: ValueNoise) 
 
     def dripstone(inp: ShadeInput) -> Surface:
         band = np.sin(inp.p[:, 1] * 14.0 + 4.0 * fbm_3d(inp, 0.5, 2)) * 0.5 + 0.5
-        albedo = tinted(lin(0.62, 0.55, 0.46), words.tint) * (0.8 + 0.3 * band + 0.1 * inp.tint)[:, None]
-        return Surface(np.clip(albedo, 0, 0.95), ao=np.full(band.size, 0.5))
+        albedo = tinted(lin(0.55, 0.45, 0.34), words.tint) * (0.8 + 0.3 * band + 0.1 * inp.tint)[:, None]
+        return Surface(np.clip(albedo, 0, 0.95), ao=np.full(band.size, 0.4))
 
     def crystal_mat(inp: ShadeInput) -> Surface:
         facet = 0.6 + 0.4 * np.abs(np.cos(np.arctan2(inp.n[:, 0], inp.n[:, 2]) * 3.0))
@@ -582,9 +589,12 @@ def build_cave(words: PromptWords, rng: np.random.Generator, noise: ValueNoise) 
     if crystal:
         materials["crystal"] = crystal_mat
     light.fog_density *= 0.8
+    # inside, the ambient light is what bounces off warm rock, dimmed
+    light.ambient_sky = 0.5 * light.ambient_sky + 0.5 * lin(0.55, 0.45, 0.36) * float(
+        np.mean(light.ambient_sky))
     return SceneSpec("cave", light, materials, noise, terrain=terrain, terrain_material="ground",
                      interior=interior, interior_materials=("wall",), interior_shape=shape,
                      props=props,
-                     ground_y=floor, extra_light=extra_light, sun_mask=sun_mask,
+                     ground_y=floor, extra_light=extra_light, sun_mask=sun_mask, key=0.1,
                      facts={"variant": "crystal" if crystal else "cave",
                             "stalactites": int(keep.sum())})

@@ -131,7 +131,7 @@ def pine_needles(base=(0.14, 0.24, 0.13), snow: bool = False, autumn: bool = Fal
 def snow_cover(albedo: np.ndarray, inp: ShadeInput, amount: np.ndarray) -> np.ndarray:
     """Blend snow (slightly blue in its hollows) over ``albedo`` by ``amount`` (N,)."""
     fine = fbm_xz(inp, 0.7, 2, 3.0)
-    snow = lin(0.92, 0.94, 0.98) * (0.93 + 0.2 * fine)[:, None]
+    snow = lin(0.86, 0.89, 0.95) * (0.9 + 0.25 * fine)[:, None]
     return mix(albedo, snow, np.clip(amount, 0.0, 1.0))
 
 

@@ -99,7 +99,7 @@ def build_forest(words: PromptWords, rng: np.random.Generator, noise: ValueNoise
             far = fbm_xz(inp, 9.0, 3, 4.0)
             albedo = mix(albedo, canopy * (0.7 + 1.4 * far)[:, None], far_zone)
         if words.snow:
-            albedo = snow_cover(albedo, inp, smooth(inp.n[:, 1] + 0.5 * big - 0.4 * under, 0.7, 0.85))
+            albedo = snow_cover(albedo, inp, smooth(inp.n[:, 1] + 0.5 * big - 0.15 * under, 0.7, 0.85))
         ao = 1.0 - 0.55 * smooth(under, 0.0, 0.7)
         return Surface(np.clip(albedo, 0.0, 0.95), normal=bump(inp, 1.5, 0.5, 2), ao=ao)
 
@@ -122,8 +122,8 @@ def build_desert(words: PromptWords, rng: np.random.Generator, noise: ValueNoise
     wind = float(rng.uniform(0.0, np.pi))
     terrain = Terrain(noise, [
         Layer("fbm", 0.8, 14.0, 3, fade_out=(150.0, 250.0)),
-        Layer("dunes", 3.0, 26.0, direction=wind, fade_in=(4.0, 40.0), fade_out=(350.0, 500.0)),
-        Layer("dunes", 24.0, 140.0, direction=wind + 0.3, fade_in=(40.0, 220.0)),
+        Layer("dunes", 4.0, 34.0, direction=wind, fade_in=(2.0, 18.0), fade_out=(350.0, 500.0)),
+        Layer("dunes", 30.0, 150.0, direction=wind + 0.3, fade_in=(30.0, 200.0)),
         Layer("ridged", 70.0, 320.0, 4, fade_in=(350.0, 750.0)),
     ], eye=EYE_M)
     light = lighting_for(words, rng, fog=0.7)
@@ -132,8 +132,8 @@ def build_desert(words: PromptWords, rng: np.random.Generator, noise: ValueNoise
         props.append(boulder(x, z, g, float(rng.uniform(0.3, 1.6)), rng))
     n_buttes = 4 if words.variant not in ("mesa", "canyon") else 8
     for x, z, g in _on_ground(terrain, scatter(rng, n_buttes, 380.0, 720.0, 160.0)):
-        props.append(butte(x, z, g, float(rng.uniform(35.0, 90.0)),
-                           float(rng.uniform(45.0, 110.0))))
+        props.append(butte(x, z, g, float(rng.uniform(60.0, 140.0)),
+                           float(rng.uniform(35.0, 80.0))))
     sand = tinted(lin(0.86, 0.66, 0.42), words.tint)
     sand_dark = sand * np.array([0.85, 0.78, 0.72])
     wind_dir = np.array([np.sin(wind), -np.cos(wind)])
@@ -141,13 +141,15 @@ def build_desert(words: PromptWords, rng: np.random.Generator, noise: ValueNoise
     def ground(inp: ShadeInput) -> Surface:
         along = inp.p[:, 0] * wind_dir[0] + inp.p[:, 2] * wind_dir[1]
         warp = fbm_xz(inp, 3.0, 2)
-        ripple = np.sin((along / 0.45 + 3.0 * warp) * 2 * np.pi)
+        phase = (along / 0.45 + 3.0 * warp) * 2 * np.pi
+        # wind ripples, faded out where a pixel covers more than a fraction of one (no moire)
+        keep = 1.0 - smooth(inp.footprint(), 0.06, 0.15)
         tone = fbm_xz(inp, 18.0, 3, 5.0)
-        albedo = mix(sand, sand_dark, smooth(tone, -0.1, 0.2)) * (0.95 + 0.05 * ripple)[:, None]
-        n = bump(inp, 4.0, 0.35)
-        # ripples tilt the shading normal along the wind, strongest close by
-        r = np.hypot(inp.p[:, 0], inp.p[:, 2])
-        k = 0.12 * (1.0 - smooth(r, 10.0, 60.0)) * np.cos((along / 0.45 + 3.0 * warp) * 2 * np.pi)
+        grain = fbm_xz(inp, 0.5, 2, 2.0) * (1.0 - smooth(inp.footprint(), 0.1, 0.3))
+        albedo = mix(sand, sand_dark, smooth(tone, -0.1, 0.2))
+        albedo = albedo * (0.97 + 0.06 * np.sin(phase) * keep + 0.25 * grain)[:, None]
+        n = bump(inp, 4.0, 0.35, 2)
+        k = 0.08 * keep * np.cos(phase)
         n = n.copy()
         n[:, 0] -= k * wind_dir[0]
         n[:, 2] -= k * wind_dir[1]
@@ -158,8 +160,10 @@ def build_desert(words: PromptWords, rng: np.random.Generator, noise: ValueNoise
     strata_b = tinted(lin(0.78, 0.52, 0.34), words.tint)
 
     def butte_rock(inp: ShadeInput) -> Surface:
-        band = np.sin(inp.p[:, 1] / 4.0 + 2.0 * fbm_xz(inp, 20.0, 2)) * 0.5 + 0.5
-        albedo = mix(strata_a, strata_b, band) * (0.85 + 0.5 * fbm_xz(inp, 6.0, 2, 2.0))[:, None]
+        warp = fbm_xz(inp, 25.0, 3)
+        band = np.sin(inp.p[:, 1] / 3.0 + 8.0 * warp) * 0.5 + 0.5
+        albedo = mix(strata_a, strata_b, 0.5 * band + 0.5 * smooth(warp, -0.1, 0.15))
+        albedo = albedo * (0.8 + 0.6 * fbm_xz(inp, 4.0, 2, 2.0))[:, None]
         return Surface(np.clip(albedo, 0.0, 0.95))
 
     materials = {
@@ -201,7 +205,12 @@ def build_mountains(words: PromptWords, rng: np.random.Generator, noise: ValueNo
         if words.snow:
             snowy = np.maximum(snowy, smooth(inp.n[:, 1] + big, 0.75, 0.9))
         albedo = snow_cover(albedo, inp, snowy)
-        return Surface(np.clip(albedo, 0.0, 0.95), normal=bump(inp, 6.0, 0.6))
+        n = bump(inp, 6.0, 0.6)
+        if words.snow:  # wind-packed snow: finer relief close by
+            fine_n = bump(inp, 0.8, 0.25, 2)
+            n = n + (fine_n - inp.n) * (1.0 - smooth(inp.footprint(), 0.05, 0.2))[:, None]
+            n /= np.linalg.norm(n, axis=1, keepdims=True)
+        return Surface(np.clip(albedo, 0.0, 0.95), normal=n)
 
     materials = {
         "ground": ground,
@@ -216,11 +225,11 @@ def build_mountains(words: PromptWords, rng: np.random.Generator, noise: ValueNo
 # -- beach ----------------------------------------------------------------------------------
 def build_beach(words: PromptWords, rng: np.random.Generator, noise: ValueNoise) -> SceneSpec:
     """A sandy shore sloping into the sea ahead, headlands and islands on the horizon."""
-    sea = -EYE_M - 0.9
+    sea = -EYE_M - 1.0
     terrain = Terrain(noise, [
-        Layer("slope", 0.045, direction=np.pi),
-        Layer("fbm", 0.6, 12.0, 3, fade_out=(150.0, 250.0)),
-        Layer("ridged", 80.0, 260.0, 4, fade_in=(110.0, 380.0)),
+        Layer("slope", 0.10, direction=np.pi),
+        Layer("fbm", 0.3, 12.0, 3, fade_out=(150.0, 250.0)),
+        Layer("ridged", 38.0, 260.0, 4, fade_in=(140.0, 400.0)),
     ], eye=EYE_M, sea_level=sea)
     light = lighting_for(words, rng, fog=0.8)
     props = []

@@ -101,9 +101,16 @@ def boulder(x: float, z: float, ground: float, size: float, rng: np.random.Gener
 
 
 def butte(x: float, z: float, ground: float, radius: float, height: float,
-          material: str = "butte") -> VCylinder:
-    """A flat-topped desert butte (a wide cylinder rising from below the ground)."""
-    return cylinder(material, x, z, radius, ground - 30.0, ground + height)
+          material: str = "butte") -> VCone:
+    """A flat-topped desert butte: a steep cone frustum rising from below the ground, its top
+    ``radius`` wide, its flanks sloping out towards the base."""
+    base = ground - 30.0
+    top = ground + height
+    r_base = radius + 0.9 * (top - base)  # flanks about 48 degrees
+    apex = base + (top - base) * r_base / (r_base - radius)  # where the flanks would meet
+    centre = np.array([x, 0.5 * (base + top), z])
+    return VCone(material, centre, float(np.hypot(0.5 * (top - base), r_base)), 0.0, x, z,
+                 apex, base, r_base, True, top)
 
 
 def pillar(x: float, z: float, y0: float, y1: float, r: float, material: str = "pillar"
@@ -124,9 +131,12 @@ def pillar(x: float, z: float, y0: float, y1: float, r: float, material: str = "
 
 def spike(x: float, z: float, y_root: float, length: float, r: float, material: str,
           hanging: bool, tint: float = 0.0) -> VCone:
-    """A stalactite (``hanging``: apex below the root) or a stalagmite (apex above)."""
+    """A stalactite (``hanging``: apex below the root) or a stalagmite (apex above).
+
+    The root end is left open: it is buried in the rock, and where a steep wall lets it
+    poke out an open end shows less than a flat disc would."""
     apex = y_root - length if hanging else y_root + length
-    return cone(material, x, z, apex, y_root, r, tint)
+    return cone(material, x, z, apex, y_root, r, tint, cap=False)
 
 
 def scatter(rng: np.random.Generator, n: int, r_min: float, r_max: float, spacing: float,

@@ -35,6 +35,8 @@ __all__ = ["SKY_DISTANCE_M", "Surface", "ShadeInput", "SceneSpec", "RenderOutput
 SKY_DISTANCE_M = 1000.0
 
 STAGES = ("terrain", "props", "sky", "shading")
+#: Wrap of the diffuse term: light reaches this far (as n.L) past the terminator.
+WRAP = 0.1
 #: Shadow rays are cast from surfaces nearer than this, metres.
 SHADOW_RANGE_M = 120.0
 
@@ -58,6 +60,9 @@ class ShadeInput:
     obj : (N,) int64
         Index of the hit prop (-1 for terrain and rooms).
     noise : ValueNoise
+    pixel_angle : float
+        Angle one pixel spans, radians (pi / H): with ``t`` it gives each pixel's footprint,
+        so fine textures can fade out before they alias.
     """
 
     p: np.ndarray
@@ -67,6 +72,12 @@ class ShadeInput:
     tint: np.ndarray
     obj: np.ndarray
     noise: ValueNoise
+    pixel_angle: float = 0.0
+
+    def footprint(self) -> np.ndarray:
+        """(N,) width of each pixel on the surface, metres (larger at grazing angles)."""
+        cos_i = np.abs(np.einsum("ij,ij->i", self.n, self.d))
+        return self.t * self.pixel_angle / np.maximum(cos_i, 0.05)
 
 
 @dataclass
@@ -122,6 +133,10 @@ class SceneSpec:
     ground_y : float
         Ground height at the viewer (metres, negative), the base of the height fog.
     exposure : float
+        Multiplies the automatic exposure.
+    key : float
+        Log-average luminance the automatic exposure aims for (0.2 bright scenes, lower
+        for dark ones: caves, night).
     extra_light : callable or None
         ``extra_light(p, n) -> (N, 3)`` irradiance from local lights (a cave mouth, lamps).
     sun_mask : callable or None
@@ -153,6 +168,7 @@ class SceneSpec:
     props: list[Prop] = field(default_factory=list)
     ground_y: float = -1.7
     exposure: float = 1.0
+    key: float = 0.2
     extra_light: Callable | None = None
     sun_mask: Callable | None = None
     sun_shadows: bool = True
@@ -266,11 +282,12 @@ def render(spec: SceneSpec, width: int, height: int, rng: np.random.Generator,
         on_stage("sky", prev)
 
     # 4. shading
-    _shade(spec, names, lin, flat, t, normal, mat, obj, tints, hit)
+    _shade(spec, names, lin, flat, t, normal, mat, obj, tints, hit, np.pi / height)
     lin = lin.reshape(height, width, 3)
     if spec.shafts > 0 and not light.is_moon:
         _light_shafts(lin, ~hit.reshape(height, width), light, spec.shafts)
-    exposure = spec.exposure * auto_exposure(lin, 0.07 if light.time_of_day == "night" else 0.2)
+    key = min(spec.key, 0.07) if light.time_of_day == "night" else spec.key
+    exposure = spec.exposure * auto_exposure(lin, key)
     if light.stars > 0:
         add_stars(lin, ~hit.reshape(height, width), rng, light.stars)
     rgb = to_srgb8(lin, exposure)
@@ -296,12 +313,12 @@ def auto_exposure(lin: np.ndarray, key: float, strength: float = 0.7) -> float:
 
     Returns
     -------
-    float, within [0.5, 4]
+    float, within [0.35, 4]
     """
     sub = lin[::4, ::4]
     lum = sub[..., 0] * 0.2126 + sub[..., 1] * 0.7152 + sub[..., 2] * 0.0722
     log_avg = float(np.exp(np.mean(np.log(lum + 1e-4))))
-    return float(np.clip((key / max(log_avg, 1e-6)) ** strength, 0.5, 4.0))
+    return float(np.clip((key / max(log_avg, 1e-6)) ** strength, 0.35, 4.0))
 
 
 def _light_shafts(lin: np.ndarray, sky: np.ndarray, light: Lighting, strength: float,
@@ -362,7 +379,8 @@ def _geometry_preview(flat, t, normal, light: Lighting, width: int, height: int)
     return to_srgb8(out)
 
 
-def _shade(spec: SceneSpec, names, lin, dirs, t, normal, mat, obj, tints, hit) -> None:
+def _shade(spec: SceneSpec, names, lin, dirs, t, normal, mat, obj, tints, hit,
+           pixel_angle: float) -> None:
     light = spec.lighting
     idx_all = np.nonzero(hit)[0]
     if idx_all.size == 0:
@@ -383,16 +401,20 @@ def _shade(spec: SceneSpec, names, lin, dirs, t, normal, mat, obj, tints, hit) -
         if sel.size == 0:
             continue
         s = slot[sel]
-        inp = ShadeInput(p_all[s], normal[sel], dirs[sel], t[sel],
-                         np.where(obj[sel] >= 0, tints[np.maximum(obj[sel], 0)], 0.0),
-                         obj[sel], spec.noise)
+        has_obj = obj[sel] >= 0
+        tint = np.zeros(sel.size)
+        tint[has_obj] = tints[obj[sel][has_obj]]
+        inp = ShadeInput(p_all[s], normal[sel], dirs[sel], t[sel], tint,
+                         obj[sel], spec.noise, pixel_angle)
         surf = spec.materials[name](inp)
         n = surf.normal if surf.normal is not None else inp.n
-        # the inside of an open shell (a pine tier seen from below) faces the viewer
-        back = np.einsum("ij,ij->i", n, inp.d) > 0
+        # the inside of an open shell (a pine tier seen from below) faces the viewer: decided
+        # by the geometric normal (a bumped shading normal may lean away at grazing angles)
+        back = np.einsum("ij,ij->i", inp.n, inp.d) > 0
         if back.any():
             n = np.where(back[:, None], -n, n)
-        ndl = np.clip(n @ light.sun_dir, 0.0, 1.0) * lit[s]
+        # slightly wrapped diffuse: a low sun does not cut gentle bumps into black and white
+        ndl = np.clip((n @ light.sun_dir + WRAP) / (1.0 + WRAP), 0.0, 1.0) * lit[s]
         amb = (light.ambient_sky * (0.5 + 0.5 * n[:, 1:2])
                + light.ambient_ground * (0.5 - 0.5 * n[:, 1:2]))
         if surf.ao is not None:

@@ -196,7 +196,8 @@ def sky_radiance(d: np.ndarray, light: Lighting, noise: ValueNoise) -> np.ndarra
     col = col * (1.0 - 0.35 * np.sqrt(below))[..., None]
     mu = np.clip(d @ light.sun_dir, -1.0, 1.0)
     if not light.is_moon:
-        glow = 0.9 * np.clip(mu, 0.0, 1.0) ** 12 + 0.35 * np.clip(mu, 0.0, 1.0) ** 3
+        broad = 0.12 if light.time_of_day == "day" else 0.35
+        glow = 0.9 * np.clip(mu, 0.0, 1.0) ** 12 + broad * np.clip(mu, 0.0, 1.0) ** 3
         col = col + glow[..., None] * light.sun_colour * 0.35
     # clouds: value noise on a flat layer CLOUD_HEIGHT_M above, faded out towards the horizon
     if light.cloud_cover > 0:

@@ -296,7 +296,8 @@ def _first_inside(inside, o, d, t_max=12.0, steps=2400):
     return first, s[1] - s[0]
 
 
-@pytest.mark.parametrize("shape", ["cylinder", "cone_up", "cone_down", "ellipsoid", "box"])
+@pytest.mark.parametrize("shape", ["cylinder", "cone_up", "cone_down", "open_cone", "frustum",
+                                   "ellipsoid", "box"])
 def test_closed_form_shapes_match_brute_force(shape):
     c = np.array([2.0, 0.5, -4.0])
     o, d = _rays(c, origin=(0.3, -0.2, 0.1))
@@ -304,13 +305,30 @@ def test_closed_form_shapes_match_brute_force(shape):
         t, n = ray_vcylinder(o, d, c[0], c[2], 1.2, -1.0, 2.5)
         def inside(p):
             return ((p[..., 0] - c[0]) ** 2 + (p[..., 2] - c[2]) ** 2 <= 1.44) & (p[..., 1] >= -1) & (p[..., 1] <= 2.5)
-    elif shape in ("cone_up", "cone_down"):
-        apex, base = (3.0, -1.0) if shape == "cone_up" else (-1.0, 3.0)
-        t, n = ray_vcone(o, d, c[0], c[2], apex, base, 1.5)
+    elif shape in ("cone_up", "cone_down", "frustum"):
+        apex, base = (3.0, -1.0) if shape != "cone_down" else (-1.0, 3.0)
+        cut = 1.5 if shape == "frustum" else None
+        t, n = ray_vcone(o, d, c[0], c[2], apex, base, 1.5, y_cut=cut)
         def inside(p):
             frac = (p[..., 1] - apex) / (base - apex)
             r = np.hypot(p[..., 0] - c[0], p[..., 2] - c[2])
-            return (frac >= 0) & (frac <= 1) & (r <= 1.5 * frac)
+            solid = (frac >= 0) & (frac <= 1) & (r <= 1.5 * frac)
+            return solid & (p[..., 1] <= cut) if cut is not None else solid
+    elif shape == "open_cone":
+        # no base disc: seen from below, a ray enters through the open base and meets the
+        # inside of the far wall (what a pine tier looks like from underneath)
+        t, n = ray_vcone(o, d, c[0], c[2], 3.0, 1.0, 1.5, cap=False)
+        inside = None
+
+        def mantle_crossing(o, d, t_max=12.0, steps=2400):
+            s_ = np.linspace(0.0, t_max, steps)
+            p = o + d[:, None, :] * s_[None, :, None]
+            frac = (p[..., 1] - 3.0) / (1.0 - 3.0)
+            f = np.hypot(p[..., 0] - c[0], p[..., 2] - c[2]) - 1.5 * frac
+            ok = (frac >= 0) & (frac <= 1)
+            cross = (np.sign(f[:, 1:]) != np.sign(f[:, :-1])) & ok[:, 1:] & ok[:, :-1]
+            first = np.where(cross.any(axis=1), s_[1:][np.argmax(cross, axis=1)], np.inf)
+            return first, s_[1] - s_[0]
     elif shape == "ellipsoid":
         radii, yaw = np.array([2.0, 0.8, 1.2]), 0.7
         t, n = ray_ellipsoid(o, d, c, radii, yaw)
@@ -327,7 +345,7 @@ def test_closed_form_shapes_match_brute_force(shape):
         def inside(p):
             q = (p - c) @ rot.T
             return np.all((q >= lo) & (q <= hi), axis=-1)
-    brute, step = _first_inside(inside, o, d)
+    brute, step = _first_inside(inside, o, d) if inside is not None else mantle_crossing(o, d)
     hit = np.isfinite(t)
     assert 50 < hit.sum() < 580
     # where brute force sees a hit, the closed form agrees to within one sample step
@@ -335,9 +353,10 @@ def test_closed_form_shapes_match_brute_force(shape):
     assert np.all(np.abs(t[both] - brute[both]) <= step * 1.01)
     assert np.isfinite(brute[hit]).mean() > 0.98  # (grazing rays may slip between samples)
     assert not np.isfinite(brute[~hit]).any()
-    # normals are unit and face the incoming ray
+    # normals are unit and face the incoming ray (outward: an open shell's inside faces away)
     assert np.allclose(np.linalg.norm(n[hit], axis=1), 1.0)
-    assert np.all(np.einsum("ij,ij->i", n[hit], d[hit]) < 1e-9)
+    if shape != "open_cone":
+        assert np.all(np.einsum("ij,ij->i", n[hit], d[hit]) < 1e-9)
 
 
 def test_pixel_windows_cover_every_pixel_a_prop_can_hit():
