@@ -91,12 +91,52 @@ def _report(name: str, late: list[float]) -> None:
           f"p99={_percentile(late, 99):6.1f} ms  max={max(late, default=float('nan')):6.1f} ms")
 
 
+STARTUP = """
+import os, time
+from app.window.app import make_application
+app = make_application([])
+from app.window.main_window import MainWindow
+w = MainWindow()
+w.show()
+from PySide6.QtCore import QTimer
+def shown():
+    import sys
+    launched = float(os.environ["PANOFORGE_BENCH_LAUNCHED"])
+    print(f"{time.time() - launched:.3f}", "torch" in sys.modules, flush=True)
+    w.shutdown()
+    app.quit()
+QTimer.singleShot(0, shown)
+app.exec()
+"""
+
+
+def measure_startup(runs: int = 3) -> None:
+    """Wall time from launching a Python process to the window shown and painted."""
+    import subprocess
+
+    print("\nStartup: process launch -> window shown (goal: < 2 s; torch must not load)")
+    for i in range(runs):
+        with tempfile.TemporaryDirectory() as home:
+            env = dict(os.environ, XDG_CONFIG_HOME=home, XDG_DATA_HOME=home,
+                       PANOFORGE_BENCH_LAUNCHED=repr(time.time()))
+            t0 = time.perf_counter()
+            out = subprocess.run([sys.executable, "-c", STARTUP], capture_output=True,
+                                 text=True, cwd=ROOT, env=env, timeout=120)
+            wall = time.perf_counter() - t0
+        shown, torch = (out.stdout.split() + ["?", "?"])[:2]
+        print(f"  run {i + 1}: window shown {shown} s after launch "
+              f"(whole process with exit {wall:.2f} s), torch imported: {torch}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=1024, help="panorama width (default 1024)")
     parser.add_argument("--edits", type=int, default=20, help="single edits to time")
     parser.add_argument("--drag-seconds", type=float, default=4.0)
+    parser.add_argument("--startup-runs", type=int, default=3)
     args = parser.parse_args()
+    if args.startup_runs:
+        measure_startup(args.startup_runs)
 
     from app.window.app import make_application
 

@@ -113,11 +113,12 @@ class DepthPanel(QWidget):
         self.plot.setLogMode(x=True, y=False)
         self.plot.getAxis("left").setStyle(showValues=False)
         self.plot.getAxis("left").setWidth(6)
-        self.plot.setLabel("bottom", "distance", units="m")
+        self.plot.setLabel("bottom", "distance (m)")
+        self.plot.getAxis("bottom").enableAutoSIPrefix(False)
         self.curve = self.plot.plot([1.0, 10.0], [0.0], stepMode="center", fillLevel=0,
                                     brush=(90, 160, 230, 120), pen=pg.mkPen((120, 185, 245), width=1))
         self.region = pg.LinearRegionItem(values=(0.0, 1.0), orientation="vertical",
-                                          brush=(255, 190, 80, 40), swapMode="block")
+                                          brush=(255, 190, 80, 28), swapMode="block")
         for line in self.region.lines:
             line.setPen(pg.mkPen((255, 190, 80), width=2))
             line.setHoverPen(pg.mkPen((255, 220, 140), width=3))

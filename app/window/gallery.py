@@ -41,8 +41,10 @@ def describe(result) -> str:
     if m.negative_prompt:
         rows.append(("Negative", m.negative_prompt))
     if m.backend and m.backend not in ("import",):
-        rows += [("Seed", str(m.seed)), ("Steps", str(m.steps)), ("Guidance", f"{m.guidance:g}")]
-    if m.model_id:
+        rows.append(("Seed", str(m.seed)))
+        if m.steps > 1 or m.guidance:
+            rows.append(("Steps · guidance", f"{m.steps} · {m.guidance:g}"))
+    if m.model_id and m.model_id != m.backend:
         rows.append(("Model", m.model_id))
     pano = result.panorama
     rows.append(("Size", f"{pano.width}×{pano.height}"))

@@ -146,8 +146,8 @@ class GeneratePanel(QWidget):
         self.prompt_edit = QPlainTextEdit()
         self.prompt_edit.setObjectName("prompt")
         self.prompt_edit.setPlaceholderText("a misty pine forest at dawn, a lake, mountains…")
-        self.prompt_edit.setMinimumHeight(64)
-        self.prompt_edit.setMaximumHeight(110)
+        self.prompt_edit.setMinimumHeight(56)
+        self.prompt_edit.setMaximumHeight(84)
         self.prompt_edit.installEventFilter(self)
         lay.addWidget(self.prompt_edit)
 
@@ -174,7 +174,7 @@ class GeneratePanel(QWidget):
         self.negative_edit = QPlainTextEdit()
         self.negative_edit.setObjectName("negative")
         self.negative_edit.setPlaceholderText("what to avoid")
-        self.negative_edit.setMaximumHeight(48)
+        self.negative_edit.setMaximumHeight(40)
         lay.addWidget(self.negative_edit)
 
         box = QGroupBox("Model and settings")

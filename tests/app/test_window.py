@@ -371,3 +371,25 @@ def test_pyside_refcount_defect_cannot_abort_the_window(qt_app):
     assert sys.getrefcount(None) > 1000
     lost = before - sys.getrefcount(None)
     assert abs(lost) < 100 or abs(lost - 20000) < 100  # fixed upstream, or protected
+
+
+def test_a_drag_shows_a_coarse_preview_then_the_full_mesh(make_window, qtbot):
+    from app.window.mesh_service import PREVIEW_WIDTH
+
+    w = make_window()
+    _add(w, box_room(2 * PREVIEW_WIDTH).panorama)
+    wait_mesh(qtbot, w)
+    full_faces = w.current_mesh.n_faces
+    region = w.depth_panel.region
+    near, far = w.depth_panel.near_far()
+    region.lines[1].setValue(math.log10(far * 0.8))  # the mouse button is still down
+    wait_mesh(qtbot, w)
+    assert w.depth_panel.dragging
+    assert w.current_mesh.n_faces < full_faces / 3  # a 512-column preview
+    assert "(preview)" in w.tri_label.text()
+    assert np.linalg.norm(w.current_mesh.positions, axis=1).max() <= far * 0.8 * 1.0001
+    region.lineMoveFinished()  # released
+    wait_mesh(qtbot, w)
+    assert not w.depth_panel.dragging and "(preview)" not in w.tri_label.text()
+    assert w.current_mesh.n_faces > full_faces * 0.9  # the full grid again
+    assert w.viewport.triangle_count == w.current_mesh.n_faces
