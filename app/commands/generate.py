@@ -26,7 +26,9 @@ Without --backend, ldm3d-pano is used when its weights are on disk and a CUDA GP
 otherwise procedural (a one-line notice says which and why).
 
 If OUT already exists, the new result is added to that project and made active; nothing
-already in it is changed. Ctrl+C cancels cleanly: nothing is written.
+already in it is changed. Ctrl+C during generation cancels cleanly and writes nothing; during
+the exports it stops after the file being written (every file is written whole or not at all,
+and the project is already saved).
 
 examples:
   panoforge generate "a misty pine forest at dawn" --seed 7 -o forest.panoforge --glb forest.glb --preview forest.png
