@@ -24,7 +24,7 @@ from .procedural_materials import bump, fbm_3d, fbm_xz, lin, mix, smooth, tinted
 from .procedural_noise import ValueNoise
 from .procedural_props import pillar, scatter, spike
 from .procedural_render import SceneSpec, ShadeInput, Surface
-from .procedural_sky import _dir, lighting_for
+from .procedural_sky import azimuth_elevation, lighting_for
 from .procedural_terrain import Layer, Terrain
 from .prompt_words import PromptWords
 
@@ -147,7 +147,7 @@ def build_hall(words: PromptWords, rng: np.random.Generator, noise: ValueNoise) 
     light = lighting_for(words, rng, sun_azimuth_deg=float(rng.uniform(55.0, 80.0)))
     az = np.degrees(np.arctan2(light.sun_dir[0], -light.sun_dir[2]))
     elev = np.degrees(np.arcsin(light.sun_dir[1]))
-    light.sun_dir = _dir(az, float(np.clip(elev, 22.0, 45.0)))
+    light.sun_dir = azimuth_elevation(az, float(np.clip(elev, 22.0, 45.0)))
     night = words.time_of_day == "night"
     # windows: on both side walls between the pillars, from win_lo up to an arch
     win_half = 1.0 if variant != "cathedral" else 1.3
@@ -474,7 +474,7 @@ def build_cave(words: PromptWords, rng: np.random.Generator, noise: ValueNoise) 
         axes=np.array([rng.uniform(11.0, 15.0), rng.uniform(6.0, 8.0), rng.uniform(20.0, 26.0)]),
         waves=waves, phases=rng.uniform(0, 2 * np.pi, k),
         weights=rng.uniform(0.02, 0.05, k) * (7.0 / np.linalg.norm(waves, axis=1)) ** 0.5,
-        mouth=_dir(float(rng.uniform(-20.0, 20.0)), 6.0), mouth_radius=np.radians(17.0),
+        mouth=azimuth_elevation(float(rng.uniform(-20.0, 20.0)), 6.0), mouth_radius=np.radians(17.0),
     )
     terrain = Terrain(noise, [
         Layer("fbm", 0.5, 6.0, 2, fade_out=(100.0, 200.0)),

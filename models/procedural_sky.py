@@ -15,7 +15,7 @@ import numpy as np
 from .procedural_noise import ValueNoise
 from .prompt_words import PromptWords
 
-__all__ = ["Lighting", "lighting_for", "sky_radiance", "add_stars", "fog_amount",
+__all__ = ["Lighting", "lighting_for", "azimuth_elevation", "sky_radiance", "add_stars", "fog_amount",
            "fog_colour", "to_srgb8", "srgb_to_linear", "CLOUD_HEIGHT_M"]
 
 #: Height of the cloud layer above the viewer, metres (sets how clouds shrink to the horizon).
@@ -32,7 +32,7 @@ def _lin(*rgb: float) -> np.ndarray:
     return srgb_to_linear(np.array(rgb, dtype=np.float64))
 
 
-def _dir(azimuth_deg: float, elevation_deg: float) -> np.ndarray:
+def azimuth_elevation(azimuth_deg: float, elevation_deg: float) -> np.ndarray:
     """Unit vector for an azimuth (0 = -Z, +90 = +X) and elevation, degrees."""
     a, e = np.radians(azimuth_deg), np.radians(elevation_deg)
     return np.array([np.cos(e) * np.sin(a), np.sin(e), -np.cos(e) * np.cos(a)])
@@ -111,21 +111,21 @@ def lighting_for(words: PromptWords, rng: np.random.Generator, *, fog: float = 1
     clouds = rng.uniform(0.15, 0.4)
     if tod == "dawn":
         light = Lighting(
-            tod, _dir(az, 5.0), _lin(1.0, 0.72, 0.5) * 2.6, _lin(1.0, 0.85, 0.65) * 40.0, 1.1,
+            tod, azimuth_elevation(az, 5.0), _lin(1.0, 0.72, 0.5) * 2.6, _lin(1.0, 0.85, 0.65) * 40.0, 1.1,
             _lin(0.50, 0.58, 0.78), _lin(1.0, 0.78, 0.58), _lin(0.80, 0.74, 0.80),
             _lin(0.52, 0.56, 0.72) * 0.9, _lin(0.45, 0.38, 0.32) * 0.5,
             0.0022, 60.0, clouds, _lin(1.0, 0.78, 0.70),
         )
     elif tod == "sunset":
         light = Lighting(
-            tod, _dir(az, 3.5), _lin(1.0, 0.55, 0.28) * 2.6, _lin(1.0, 0.7, 0.4) * 40.0, 1.2,
+            tod, azimuth_elevation(az, 3.5), _lin(1.0, 0.55, 0.28) * 2.6, _lin(1.0, 0.7, 0.4) * 40.0, 1.2,
             _lin(0.26, 0.30, 0.55), _lin(1.0, 0.56, 0.30), _lin(0.58, 0.46, 0.58),
             _lin(0.48, 0.44, 0.60) * 0.8, _lin(0.45, 0.32, 0.25) * 0.5,
             0.0018, 60.0, clouds, _lin(1.0, 0.62, 0.45),
         )
     elif tod == "night":
         light = Lighting(
-            tod, _dir(az + 180.0 * 0.2, 32.0), _lin(0.55, 0.62, 0.8) * 0.35,
+            tod, azimuth_elevation(az + 180.0 * 0.2, 32.0), _lin(0.55, 0.62, 0.8) * 0.35,
             _lin(0.95, 0.95, 0.9) * 6.0, 1.3,
             _lin(0.010, 0.016, 0.05), _lin(0.07, 0.09, 0.16), _lin(0.04, 0.055, 0.11),
             _lin(0.10, 0.13, 0.24) * 0.35, _lin(0.05, 0.05, 0.07) * 0.3,
@@ -133,7 +133,7 @@ def lighting_for(words: PromptWords, rng: np.random.Generator, *, fog: float = 1
         )
     else:
         light = Lighting(
-            "day", _dir(az + 150.0, 52.0), _lin(1.0, 0.96, 0.88) * 3.0,
+            "day", azimuth_elevation(az + 150.0, 52.0), _lin(1.0, 0.96, 0.88) * 3.0,
             _lin(1.0, 1.0, 0.95) * 60.0, 0.9,
             _lin(0.26, 0.48, 0.86), _lin(0.80, 0.87, 0.96), _lin(0.70, 0.81, 0.95),
             _lin(0.55, 0.66, 0.85) * 0.9, _lin(0.42, 0.38, 0.30) * 0.55,

@@ -243,3 +243,36 @@ def test_a_perspective_model_result_is_stored_as_a_panorama(tmp_path):
     assert md.backend == "ldm3d-4c" and md.steps == 2 and md.seed == 3
     d = pano.distance
     assert np.isfinite(d[128, 256]) and np.isnan(d[128, 0]) and np.isnan(d[5, 256])
+
+
+def test_terminal_progress_draws_a_tqdm_bar_from_progress_reports():
+    import io
+
+    from app.progress import TerminalProgress
+    from models.base import Progress
+
+    out = io.StringIO()
+    with TerminalProgress("ldm3d-pano", stream=out, bar=True) as bar:
+        for step in range(1, 6):
+            bar(Progress(step, 5, elapsed_s=step * 2.0, eta_s=(5 - step) * 2.0,
+                         message="denoising"))
+    text = out.getvalue()
+    assert "ldm3d-pano" in text and "5/5" in text and "3/5" in text
+    assert "denoising" in text and "about 4.0 s left" in text
+    assert bar.calls == 5 and bar.last.step == 5
+
+
+def test_terminal_progress_prints_plain_lines_when_not_a_terminal():
+    import io
+
+    from app.progress import TerminalProgress
+    from models.base import Progress
+
+    out = io.StringIO()
+    bar = TerminalProgress("x", stream=out)
+    assert not bar.use_bar
+    for step in range(0, 51):
+        bar(Progress(step, 50, elapsed_s=step * 0.1, eta_s=(50 - step) * 0.1, message="denoising"))
+    lines = out.getvalue().splitlines()
+    assert 10 <= len(lines) <= 12, lines  # one per tenth of the work, not one per step
+    assert lines[-1].startswith("x: step 50/50 denoising")
