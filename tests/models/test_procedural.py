@@ -74,7 +74,7 @@ def test_default_size_is_1024x512():
     assert spec_w.available() == (True, "built in")
 
 
-@pytest.mark.parametrize("size", [(300, 100), (256, 256), (8, 4), (20000, 10000)])
+@pytest.mark.parametrize("size", [(300, 100), (256, 256), (8, 4), (8192, 4096)])
 def test_sizes_that_are_not_2_to_1_or_out_of_range_are_refused(size):
     req = GenerationRequest(prompt="forest", width=size[0], height=size[1])
     with pytest.raises(InputError) as err:
