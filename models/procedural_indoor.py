@@ -517,6 +517,14 @@ def build_cave(words: PromptWords, rng: np.random.Generator, noise: ValueNoise) 
                 props.append(spike(x + dx, z + dz, floor - 0.2, float(rng.uniform(0.6, 1.8)),
                                    float(rng.uniform(0.08, 0.2)), "crystal", hanging=False))
     crystal_pos = np.array(crystal_spots) if crystal_spots else np.zeros((0, 3))
+    # two or three lanterns left by explorers: warm pools of light against the cool mouth
+    lantern_col = lin(1.0, 0.62, 0.30)
+    lanterns = []
+    for x, z in scatter(rng, int(rng.integers(2, 4)), 3.0, 12.0, 4.0, keep=inside_floor):
+        pos = np.array([x, floor + 0.25, z])
+        lanterns.append(pos)
+        props.append(Ellipsoid("lantern", pos, 0.18, 0.0, (0.12, 0.18, 0.12)))
+    lantern_pos = np.array(lanterns) if lanterns else np.zeros((0, 3))
 
     def interior(d):
         r, g = shape.radius(d, grad=True)
@@ -548,6 +556,11 @@ def build_cave(words: PromptWords, rng: np.random.Generator, noise: ValueNoise) 
         cosm = np.clip(-(ldir @ shape.mouth), 0.0, 1.0)  # light leaves the mouth inwards
         inside = is_inside(p)
         e = ((4.0 * cosn * (0.3 + 0.7 * cosm) / (1.0 + (dist / 8.0) ** 2)) * inside)[:, None] * mouth_col
+        for c in lantern_pos:
+            v = c + np.array([0.0, 0.25, 0.0]) - p
+            r2 = np.einsum("ij,ij->i", v, v)
+            cosv = np.clip(np.einsum("ij,ij->i", v, n) / np.sqrt(r2), 0.0, 1.0)
+            e += (cosv * 2.5 / (0.3 + r2))[:, None] * lantern_col
         for c in crystal_pos:
             v = c - p
             r2 = np.einsum("ij,ij->i", v, v)
@@ -562,7 +575,7 @@ def build_cave(words: PromptWords, rng: np.random.Generator, noise: ValueNoise) 
         strata = np.sin(inp.p[:, 1] * 2.2 + 6.0 * n1) * 0.5 + 0.5
         albedo = wall_base * (0.75 + 0.9 * n1 + 0.3 * strata)[:, None]
         return Surface(np.clip(albedo, 0, 0.95), normal=bump(inp, 0.8, 0.5, 2),
-                       ao=np.full(albedo.shape[0], 0.35))
+                       ao=np.full(albedo.shape[0], 0.25))
 
     grass = tinted(lin(0.34, 0.40, 0.18), words.tint)
     cave_floor = tinted(lin(0.36, 0.31, 0.26), words.tint)
@@ -572,7 +585,7 @@ def build_cave(words: PromptWords, rng: np.random.Generator, noise: ValueNoise) 
         tone = fbm_xz(inp, 1.5, 3)
         albedo = np.where(inside[:, None], cave_floor * (0.75 + 0.8 * tone)[:, None],
                           grass * (0.8 + 0.8 * tone)[:, None])
-        ao = np.where(inside, 0.35, 1.0)
+        ao = np.where(inside, 0.25, 1.0)
         return Surface(np.clip(albedo, 0, 0.95), normal=bump(inp, 0.6, 0.4), ao=ao)
 
     def dripstone(inp: ShadeInput) -> Surface:
@@ -585,7 +598,12 @@ def build_cave(words: PromptWords, rng: np.random.Generator, noise: ValueNoise) 
         return Surface(np.full((inp.p.shape[0], 3), 0.2),
                        emission=glow[None, :] * (1.2 * facet)[:, None])
 
-    materials = {"wall": wall_mat, "ground": ground, "dripstone": dripstone}
+    def lantern_mat(inp: ShadeInput) -> Surface:
+        return Surface(np.full((inp.p.shape[0], 3), 0.3),
+                       emission=np.broadcast_to(lantern_col * 5.0, (inp.p.shape[0], 3)))
+
+    materials = {"wall": wall_mat, "ground": ground, "dripstone": dripstone,
+                 "lantern": lantern_mat}
     if crystal:
         materials["crystal"] = crystal_mat
     light.fog_density *= 0.8
