@@ -276,3 +276,23 @@ def test_terminal_progress_prints_plain_lines_when_not_a_terminal():
     lines = out.getvalue().splitlines()
     assert 10 <= len(lines) <= 12, lines  # one per tenth of the work, not one per step
     assert lines[-1].startswith("x: step 50/50 denoising")
+
+
+def test_preview_falls_back_to_the_flat_panorama_without_opengl(tmp_path, monkeypatch, capsys):
+    import renderers.offscreen
+    from app.commands.generate import _write_preview
+    from models.base import GenerationRequest
+    from models.procedural import ProceduralBackend
+    from renderers.gl_context import GLUnavailableError
+
+    def no_gl(*args, **kwargs):
+        raise GLUnavailableError("no OpenGL context could be created", hint="install Mesa")
+
+    monkeypatch.setattr(renderers.offscreen, "write_render", no_gl)
+    pano = ProceduralBackend().generate(
+        GenerationRequest(prompt="a desert", seed=1, width=64, height=32)).panorama
+    _write_preview(tmp_path / "p.png", pano, mesh=None)
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "p.png").convert("RGB")), pano.rgb)
+    err = capsys.readouterr().err
+    assert "notice: the offscreen renderer is unavailable (no OpenGL context" in err
+    assert "flat equirect" in err
