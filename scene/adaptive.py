@@ -698,9 +698,12 @@ def adaptive_mesh(dist: np.ndarray, max_error: float, cut_threshold: float,
         rounds += 1
     t_err, t_y = _two_triangle_pixel_errors(geo, leaves, np.flatnonzero(two))
     single = np.flatnonzero(zipper & (leaves.w == 1))
-    s_cell, s_dy, _ = _cell_pixels(leaves, single, h)
-    err = np.concatenate([g_err, t_err, np.zeros(s_cell.size, np.float32)])
-    ey = np.concatenate([g_y, t_y, leaves.y0[s_cell] + s_dy])
+    s_cell, s_dy, s_dx = _cell_pixels(leaves, single, h)
+    s_y = leaves.y0[s_cell] + s_dy
+    s_err = np.where(np.isnan(dist[s_y, leaves.x0[s_cell] + s_dx]), np.float32(np.nan),
+                     np.float32(0.0))  # every pixel of a single-pixel cell is a vertex
+    err = np.concatenate([g_err, t_err, s_err])
+    ey = np.concatenate([g_y, t_y, s_y])
     faces, fine, centres = _triangulate(leaves, topo, h, w)
     flat = np.flatnonzero(topo.marked)
     vy, vx = flat // (w + 1), flat % (w + 1)
