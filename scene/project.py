@@ -157,6 +157,24 @@ class Project:
         raise InputError(f"this project has no result {result_id!r}",
                          hint="its results are: " + (", ".join(r.id for r in self.results) or "none"))
 
+    def pick(self, result_id: str | None = None) -> Result:
+        """The result a command works on: ``result_id`` if given, else the active one, else
+        the newest.
+
+        Raises
+        ------
+        InputError
+            The project has no results, or none called ``result_id``.
+        """
+        from .errors import InputError
+
+        if not self.results:
+            raise InputError("this project has no results yet",
+                             hint="generate or import a panorama into it first")
+        if result_id:
+            return self.get(result_id)
+        return self.active or self.results[-1]
+
     def new_id(self) -> str:
         """An id no result of this project has had (``r`` + one more than the largest)."""
         n = 0

@@ -6,6 +6,8 @@ import argparse
 import sys
 import time
 
+from ._mesh_options import add_mesh_arguments, mesh_settings_from_args
+
 HELP = "export a result as GLB/PLY meshes, equirect images, cubemap faces or a stereo 360"
 DESCRIPTION = """\
 Export one result of a .panoforge project (the active one unless --result says otherwise).
@@ -39,11 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--images", metavar="DIR", help="write the equirect RGB, depth PNG/JSON and EXR")
     parser.add_argument("--cubemap", metavar="DIR", help="write six cubemap faces")
     parser.add_argument("--face-size", type=int, metavar="N", help="cubemap face size in pixels (default W/4)")
-    parser.add_argument("--mesh", choices=("full", "adaptive"), help="full pixel grid or error-bounded adaptive")
-    parser.add_argument("--max-error", type=float, metavar="E",
-                        help="adaptive mesh: maximum relative radial error (0.005 = 0.5 %%)")
-    parser.add_argument("--cut-threshold", type=float, metavar="T",
-                        help="cut triangles spanning a relative depth jump above T (inf keeps all)")
+    add_mesh_arguments(parser, default="the project's")
     parser.add_argument("--stereo360", metavar="OUT.png", help="write a stereo 360 image (top/bottom)")
     parser.add_argument("--ipd", type=float, default=0.064, metavar="M",
                         help="stereo eye separation, metres (default 0.064)")
@@ -95,16 +93,9 @@ def run(args: argparse.Namespace) -> int:
     _check_options(args)
     write_stereo360 = _stereo_writer(bool(args.stereo360))
     project = load_project(args.project)
-    if not project.results:
-        from scene.errors import InputError
-
-        raise InputError(f"{args.project} has no results to export",
-                         hint="generate or import a panorama into it first")
-    result = project.get(args.result) if args.result else project.active or project.results[-1]
+    result = project.pick(args.result)
     pano = result.panorama
-    changes = {k: v for k, v in (("mode", args.mesh), ("max_error", args.max_error),
-                                 ("cut_threshold", args.cut_threshold)) if v is not None}
-    settings = project.mesh_settings.with_(**changes)
+    settings = mesh_settings_from_args(project.mesh_settings, args)
     print(f"exporting result {result.id} ({result.label!r}, {pano.width}x{pano.height})")
 
     mesh = None

@@ -9,6 +9,8 @@ import threading
 import time
 from pathlib import Path
 
+from ._mesh_options import add_mesh_arguments, mesh_options_given, mesh_settings_from_args
+
 HELP = "generate an RGBD panorama from a prompt (built-in procedural, or LDM3D with weights)"
 DESCRIPTION = """\
 Generate a 360° RGBD panorama from a prompt and save it into a .panoforge project; optionally
@@ -81,12 +83,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--preview", metavar="X.png",
                         help="also write a picture of the view from inside (90° facing the centre; "
                              "drawn without cut triangles unless --cut-threshold is given)")
-    parser.add_argument("--mesh", choices=("full", "adaptive"),
-                        help="mesh for --glb/--ply/--preview: full pixel grid or error-bounded adaptive")
-    parser.add_argument("--max-error", type=float, metavar="E",
-                        help="adaptive mesh: maximum relative radial error (0.005 = 0.5 %%)")
-    parser.add_argument("--cut-threshold", type=float, metavar="T",
-                        help="cut triangles spanning a relative depth jump above T (inf keeps all)")
+    add_mesh_arguments(parser, default="the project's")
 
 
 # -- checks before any work -----------------------------------------------------------------
@@ -113,8 +110,7 @@ def _check_outputs(args: argparse.Namespace) -> Path:
             raise InputError(f"{flag} {str(path)!r} is a folder", hint="give a file name")
     if args.seed < 0:
         raise InputError(f"--seed must be 0 or more, got {args.seed}", hint="for example --seed 7")
-    if (args.mesh or args.max_error is not None or args.cut_threshold is not None) and not (
-            args.glb or args.ply or args.preview):
+    if mesh_options_given(args) and not (args.glb or args.ply or args.preview):
         raise InputError("--mesh, --max-error and --cut-threshold shape the mesh of "
                          "--glb/--ply/--preview, and none was given",
                          hint="add --glb X.glb (or --ply/--preview), or drop the mesh options")
@@ -279,9 +275,7 @@ def _write_meshes(args: argparse.Namespace, project, pano, cancel: threading.Eve
     from scene.errors import CancelledError
     from scene.mesh import build_depth_mesh
 
-    changes = {k: v for k, v in (("mode", args.mesh), ("max_error", args.max_error),
-                                 ("cut_threshold", args.cut_threshold)) if v is not None}
-    settings = project.mesh_settings.with_(**changes)
+    settings = mesh_settings_from_args(project.mesh_settings, args)
     t0 = time.perf_counter()
     mesh = build_depth_mesh(pano, settings)
     print(f"mesh: {mesh.n_faces:,} triangles, {mesh.n_vertices:,} vertices ({settings.mode}, "

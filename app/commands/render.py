@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import time
 
+from ._mesh_options import add_mesh_arguments, mesh_settings_from_args
+
 HELP = "render a view from inside a result's 3D scene to a PNG/JPEG, without a window"
 DESCRIPTION = """\
 Render what a visitor standing in the scene sees, offscreen with OpenGL (EGL, or a hidden
@@ -61,12 +63,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--supersample", type=int, default=2, metavar="N",
                         help="render N times larger and average down for smooth edges "
                              "(1 to 4, default 2)")
-    parser.add_argument("--mesh", choices=("full", "adaptive"),
-                        help="full pixel grid or error-bounded adaptive (default: the project's)")
-    parser.add_argument("--max-error", type=float, metavar="E",
-                        help="adaptive mesh: maximum relative radial error (0.005 = 0.5 %%)")
-    parser.add_argument("--cut-threshold", type=float, metavar="T",
-                        help="cut triangles spanning a relative depth jump above T (inf keeps all)")
+    add_mesh_arguments(parser, default="the project's")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -84,14 +81,9 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("-o would overwrite the project file itself",
                          hint="choose another output path")
     project = load_project(args.project)
-    if not project.results:
-        raise InputError(f"{args.project} has no results to render",
-                         hint="generate or import a panorama into it first")
-    result = project.get(args.result) if args.result else project.active or project.results[-1]
+    result = project.pick(args.result)
     pano = result.panorama
-    changes = {k: v for k, v in (("mode", args.mesh), ("max_error", args.max_error),
-                                 ("cut_threshold", args.cut_threshold)) if v is not None}
-    settings = project.mesh_settings.with_(**changes)
+    settings = mesh_settings_from_args(project.mesh_settings, args)
 
     t0 = time.perf_counter()
     mesh = build_depth_mesh(pano, settings)

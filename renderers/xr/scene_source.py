@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from scene.errors import InputError, PanoforgeError
+from scene.errors import PanoforgeError
 from scene.meshdata import DepthMesh
 from scene.panorama import RGBDPanorama
 from scene.settings import MeshSettings
@@ -58,10 +58,7 @@ def _build(project_path: Path, project, result_id: str | None, settings: MeshSet
            near: float | None, far: float | None) -> SceneState:
     from scene.mesh import build_depth_mesh
 
-    result = project.get(result_id) if result_id else project.active
-    if result is None:
-        raise InputError(f"project {project_path.name} has no results to show",
-                         hint="generate or import a panorama into it first")
+    result = project.pick(result_id)
     pano = result.panorama
     if (near is not None or far is not None) and pano.interpretation is not None:
         interp = pano.interpretation
@@ -96,10 +93,7 @@ class SceneSource:
         self.project = load_project(self.project_path)
         self._mtime = self._project_mtime()
         self.control_file = Path(control_file) if control_file else None
-        first = self.project.get(result_id) if result_id else self.project.active
-        if first is None:
-            raise InputError(f"project {self.project_path.name} has no results to show",
-                             hint="generate or import a panorama into it first")
+        first = self.project.pick(result_id)
         self._first_id = first.id
         self.current: SceneState | None = None
         self.quit_requested = False

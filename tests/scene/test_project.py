@@ -159,6 +159,18 @@ def test_project_api(project):
     assert Project().active is None
 
 
+def test_pick_chooses_named_then_active_then_newest(project):
+    assert project.pick("2").id == "r2"
+    project.set_active("r3")
+    assert project.pick().id == "r3"
+    project.active_id = None
+    assert project.pick().id == project.results[-1].id
+    with pytest.raises(InputError, match="no results yet"):
+        Project().pick()
+    with pytest.raises(InputError, match="no result 'r9'"):
+        project.pick("r9")
+
+
 # -- atomic saves ------------------------------------------------------------------------------
 def test_a_crash_mid_save_leaves_the_old_file(tmp_path, project, monkeypatch):
     path = tmp_path / "p.panoforge"
