@@ -1,0 +1,81 @@
+// Loads /scene.glb with three.js's GLTFLoader and renders it from inside, as a user's page would:
+// a PerspectiveCamera at the origin (looking down -Z by default), default single-sided
+// materials, sRGB output, no tone mapping. The driver (../render.mjs) calls
+// window.panoforgeRender(options) and gets every view back as a PNG data URL.
+import * as THREE from 'three';
+import { GLTFLoader } from 'three/addons/loaders/GLTFLoader.js';
+
+const DEG = Math.PI / 180;
+
+function describe(gltf) {
+  // What three.js made of the file: meshes, their geometry, material and texture.
+  const meshes = [];
+  gltf.scene.traverse((obj) => {
+    if (!obj.isMesh) return;
+    const geo = obj.geometry;
+    const mat = obj.material;
+    const map = mat.map;
+    meshes.push({
+      name: obj.name,
+      vertices: geo.attributes.position.count,
+      indices: geo.index ? geo.index.count : null,
+      attributes: Object.keys(geo.attributes).sort(),
+      material: {
+        type: mat.type,
+        side: mat.side, // THREE.FrontSide = 0, BackSide = 1, DoubleSide = 2
+        name: mat.name,
+        map: map ? {
+          width: map.image.width,
+          height: map.image.height,
+          colorSpace: map.colorSpace,
+          wrapS: map.wrapS,
+          wrapT: map.wrapT,
+          flipY: map.flipY,
+        } : null,
+      },
+    });
+  });
+  return { meshes, sceneUserData: gltf.scene.userData };
+}
+
+function verticalFov(horizontalDeg, width, height) {
+  // three.js's PerspectiveCamera.fov is vertical; Panoforge's renders give the horizontal one.
+  return 2 * Math.atan(Math.tan((horizontalDeg * DEG) / 2) * (height / width)) / DEG;
+}
+
+window.panoforgeRender = async function panoforgeRender(options) {
+  const { width, height, fovDeg, views } = options;
+  const gltf = await new GLTFLoader().loadAsync('/scene.glb');
+  const canvas = document.createElement('canvas');
+  document.body.appendChild(canvas);
+  const renderer = new THREE.WebGLRenderer({ canvas, antialias: false, preserveDrawingBuffer: true });
+  renderer.setPixelRatio(1);
+  renderer.setSize(width, height, false);
+  const gl = renderer.getContext();
+  const debug = gl.getExtension('WEBGL_debug_renderer_info');
+  const scene = new THREE.Scene();
+  scene.background = new THREE.Color(0x000000);
+  scene.add(gltf.scene);
+  const camera = new THREE.PerspectiveCamera(verticalFov(fovDeg, width, height), width / height, 0.01, 1000);
+  camera.rotation.order = 'YXZ'; // yaw about +Y, then pitch: the way a visitor turns their head
+  const images = {};
+  for (const view of views) {
+    // Panoforge's yaw turns right (towards +X); three.js's rotation.y turns left.
+    camera.rotation.set(view.pitchDeg * DEG, -view.yawDeg * DEG, 0);
+    camera.updateMatrixWorld();
+    renderer.render(scene, camera);
+    images[view.name] = canvas.toDataURL('image/png');
+  }
+  return {
+    threeRevision: THREE.REVISION,
+    webgl: {
+      version: gl.getParameter(gl.VERSION),
+      renderer: debug ? gl.getParameter(debug.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER),
+    },
+    outputColorSpace: renderer.outputColorSpace,
+    camera: { fovVerticalDeg: camera.fov, aspect: camera.aspect, near: camera.near, far: camera.far },
+    ...describe(gltf),
+    images,
+  };
+};
+window.panoforgeReady = true;
