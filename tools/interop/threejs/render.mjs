@@ -110,6 +110,7 @@ class Browser {
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
       '--disable-extensions', '--disable-default-apps', '--disable-domain-reliability',
       '--disable-client-side-phishing-detection', '--metrics-recording-only', '--mute-audio',
+      '--disable-breakpad', '--disable-crash-reporter',
       '--no-proxy-server', '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
       '--disable-dev-shm-usage', '--hide-scrollbars', '--force-color-profile=srgb',
       `--user-data-dir=${profile}`, '--remote-debugging-pipe', 'about:blank',
