@@ -30,6 +30,7 @@ const PAGE_DIR = join(HERE, 'page');
 const THREE_DIR = join(HERE, 'node_modules', 'three');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const TIMEOUT_MS = Number(process.env.PANOFORGE_INTEROP_TIMEOUT_MS || 60000);
+let activeBrowser = null; // killed by the watchdog if the page hangs
 const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.glb': 'model/gltf-binary' };
 
 function usage(msg) {
@@ -176,6 +177,7 @@ class Browser {
 async function renderInBrowser(opts, origin) {
   const profile = mkdtempSync(join(tmpdir(), 'panoforge-chromium-'));
   const browser = new Browser(profile);
+  activeBrowser = browser;
   const pageLog = [];
   try {
     const { targetId } = await browser.send('Target.createTarget', { url: 'about:blank' });
@@ -215,6 +217,7 @@ async function renderInBrowser(opts, origin) {
     return { result: res.result.value, pageLog };
   } finally {
     await browser.close();
+    activeBrowser = null;
     rmSync(profile, { recursive: true, force: true });
   }
 }
@@ -232,6 +235,7 @@ async function main() {
   const origin = `http://127.0.0.1:${server.address().port}`;
   const watchdog = setTimeout(() => {
     process.stderr.write(`render.mjs: gave up after ${TIMEOUT_MS} ms\n`);
+    if (activeBrowser) activeBrowser.proc.kill('SIGKILL');
     process.exit(1);
   }, TIMEOUT_MS + 15000);
   try {
