@@ -230,6 +230,23 @@ def _mismatch(labels: np.ndarray, ref: np.ndarray, where: np.ndarray) -> float:
     return float(np.mean(~ok[where]))
 
 
+def _near_silhouette(ref: np.ndarray, label: int, radius: int) -> np.ndarray:
+    """Pixels within ``radius`` pixels of the boundary of the ``label`` region of ``ref``."""
+    inside = ref == label
+    edge = np.zeros_like(inside)
+    edge[:, 1:] |= inside[:, 1:] != inside[:, :-1]
+    edge[1:, :] |= inside[1:, :] != inside[:-1, :]
+    near = edge.copy()
+    for _ in range(radius):  # a few dilation steps, each one vectorised over the image
+        grown = near.copy()
+        grown[:, 1:] |= near[:, :-1]
+        grown[:, :-1] |= near[:, 1:]
+        grown[1:, :] |= near[:-1, :]
+        grown[:-1, :] |= near[1:, :]
+        near = grown
+    return near
+
+
 def _classify(img: np.ndarray) -> np.ndarray:
     palette = np.array([BOX_ROOM_COLOURS[n] for n in BOX_ROOM_LABELS], dtype=float)
     dist = np.linalg.norm(img[:, :, None, :].astype(float) - palette[None, None], axis=-1)
@@ -247,10 +264,15 @@ def test_each_eye_shows_the_scene_from_its_tracked_view(session_run):
     drawn = []
     for img, eye in zip(images, eyes, strict=True):
         assert img.shape == (eye["size"][1], eye["size"][0], 3)
-        # Black only where the mesh is cut along the pillar's silhouette (seen from an eye
-        # beside the capture point, the cut is a thin gap).
+        # Black only where the mesh is cut along the pillar's silhouette: seen from an eye
+        # beside the capture point the cut is a gap a few pixels wide, its width set by the
+        # parallax, so the check is where the black is, not how much of it the pose shows.
         drawn.append(img.max(axis=-1) > 0)
-        assert np.mean(~drawn[-1]) < 0.02
+    for eye_drawn, (ref, _origin) in zip(drawn, refs, strict=True):
+        near_pillar = _near_silhouette(ref, BOX_ROOM_LABELS.index("pillar"), radius=16)
+        gaps = ~eye_drawn
+        assert np.mean(gaps & ~near_pillar) < 0.0005, "black pixels away from the pillar's edge"
+        assert np.mean(gaps) < 0.05
     labels = [_classify(img) for img in images]
     own = [_mismatch(labels[i], refs[i][0], drawn[i]) for i in range(2)]
     other = [_mismatch(labels[i], refs[1 - i][0], drawn[i]) for i in range(2)]
