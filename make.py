@@ -42,7 +42,13 @@ APT_RUNTIME = [
     "libxcb-image0", "libdbus-1-3", "libfontconfig1", "libgomp1",
     "libusb-1.0-0",  # open3d links it
 ]
-APT_TEST = ["xvfb", "xauth", "nodejs", "npm"]
+APT_TEST = [
+    "xvfb", "xauth", "nodejs", "npm",
+    # tests/interop: Blender's own glTF importer (it needs Debian's numpy) and headless
+    # Chromium for three.js.
+    "blender", "python3-numpy", "chromium",
+]
+THREEJS_DIR = ROOT / "tools" / "interop" / "threejs"
 
 
 def say(msg: str) -> None:
@@ -114,16 +120,18 @@ def ensure_venv(with_dev: bool) -> None:
     STAMP.write_text(" ".join([*have, want]))
 
 
-def ensure_validator() -> None:
-    """Install the Khronos glTF validator (npm ``gltf-validator``) into tools/."""
-    marker = VALIDATOR_DIR / "node_modules" / "gltf-validator" / "package.json"
-    if marker.exists():
-        return
+def ensure_npm_tools() -> None:
+    """Install the test tools from npm: the Khronos glTF validator and three.js."""
     npm = shutil.which("npm")
-    if npm is None:
-        say("npm not found: the glTF validator tests need Node.js (apt-get install nodejs npm)")
-        sys.exit(2)
-    run([npm, "install", "--no-audit", "--no-fund", "--loglevel=error"], cwd=VALIDATOR_DIR)
+    for folder, package in ((VALIDATOR_DIR, "gltf-validator"), (THREEJS_DIR, "three")):
+        if (folder / "node_modules" / package / "package.json").exists():
+            continue
+        if npm is None:
+            say("npm not found: the glTF validator and three.js tests need Node.js "
+                "(apt-get install nodejs npm)")
+            sys.exit(2)
+        verb = "ci" if (folder / "package-lock.json").exists() else "install"
+        run([npm, verb, "--no-audit", "--no-fund", "--loglevel=error"], cwd=folder)
 
 
 def panoforge(*args: str) -> None:
@@ -156,7 +164,7 @@ def cmd_demo() -> int:
 def cmd_test(pytest_args: list[str]) -> int:
     ensure_debs(APT_RUNTIME + APT_TEST)
     ensure_venv(with_dev=True)
-    ensure_validator()
+    ensure_npm_tools()
     bin_ = VENV / "bin"
     env = dict(os.environ)
     env["PATH"] = f"{bin_}:{VALIDATOR_DIR / 'node_modules' / '.bin'}:{env.get('PATH', '')}"
