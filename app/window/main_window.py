@@ -110,6 +110,7 @@ class MainWindow(QMainWindow):
         self._shown_rgb = None        # its rgb array (identity says whether to re-upload)
         self._applied_seq = 0
         self._preview_shown = False
+        self._generating = False
         self.last_edit_latency_ms = float("nan")
         self.closed = False
         self.undo_group = QUndoGroup(self)
@@ -545,7 +546,7 @@ class MainWindow(QMainWindow):
     # ======================================================================================
     def start_generation(self, backend: str, request) -> GenerationWorker | None:
         """Run a generation on a worker thread; the result joins the project when done."""
-        if self.worker is not None and self.worker.is_running():
+        if self.generating:
             return None
         if not request.prompt and backend != "procedural":
             self.prompter.show_error(self, "Generate", PanoforgeError(
@@ -557,8 +558,9 @@ class MainWindow(QMainWindow):
         worker.finished.connect(self._on_generation_finished)
         worker.errored.connect(self._on_generation_errored)
         worker.cancelled.connect(self._on_generation_cancelled)
-        worker.done.connect(self._on_generation_done)
+        worker.done.connect(lambda w=worker: self._on_generation_done(w))
         self.worker = worker
+        self._generating = True
         self.generate_panel.set_running(True)
         self.act_cancel.setEnabled(True)
         self.act_generate.setEnabled(False)
@@ -566,12 +568,24 @@ class MainWindow(QMainWindow):
         worker.start()
         return worker
 
+    @property
+    def generating(self) -> bool:
+        """A generation was started and the window has not yet handled its end."""
+        return self._generating
+
     def cancel_generation(self) -> None:
-        if self.worker is not None and self.worker.is_running():
+        if self.generating:
             self.worker.cancel()
             self.generate_panel.status_label.setText("Cancelling…")
 
+    def _generation_over(self) -> None:
+        """The worker reported its end (finished, errored or cancelled): Generate again."""
+        self._generating = False
+        self.act_cancel.setEnabled(False)
+        self.act_generate.setEnabled(True)
+
     def _on_generation_finished(self, result) -> None:
+        self._generation_over()
         pano = result.panorama
         res = self.doc.add_result(pano, kind="generated")
         m = pano.metadata
@@ -580,21 +594,19 @@ class MainWindow(QMainWindow):
         self.resultArrived.emit(res.id)
 
     def _on_generation_errored(self, exc) -> None:
+        self._generation_over()
         self.generate_panel.set_running(False, "Failed")
         self.prompter.show_error(self, "Generation failed", exc)
 
     def _on_generation_cancelled(self) -> None:
+        self._generation_over()
         self.generate_panel.set_running(False, "Cancelled")
         self.statusBar().showMessage("Generation cancelled.", 4000)
 
-    def _on_generation_done(self) -> None:
-        worker = self.worker
-        self.act_cancel.setEnabled(False)
-        self.act_generate.setEnabled(True)
-        if worker is not None:
-            self._old_workers.append(worker)  # keep alive until its thread has quit
-            self._old_workers = [w for w in self._old_workers if w.is_running() or w is worker]
-            self.generationEnded.emit(worker.outcome)
+    def _on_generation_done(self, worker: GenerationWorker) -> None:
+        # keep finished workers alive until their threads have quit
+        self._old_workers = [w for w in self._old_workers if w.is_running()] + [worker]
+        self.generationEnded.emit(worker.outcome)
 
     # ======================================================================================
     # recovery
@@ -918,7 +930,7 @@ class MainWindow(QMainWindow):
         self.closed = True
         self._stats_timer.stop()
         self._recovery_timer.stop()
-        if self.worker is not None and self.worker.is_running():
+        if self.worker is not None:
             self.worker.cancel()
             self.worker.wait(30000)
         for w in self._old_workers:

@@ -68,7 +68,9 @@ def main(argv: list[str] | None = None) -> int:
         w.generate_panel.set_size(args.width, args.width // 2)
         req = w.generate_panel.build_request()
         req.seed = args.seed + i
-        w.start_generation("procedural", req)
+        if w.start_generation("procedural", req) is None:
+            print("the window refused to start a generation", file=sys.stderr)
+            return 1
         _pump(app, until=lambda e=ended: bool(e))
         w.generationEnded.disconnect()
         if ended[0] != "finished":
@@ -76,8 +78,14 @@ def main(argv: list[str] | None = None) -> int:
             return 1
     w.generate_panel.set_prompt(prompts[-1])
     w.generate_panel.seed_spin.setValue(args.seed + len(prompts) - 1)
-    _pump(app, until=lambda: w.mesh_service.is_idle() and w.current_mesh is not None
-          and w._applied_seq == w.mesh_service.latest_seq)
+    try:
+        _pump(app, until=lambda: w.mesh_service.is_idle() and w.current_mesh is not None
+              and w._applied_seq == w.mesh_service.latest_seq, timeout=60)
+    except TimeoutError:
+        print(f"mesh not shown: applied {w._applied_seq}, latest {w.mesh_service.latest_seq}, "
+              f"idle {w.mesh_service.is_idle()}, status {w.statusBar().currentMessage()!r}",
+              file=sys.stderr)
+        raise
     if w.viewport is not None:
         w.viewport.set_look(yaw_deg=args.yaw, pitch_deg=args.pitch, fov_deg=args.fov)
     if args.tab == "panorama":
