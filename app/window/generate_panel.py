@@ -451,7 +451,7 @@ class GeneratePanel(QWidget):
             self.progress_bar.setRange(0, 1)
             self.progress_bar.setValue(0)
             self.progress_bar.setFormat(message or "Idle")
-        self.status_label.setText(message)
+        self.status_label.setText("")
 
     def show_progress(self, p: Progress) -> None:
         """Show one report: step/total, ETA, what is happening, the preview image."""
