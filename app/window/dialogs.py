@@ -282,8 +282,14 @@ class AboutDialog(QDialog):
         self.resize(460, 380)
         self._fill(environment_report(probe_gpu=False) + [("GPU", "checking…")])
         self._ready.connect(self._fill)
-        threading.Thread(target=lambda: self._ready.emit(environment_report(True)),
-                         daemon=True).start()
+        threading.Thread(target=self._probe, daemon=True).start()
+
+    def _probe(self) -> None:
+        rows = environment_report(True)  # imports torch: seconds, off the UI thread
+        try:
+            self._ready.emit(rows)
+        except RuntimeError:  # the dialog was closed and deleted meanwhile
+            pass
 
     def _fill(self, rows) -> None:
         self.rows = list(rows)

@@ -393,3 +393,89 @@ def test_a_drag_shows_a_coarse_preview_then_the_full_mesh(make_window, qtbot):
     assert not w.depth_panel.dragging and "(preview)" not in w.tri_label.text()
     assert w.current_mesh.n_faces > full_faces * 0.9  # the full grid again
     assert w.viewport.triangle_count == w.current_mesh.n_faces
+
+
+def test_import_dialog_brings_rgb_and_depth_back_exactly(make_window, tmp_path):
+    from app.window.dialogs import ImportOptions
+
+    w = make_window()
+    scene = box_room(128)
+    _add(w, scene.panorama)
+    w.prompter.export_folder = tmp_path / "flat"
+    w.prompter.export_overrides = dict(glb=False, images=True)
+    w.act_export.trigger()
+    exr = next((tmp_path / "flat").glob("*.exr"))
+    png16 = next(p for p in (tmp_path / "flat").glob("*depth*.png"))
+    for depth, tol in ((exr, 0.0), (png16, 0.0005)):
+        w.prompter.import_answer = ImportOptions(rgb=tmp_path / "flat" / "scene.png",
+                                                 depth=depth, kind="distance")
+        w.act_import.trigger()
+        assert w.prompter.errors == []
+        res = w.doc.active
+        assert res.kind == "imported" and w.gallery.ids()[-1] == res.id
+        assert np.array_equal(res.panorama.rgb, scene.panorama.rgb)
+        np.testing.assert_allclose(res.panorama.distance, scene.panorama.distance, atol=tol)
+    # A bad file is refused with a message, and nothing is added.
+    (tmp_path / "bad.png").write_bytes(b"not an image")
+    w.prompter.import_answer = ImportOptions(rgb=tmp_path / "bad.png")
+    n = len(w.doc.results)
+    w.act_import.trigger()
+    assert len(w.doc.results) == n and w.prompter.errors[-1][0] == "Import panorama"
+
+
+def test_preferences_and_open_recent(make_window, tmp_path):
+    from app.window.dialogs import PreferencesDialog
+
+    w = make_window()
+    dlg = PreferencesDialog(w.settings, w)
+    dlg.backend_combo.setCurrentIndex(dlg.backend_combo.findData("ldm3d-pano"))
+    dlg.device_combo.setCurrentText("cpu")
+    dlg.folder_edits["ldm3d-pano"].setText(str(tmp_path))
+    dlg.apply()
+    assert w.settings.default_backend() == "ldm3d-pano" and w.settings.device() == "cpu"
+    assert w.settings.model_folders() == {"ldm3d-pano": str(tmp_path)}
+    _add(w, box_room(64).panorama)
+    w.save_as(tmp_path / "a.panoforge")
+    w.act_new.trigger()
+    w.recent_menu.aboutToShow.emit()
+    acts = [a for a in w.recent_menu.actions() if a.text() == "a.panoforge"]
+    assert len(acts) == 1
+    acts[0].trigger()
+    assert w.doc.path == tmp_path / "a.panoforge" and len(w.doc.results) == 1
+
+
+GUI_RUN = """
+import sys
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+import app.window.app as window_app
+
+def report():
+    try:
+        w = next(x for x in QApplication.topLevelWidgets() if x.objectName() == "MainWindow")
+        print("OPENED", w.doc.path.name if w.doc.path else None, len(w.doc.results), flush=True)
+        w.close()
+    finally:
+        QApplication.instance().quit()
+
+make = window_app.make_application
+def make_and_schedule(argv=None):
+    app = make(argv)
+    QTimer.singleShot(2000, report)  # the event loop is running by then
+    return app
+window_app.make_application = make_and_schedule
+from app.cli import main
+sys.exit(main(["gui", sys.argv[1], "--no-recovery"]))
+"""
+
+
+def test_panoforge_gui_opens_the_project_given(make_window, tmp_path):
+    w = make_window()
+    _add(w, box_room(64).panorama)
+    w.save_as(tmp_path / "given.panoforge")
+    env = dict(__import__("os").environ, XDG_CONFIG_HOME=str(tmp_path / "cfg"),
+               XDG_DATA_HOME=str(tmp_path / "data"))
+    out = subprocess.run([sys.executable, "-c", GUI_RUN, str(tmp_path / "given.panoforge")],
+                         capture_output=True, text=True, cwd=ROOT, env=env, timeout=60)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "OPENED given.panoforge 1" in out.stdout
