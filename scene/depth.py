@@ -23,6 +23,10 @@ Kinds
 
 ``scale`` multiplies the raw value first: ``1/65535`` for 16-bit disparity, ``0.001`` for a
 16-bit PNG in millimetres, ``1`` for float metres.
+
+``clip`` (metric kinds only) is an optional ``(near, far)`` range in metres that distances are
+clamped into: the depth panel's near/far for depth that is already metric (for ``disparity``
+near/far define the mapping itself, so no clip is needed).
 """
 
 from __future__ import annotations
@@ -59,6 +63,9 @@ class DepthInterpretation:
         files, where 0 conventionally means "no data".
     source : str
         Free text: where the data came from ("ldm3d-pano 16-bit", "depth.png 16-bit mm").
+    clip : (float, float) or None
+        ``(near, far)`` metres that metric distances are clamped into; ``None`` = no clamp.
+        Ignored for ``disparity``.
     """
 
     kind: str = "distance"
@@ -67,6 +74,7 @@ class DepthInterpretation:
     scale: float = 1.0
     invalid_zero: bool = False
     source: str = ""
+    clip: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in DEPTH_KINDS:
@@ -82,17 +90,29 @@ class DepthInterpretation:
                     f"near ({self.near} m) and far ({self.far} m) must satisfy 0 < near < far",
                     hint="for example --near 1 --far 40",
                 )
+        if self.clip is not None:
+            lo, hi = (float(v) for v in self.clip)
+            if not (np.isfinite(lo) and np.isfinite(hi) and 0 < lo < hi):
+                raise InputError(f"clip range {self.clip} must satisfy 0 < near < far (metres)")
+            object.__setattr__(self, "clip", (lo, hi))
 
     def with_(self, **changes) -> DepthInterpretation:
         """A copy with some fields changed (validated again)."""
         return replace(self, **changes)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        d = asdict(self)
+        d["clip"] = list(self.clip) if self.clip is not None else None
+        return d
 
     @classmethod
     def from_dict(cls, data: dict) -> DepthInterpretation:
         known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        if known.get("clip") is not None:
+            clip = known["clip"]
+            if not (isinstance(clip, (list, tuple)) and len(clip) == 2):
+                raise InputError(f"depth clip must be [near, far], got {clip!r}")
+            known["clip"] = (float(clip[0]), float(clip[1]))
         return cls(**known)
 
 
@@ -148,6 +168,9 @@ def to_distance(
         dist = value * _zdepth_factor(directions, perspective)
     else:
         dist = value
+    if interp.clip is not None and interp.kind != "disparity":
+        with np.errstate(invalid="ignore"):
+            dist = np.clip(dist, np.float32(interp.clip[0]), np.float32(interp.clip[1]))
     dist = dist.astype(np.float32, copy=False)
     dist[bad] = np.nan
     dist[~np.isfinite(dist)] = np.nan

@@ -13,9 +13,9 @@ Depth range ("near/far")
 ------------------------
 For relative depth (``disparity``, what LDM3D produces) near and far are the interpretation's
 parameters: the distances that disparity 1 and 0 map to. For metric depth (``distance``,
-``zdepth``) the numbers are already metres, so near/far are a clip range instead, kept in the
-result's metadata under :data:`CLIP_KEY` (saved with the project) and applied by
-:func:`effective_distance` before the mesh is built.
+``zdepth``) the numbers are already metres, so near/far are a clip range instead: the
+interpretation's ``clip``, which ``scene`` applies wherever distances are read, so the CLI's
+export and render and the headset see what the window shows.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ import dataclasses
 import itertools
 from pathlib import Path
 
-import numpy as np
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
@@ -32,10 +31,7 @@ from scene.depth import DepthInterpretation
 from scene.panorama import RGBDPanorama
 from scene.settings import MeshSettings
 
-__all__ = ["Document", "CLIP_KEY", "effective_distance", "depth_range_of", "new_merge_key"]
-
-#: ``metadata.extra`` key of a metric-depth result's clip range ``[near, far]`` in metres.
-CLIP_KEY = "clip_m"
+__all__ = ["Document", "depth_range_of", "with_depth_range", "new_merge_key"]
 
 _CMD_PANORAMA = 1001
 _CMD_MESH = 1002
@@ -47,59 +43,32 @@ def new_merge_key() -> int:
     return next(_merge_counter)
 
 
-def _clip_of(pano: RGBDPanorama) -> tuple[float, float] | None:
-    clip = (pano.metadata.extra or {}).get(CLIP_KEY)
-    if clip is None or len(clip) != 2:
-        return None
-    return float(clip[0]), float(clip[1])
-
-
-def effective_distance(pano: RGBDPanorama) -> np.ndarray | None:
-    """The distances the mesh is built from, when they differ from ``pano.distance``.
-
-    Parameters
-    ----------
-    pano : RGBDPanorama
-
-    Returns
-    -------
-    (H, W) float32 ndarray or None
-        ``pano.distance`` clipped to the result's clip range (metres) for metric depth with a
-        clip set; ``None`` when the panorama's own distances apply.
-    """
-    if not pano.has_depth or pano.interpretation.kind == "disparity":
-        return None
-    clip = _clip_of(pano)
-    if clip is None:
-        return None
-    dist = pano.distance
-    with np.errstate(invalid="ignore"):
-        return np.clip(dist, np.float32(clip[0]), np.float32(clip[1])).astype(np.float32)
-
-
 def depth_range_of(pano: RGBDPanorama) -> tuple[float, float]:
     """The near/far the depth panel shows for ``pano``, metres.
 
-    Disparity: the interpretation's near/far. Metric: the clip range when one is set, else the
+    Disparity: the interpretation's near/far. Metric: its clip range when one is set, else the
     data's own range.
     """
-    if pano.has_depth and pano.interpretation.kind == "disparity":
-        return float(pano.interpretation.near), float(pano.interpretation.far)
-    clip = _clip_of(pano)
-    if clip is not None:
-        return clip
+    interp = pano.interpretation
+    if pano.has_depth and interp.kind == "disparity":
+        return float(interp.near), float(interp.far)
+    if pano.has_depth and interp.clip is not None:
+        return interp.clip
     return pano.depth_range()
 
 
 def with_depth_range(pano: RGBDPanorama, near: float, far: float) -> RGBDPanorama:
-    """``pano`` with its near/far set (see the module docstring for what that means)."""
+    """``pano`` with its near/far set: the disparity mapping, or the metric clip range.
+
+    Both live in the depth interpretation, so every tool that builds a mesh from the saved
+    project (export, render, the headset) sees the same distances as the window.
+    """
     if not pano.has_depth:
         return pano
-    if pano.interpretation.kind == "disparity":
-        return pano.with_interpretation(pano.interpretation.with_(near=float(near), far=float(far)))
-    meta = dataclasses.replace(pano.metadata, extra=dict(pano.metadata.extra or {}))
-    meta.extra[CLIP_KEY] = [float(near), float(far)]
-    return pano.with_metadata(meta)
+    interp = pano.interpretation
+    if interp.kind == "disparity":
+        return pano.with_interpretation(interp.with_(near=float(near), far=float(far)))
+    return pano.with_interpretation(interp.with_(clip=(float(near), float(far))))
 
 
 def with_kind(pano: RGBDPanorama, kind: str) -> RGBDPanorama:

@@ -28,7 +28,6 @@ def export_result(pano: RGBDPanorama, options: ExportOptions) -> tuple[list[Path
     """
     from scene.mesh import build_depth_mesh
 
-    from .document import effective_distance
 
     folder = Path(options.folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -36,7 +35,7 @@ def export_result(pano: RGBDPanorama, options: ExportOptions) -> tuple[list[Path
     notices: list[str] = []
     mesh = None
     if options.glb or options.ply:
-        mesh = build_depth_mesh(pano, options.mesh, distance=effective_distance(pano))
+        mesh = build_depth_mesh(pano, options.mesh)
     if options.glb:
         from scene.export_glb import write_glb
 

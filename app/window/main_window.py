@@ -40,7 +40,7 @@ from .dialogs import (
     Prompter,
     ShortcutsDialog,
 )
-from .document import Document, effective_distance
+from .document import Document
 from .gallery import Gallery
 from .generate_panel import GeneratePanel
 from .mesh_service import MeshService
@@ -448,7 +448,7 @@ class MainWindow(QMainWindow):
         self.depth_panel.show_result(pano, self.doc.mesh_settings,
                                      refresh_histogram=refresh_histogram)
         if not self.depth_panel.dragging:
-            self.panorama_view.show_panorama(pano, effective_distance(pano))
+            self.panorama_view.show_panorama(pano)
         self.request_mesh()
 
     def request_mesh(self, preview: bool | None = None) -> int:

@@ -28,8 +28,8 @@ PREVIEW_WIDTH = 512
 
 
 def reduced_panorama(pano: RGBDPanorama, max_width: int) -> RGBDPanorama:
-    """``pano`` on a coarser grid (at most ``max_width`` columns), its effective distances
-    sampled nearest-neighbour, for preview meshes.
+    """``pano`` on a coarser grid (at most ``max_width`` columns), its distances sampled
+    nearest-neighbour, for preview meshes.
 
     The texture coordinates of a mesh built from it are normalised, so it is drawn with the
     full-resolution texture of ``pano``.
@@ -37,34 +37,28 @@ def reduced_panorama(pano: RGBDPanorama, max_width: int) -> RGBDPanorama:
     from scene.depth import DepthInterpretation
     from scene.panorama import resize_nearest_wrap
 
-    from .document import effective_distance
-
     if pano.width <= max_width:
         return pano
     w = max_width - max_width % 2
     h = w // 2
-    dist = effective_distance(pano)
-    dist = pano.distance if dist is None else dist
     return RGBDPanorama(rgb=resize_nearest_wrap(pano.rgb, h, w),
-                        raw_depth=resize_nearest_wrap(np.asarray(dist), h, w),
+                        raw_depth=resize_nearest_wrap(np.asarray(pano.distance), h, w),
                         interpretation=DepthInterpretation(kind="distance", source="preview"),
                         flat_radius=pano.flat_radius)
 
 
 def build_mesh(pano: RGBDPanorama, settings: MeshSettings, preview: bool = False):
-    """The mesh the window shows for ``pano``: its effective distances (clip range applied).
+    """The mesh the window shows for ``pano`` (its interpretation, clip range included).
 
     ``preview`` builds it on a grid of at most :data:`PREVIEW_WIDTH` columns (during drags).
     ``scene.mesh`` is imported here, in the service's thread, so the window starts without it.
     """
     from scene.mesh import build_depth_mesh
 
-    from .document import effective_distance
-
     if preview and pano.width > PREVIEW_WIDTH:  # a full grid: fast to build and to draw
         return build_depth_mesh(reduced_panorama(pano, PREVIEW_WIDTH),
                                 settings.with_(mode="full"))
-    return build_depth_mesh(pano, settings, distance=effective_distance(pano))
+    return build_depth_mesh(pano, settings)
 
 
 @dataclass
