@@ -14,11 +14,9 @@ def make_application(argv: list[str] | None = None):
 
     from scene.metadata import software_version
 
-    from .qt_compat import protect_singletons
     from .settings import APPLICATION, ORGANIZATION
     from .theme import apply_dark_theme
 
-    protect_singletons()  # PySide6 6.12.0 on Python 3.11: see app.window.qt_compat
     app = QApplication.instance()
     if app is None:
         import vispy

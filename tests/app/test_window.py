@@ -355,22 +355,17 @@ def test_about_and_shortcuts_dialogs(make_window):
         assert "not installed" in w.act_headset.toolTip()
 
 
-def test_pyside_refcount_defect_cannot_abort_the_window(qt_app):
-    """PySide6 6.12.0 on Python 3.11 drops a reference to None per void call (see qt_compat):
-    after make_application, a long session's worth of calls must be harmless."""
+def test_void_calls_keep_none_alive(qt_app):
+    """PySide6 6.12.0 under CPython 3.11 dropped a reference to None on every void method call
+    and aborted long sessions (``none_dealloc``); pyproject excludes it. This fails on such a
+    build instead of crashing the suite later."""
     from PySide6.QtCore import QObject
 
-    from app.window.qt_compat import singletons_leak
-
-    if singletons_leak():
-        assert sys.getrefcount(None) > 1 << 39 and sys.getrefcount(True) > 1 << 39
     o = QObject()
     before = sys.getrefcount(None)
-    for _ in range(20000):
+    for _ in range(2000):
         o.setObjectName("x")
-    assert sys.getrefcount(None) > 1000
-    lost = before - sys.getrefcount(None)
-    assert abs(lost) < 100 or abs(lost - 20000) < 100  # fixed upstream, or protected
+    assert abs(before - sys.getrefcount(None)) < 100
 
 
 def test_a_drag_shows_a_coarse_preview_then_the_full_mesh(make_window, qtbot):
