@@ -9,7 +9,6 @@ threads; every new result is written at once by :class:`~app.window.recovery.Rec
 
 from __future__ import annotations
 
-import importlib.util
 import time
 from pathlib import Path
 
@@ -43,6 +42,7 @@ from .dialogs import (
 from .document import Document
 from .gallery import Gallery
 from .generate_panel import GeneratePanel
+from .headset import HeadsetLink
 from .mesh_service import MeshService
 from .panorama_view import PanoramaView
 from .recovery import RecoveryStore, find_orphans
@@ -100,6 +100,9 @@ class MainWindow(QMainWindow):
         self.backend_factory = backend_factory
         self.recovery = RecoveryStore(recovery_root)
         self.mesh_service = MeshService(self)
+        self.headset = HeadsetLink(parent=self)
+        self.headset.runningChanged.connect(lambda on: self.act_headset.setChecked(on))
+        self.headset.failed.connect(self._headset_failed)
         self.mesh_service.meshReady.connect(self._on_mesh_ready)
         self.mesh_service.failed.connect(self._on_mesh_failed)
         self.worker: GenerationWorker | None = None
@@ -243,11 +246,11 @@ class MainWindow(QMainWindow):
         self.act_export_images = self._action("Images…", lambda: self.export_dialog(only="images"))
         self.act_export_cubemap = self._action("Cubemap…",
                                                lambda: self.export_dialog(only="cubemap"))
-        self.act_headset = self._action("View in &Headset", self.view_in_headset, "Ctrl+H")
-        if importlib.util.find_spec("app.xr_launcher") is None:
-            self.act_headset.setEnabled(False)
-            self.act_headset.setToolTip("Headset support (app.xr_launcher) is not installed")
-            self.act_headset.setStatusTip(self.act_headset.toolTip())
+        self.act_headset = self._action("View in &Headset", self.view_in_headset, "Ctrl+H",
+                                        "Walk through the active result in a VR headset "
+                                        "(OpenXR; start SteamVR, Quest Link, Monado or WMR "
+                                        "first). Runs in its own process; Ctrl+H again stops it")
+        self.act_headset.setCheckable(True)
         self.act_quit = self._action("&Quit", self.close, sk.Quit, "Quit Panoforge")
 
         self.act_undo = self.undo_group.createUndoAction(self, "&Undo")
@@ -381,6 +384,7 @@ class MainWindow(QMainWindow):
         old = self.doc
         self.doc = doc
         doc.setParent(self)
+        self.headset.set_document(doc)
         self.undo_group.addStack(doc.undo_stack)
         self.undo_group.setActiveStack(doc.undo_stack)
         doc.resultsChanged.connect(self._on_results_changed)
@@ -806,16 +810,21 @@ class MainWindow(QMainWindow):
         return written
 
     def view_in_headset(self) -> None:
-        if importlib.util.find_spec("app.xr_launcher") is None:
+        """Start a headset session on the saved project, or stop the running one."""
+        if self.headset.running:
+            self.headset.stop()
             return
         if (self.doc.path is None or self.doc.is_modified) and not self.save():
+            self.act_headset.setChecked(False)
             return
-        from app import xr_launcher
-
         try:
-            xr_launcher.start_headset(self.doc.path)
+            self.headset.start()
         except PanoforgeError as exc:
+            self.act_headset.setChecked(False)
             self.prompter.show_error(self, "View in headset", exc)
+
+    def _headset_failed(self, output: str) -> None:
+        self.prompter.show_error(self, "View in headset", PanoforgeError(output))
 
     # -- drag and drop --------------------------------------------------------------------
     @staticmethod
@@ -937,6 +946,7 @@ class MainWindow(QMainWindow):
             w.wait(5000)
         self.save_layout()
         self.mesh_service.shutdown()
+        self.headset.stop()
         self.recovery.close()
         if self.viewport is not None and hasattr(self.viewport, "close"):
             try:

@@ -61,10 +61,16 @@ def _build(project_path: Path, project, result_id: str | None, settings: MeshSet
     result = project.pick(result_id)
     pano = result.panorama
     if (near is not None or far is not None) and pano.interpretation is not None:
+        # The editor's near/far: the disparity mapping, or the clip range of metric depth
+        # (scene.depth.DepthInterpretation.clip), exactly as the window applies them.
         interp = pano.interpretation
-        pano = pano.with_interpretation(replace(
-            interp, near=interp.near if near is None else float(near),
-            far=interp.far if far is None else float(far)))
+        lo, hi = (interp.near, interp.far) if interp.clip is None else interp.clip
+        lo = lo if near is None else float(near)
+        hi = hi if far is None else float(far)
+        if interp.kind == "disparity":
+            pano = pano.with_interpretation(replace(interp, near=lo, far=hi))
+        else:
+            pano = pano.with_interpretation(replace(interp, clip=(lo, hi)))
     mesh = build_depth_mesh(pano, settings)
     return SceneState(result.id, pano, mesh, settings, near, far)
 

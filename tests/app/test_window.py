@@ -16,7 +16,7 @@ import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
-from scene.analytic import BOX_ROOM_COLOURS, box_room
+from scene.analytic import BOX_ROOM_COLOURS, box_room, nested_spheres
 from scene.project import load_project, project_to_bytes
 from tests.app.conftest import disparity_box_room, wait_mesh
 
@@ -347,12 +347,7 @@ def test_about_and_shortcuts_dialogs(make_window):
             for i in range(sc.table.rowCount())}
     assert keys["Generate"] == "Ctrl+Return" and keys["Cancel Generation"] == "Esc"
     sc.close()
-    import importlib.util
-
-    has_xr = importlib.util.find_spec("app.xr_launcher") is not None
-    assert w.act_headset.isEnabled() == has_xr
-    if not has_xr:
-        assert "not installed" in w.act_headset.toolTip()
+    assert w.act_headset.isEnabled() and w.act_headset.isCheckable()
 
 
 def test_void_calls_keep_none_alive(qt_app):
@@ -474,3 +469,67 @@ def test_panoforge_gui_opens_the_project_given(make_window, tmp_path):
                          capture_output=True, text=True, cwd=ROOT, env=env, timeout=60)
     assert out.returncode == 0, out.stderr[-3000:]
     assert "OPENED given.panoforge 1" in out.stdout
+
+
+class _FakeHeadset:
+    """Stands in for app.xr_launcher's handle: records updates, ends when told to."""
+
+    def __init__(self, path, result_id):
+        self.path, self.first, self.updates = path, result_id, []
+        self.code, self.stopped, self.log = None, False, ""
+
+    running = property(lambda self: self.code is None and not self.stopped)
+    returncode = property(lambda self: self.code)
+
+    def output(self):
+        return self.log
+
+    def update(self, **kw):
+        self.updates.append(kw)
+
+    def stop(self):
+        self.stopped = True
+        return self.code
+
+
+class _FakeLauncher:
+    def __init__(self):
+        self.started = []
+
+    def start_headset(self, path, result_id=None):
+        self.started.append(_FakeHeadset(path, result_id))
+        return self.started[-1]
+
+
+def test_view_in_headset_forwards_edits_reports_failure_and_stops(make_window, tmp_path):
+    from app.window.headset import HeadsetLink
+
+    w = make_window()
+    launcher = _FakeLauncher()
+    w.headset._launcher = launcher
+    room = _add(w, box_room(128).panorama)
+    second = _add(w, nested_spheres(128).panorama)
+    assert w.save_as(tmp_path / "vr.panoforge")
+
+    w.act_headset.trigger()  # starts on the saved file, at the active result
+    (h,) = launcher.started
+    assert h.path == tmp_path / "vr.panoforge" and h.first == second.id
+    assert w.headset.running and w.act_headset.isChecked()
+
+    w.doc.set_active(room.id)
+    w.doc.set_mesh_settings(w.doc.mesh_settings.with_(cut_threshold=0.5))
+    w.doc.set_depth_range(room.id, 0.8, 3.0)
+    assert h.updates[0]["result_id"] == room.id
+    assert h.updates[-1] == {"result_id": room.id, "near": 0.8, "far": 3.0, "cut_threshold": 0.5}
+
+    w.act_headset.trigger()  # again: stops it
+    assert h.stopped and not w.headset.running and not w.act_headset.isChecked()
+
+    w.act_headset.trigger()  # a runtime that is not there: the process exits 2
+    h2 = launcher.started[-1]
+    h2.code, h2.log = 2, "panoforge: error: no OpenXR runtime is running\n  hint: start SteamVR"
+    w.headset.poll()
+    title, exc = w.prompter.errors[-1]
+    assert title == "View in headset" and "start SteamVR" in str(exc)
+    assert not w.act_headset.isChecked()
+    assert isinstance(w.headset, HeadsetLink)

@@ -1,0 +1,100 @@
+"""The window's link to a headset session ("View in Headset").
+
+The session runs as a separate ``panoforge xr`` process (:mod:`app.xr_launcher`), so a runtime
+failure cannot take the editor down. This object keeps its handle, forwards the editor's
+edits (active result, near/far, cut threshold) to it, watches it once a second, shows what it
+said when it failed (for example "no OpenXR runtime is running: start SteamVR…"), and stops it
+when the window closes.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from .document import Document, depth_range_of
+
+__all__ = ["HeadsetLink"]
+
+POLL_MS = 1000
+
+
+class HeadsetLink(QObject):
+    """Start, follow and stop one headset session for a :class:`Document`.
+
+    Parameters
+    ----------
+    launcher : module-like
+        Has ``start_headset(project_path, result_id=None)`` (default: :mod:`app.xr_launcher`).
+    """
+
+    #: Emitted with ``True`` when a session starts and ``False`` when it ends.
+    runningChanged = Signal(bool)
+    #: Emitted with the XR process's output when it ended with an error.
+    failed = Signal(str)
+
+    def __init__(self, launcher=None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.doc: Document | None = None
+        self._launcher = launcher
+        self.handle = None
+        self._timer = QTimer(self)
+        self._timer.setInterval(POLL_MS)
+        self._timer.timeout.connect(self.poll)
+
+    def set_document(self, doc: Document) -> None:
+        """Follow ``doc``; a session of the previous document is stopped."""
+        self.stop()
+        self.doc = doc
+        for signal in (doc.activeChanged, doc.resultChanged, doc.meshSettingsChanged):
+            signal.connect(self._push)
+
+    @property
+    def running(self) -> bool:
+        return self.handle is not None and self.handle.running
+
+    def start(self) -> None:
+        """Start a session on the document's saved file (the caller saves first)."""
+        if self.running:
+            return
+        launcher = self._launcher
+        if launcher is None:
+            from app import xr_launcher as launcher
+        active = self.doc.active
+        self.handle = launcher.start_headset(self.doc.path,
+                                             result_id=active.id if active else None)
+        self._timer.start()
+        self.runningChanged.emit(True)
+
+    def stop(self) -> None:
+        """End the session cleanly (waits up to a few seconds)."""
+        if self.handle is None:
+            return
+        self._timer.stop()
+        self.handle.stop()
+        self.handle = None
+        self.runningChanged.emit(False)
+
+    def poll(self) -> None:
+        """Notice a session that ended by itself; report it if it failed."""
+        if self.handle is None or self.handle.running:
+            return
+        self._timer.stop()
+        code, output = self.handle.returncode, self.handle.output()
+        self.handle.stop()  # closes its log
+        self.handle = None
+        self.runningChanged.emit(False)
+        if code not in (0, None):
+            lines = [ln for ln in output.splitlines() if ln.strip()]
+            self.failed.emit("\n".join(lines[-12:]) or f"the headset process exited with {code}")
+
+    def _push(self, *_args) -> None:
+        if not self.running or self.sender() is not self.doc:
+            return
+        active = self.doc.active
+        if active is None:
+            return
+        near = far = None
+        if active.panorama.has_depth:
+            near, far = depth_range_of(active.panorama)
+        self.handle.update(result_id=active.id, near=near, far=far,
+                           cut_threshold=self.doc.mesh_settings.cut_threshold)
