@@ -36,6 +36,7 @@ import numpy as np
 
 from .depth import DEFAULT_FAR_M, DEFAULT_NEAR_M, DepthInterpretation
 from .errors import InputError
+from .exr import exr_size, read_exr_channels
 
 __all__ = [
     "LoadedRGB", "LoadedDepth", "read_rgb", "read_depth", "RGB_EXTENSIONS", "DEPTH_EXTENSIONS",
@@ -171,7 +172,7 @@ def image_size(path: str | Path) -> tuple[int, int]:
     """(width, height) of an image file from its header, without decoding the pixels."""
     path = Path(path)
     if path.suffix.lower() == ".exr":
-        return _exr_channels(path)[1]
+        return exr_size(path)
     if path.suffix.lower() == ".npy":
         shape = np.load(path, mmap_mode="r", allow_pickle=False).shape
         return int(shape[1]), int(shape[0])
@@ -208,34 +209,6 @@ def linear_to_srgb8(linear: np.ndarray) -> tuple[np.ndarray, int]:
     return np.rint(srgb * np.float32(255.0)).astype(np.uint8), n_clipped
 
 
-def _exr_channels(path: Path) -> tuple[dict[str, np.ndarray], tuple[int, int]]:
-    """All channels of an EXR's first part as float arrays, and (width, height)."""
-    import OpenEXR
-
-    if not path.exists():
-        raise InputError(f"{str(path)!r} does not exist",
-                         hint="check the path (relative paths start in the current folder)")
-    if path.is_dir():
-        raise InputError(f"{str(path)!r} is a folder, not an EXR file", hint="give the file itself")
-    try:
-        with OpenEXR.File(str(path), separate_channels=True) as f:
-            channels = {name: np.asarray(ch.pixels) for name, ch in f.channels().items()}
-    except Exception as exc:  # OpenEXR raises RuntimeError/ValueError for damaged files
-        raise _corrupt(path, "OpenEXR file", exc) from None
-    if not channels:
-        raise InputError(f"{path.name} has no image channels", hint="export the EXR again")
-    first = next(iter(channels.values()))
-    if first.ndim != 2:
-        raise InputError(f"{path.name}: unsupported EXR layout (deep or multi-view data)",
-                         hint="save a flat scanline or tiled EXR")
-    h, w = first.shape
-    for name, arr in channels.items():
-        if arr.shape != (h, w):
-            raise InputError(f"{path.name}: EXR channel {name!r} is subsampled ({arr.shape})",
-                             hint="save the EXR without chroma subsampling")
-    return channels, (w, h)
-
-
 def _pick_channel(channels: dict[str, np.ndarray], wanted: str) -> str | None:
     by_last = {}
     for name in channels:
@@ -247,7 +220,7 @@ def _pick_channel(channels: dict[str, np.ndarray], wanted: str) -> str | None:
 
 # -- RGB -------------------------------------------------------------------------------------
 def _read_rgb_exr(path: Path) -> LoadedRGB:
-    channels, _ = _exr_channels(path)
+    channels = read_exr_channels(path)
     names = [_pick_channel(channels, c) for c in ("R", "G", "B")]
     if all(names):
         linear = np.stack([channels[n].astype(np.float32) for n in names], axis=-1)
@@ -380,7 +353,7 @@ def _read_depth_png(path: Path) -> LoadedDepth:
 
 
 def _read_depth_exr(path: Path) -> LoadedDepth:
-    channels, _ = _exr_channels(path)
+    channels = read_exr_channels(path)
     if len(channels) == 1:
         name = next(iter(channels))
     else:

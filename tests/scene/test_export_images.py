@@ -15,7 +15,7 @@ from scene.analytic import box_room, ground_plane
 from scene.depth import DepthInterpretation
 from scene.errors import InputError
 from scene.export_images import MAX_DEPTH_MM, distance_to_mm, write_images
-from scene.exr import read_exr, write_exr
+from scene.exr import exr_size, read_exr, read_exr_channels, write_exr
 from scene.panorama import RGBDPanorama
 
 
@@ -134,16 +134,22 @@ def test_exr_reads_half_channels_from_other_tools(tmp_path):
     got = read_exr(tmp_path / "h.exr")
     assert got.dtype == np.float32
     np.testing.assert_array_equal(got, half.astype(np.float32))
+    planes = read_exr_channels(tmp_path / "h.exr")  # the stored dtype, for the importer
+    assert list(planes) == ["Z"] and planes["Z"].dtype == np.float16
+    np.testing.assert_array_equal(planes["Z"], half)
+    assert exr_size(tmp_path / "h.exr") == (4, 3)
 
 
 def test_exr_errors_are_input_errors(tmp_path):
-    with pytest.raises(InputError, match="no such"):
+    with pytest.raises(InputError, match="does not exist"):
         read_exr(tmp_path / "missing.exr")
     (tmp_path / "fake.exr").write_bytes(b"\x89PNG not an exr")
-    with pytest.raises(InputError, match="not an OpenEXR"):
+    with pytest.raises(InputError, match="not a readable OpenEXR file: it does not start"):
         read_exr(tmp_path / "fake.exr")
     (tmp_path / "cut.exr").write_bytes(b"\x76\x2f\x31\x01" + b"\0" * 20)
-    with pytest.raises(InputError, match="cannot read"):
-        read_exr(tmp_path / "cut.exr")
+    for reader in (read_exr, exr_size):
+        with pytest.raises(InputError, match="not a readable OpenEXR") as exc:
+            reader(tmp_path / "cut.exr")
+        assert "damaged" in exc.value.hint
     with pytest.raises(InputError):
         write_exr(tmp_path / "bad.exr", np.zeros(5, np.float32))
