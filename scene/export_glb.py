@@ -36,7 +36,7 @@ import numpy as np
 from .atomic import atomic_writer
 from .errors import InputError
 from .meshdata import DepthMesh
-from .metadata import software_version
+from .metadata import plain_json, software_version
 from .panorama import RGBDPanorama
 
 __all__ = [
@@ -79,23 +79,6 @@ PNG_COMPRESS_LEVEL = 6
 
 def _pad4(n: int) -> int:
     return (4 - n % 4) % 4
-
-
-def _jsonable(obj):
-    """Plain-JSON copy of ``obj``: numpy scalars/arrays unwrapped, non-finite floats -> None."""
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return _jsonable(obj.tolist())
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if obj is None or isinstance(obj, bool | int | str):
-        return obj
-    return str(obj)
 
 
 def _image_size(data: bytes) -> tuple[int, int] | None:
@@ -286,7 +269,7 @@ def build_glb(
         "asset": {"version": "2.0", "generator": f"Panoforge {software_version()}"},
         "extensionsUsed": ["KHR_materials_unlit"],
         "scene": 0,
-        "scenes": [{"name": "Panoforge scene", "nodes": [0], "extras": _jsonable(extras)}],
+        "scenes": [{"name": "Panoforge scene", "nodes": [0], "extras": plain_json(extras)}],
         "nodes": [{"name": "panorama", "mesh": 0}],
         "meshes": [{
             "name": "depthfusion",

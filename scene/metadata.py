@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as _dt
+import math
 from dataclasses import asdict, dataclass, field
 
-__all__ = ["GenerationMetadata", "software_version"]
+import numpy as np
+
+__all__ = ["GenerationMetadata", "software_version", "plain_json"]
 
 
 def software_version() -> str:
@@ -16,6 +19,28 @@ def software_version() -> str:
         return version("panoforge")
     except Exception:  # not installed (running from a source tree)
         return "0+unknown"
+
+
+def plain_json(value):
+    """A copy of ``value`` made of plain JSON types, for the project manifest and GLB extras.
+
+    Dicts (keys become strings), lists and tuples are copied recursively; numpy arrays and
+    scalars are unwrapped; non-finite floats become ``None`` (strict JSON has no NaN); any
+    other object becomes its ``str``.
+    """
+    if isinstance(value, dict):
+        return {str(k): plain_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain_json(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return plain_json(value.tolist())
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    return str(value)
 
 
 def _now() -> str:

@@ -41,7 +41,6 @@ import datetime as _dt
 import hashlib
 import io
 import json
-import math
 import re
 import struct
 import warnings
@@ -56,7 +55,7 @@ from .atomic import atomic_writer
 from .depth import DepthInterpretation
 from .errors import PanoforgeError, ProjectFileError
 from .imageio import png_header
-from .metadata import GenerationMetadata, software_version
+from .metadata import GenerationMetadata, plain_json, software_version
 from .panorama import RGBDPanorama
 from .settings import MeshSettings
 
@@ -274,21 +273,6 @@ def _encode_depth(result: Result) -> tuple[bytes, str]:
     return data, fmt
 
 
-def _json_safe(value):
-    """Plain JSON types only: numpy scalars become Python numbers, non-finite floats None."""
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if value is None or isinstance(value, (bool, int, str)):
-        return value
-    return str(value)
-
-
 def _entry(name: str, data: bytes) -> dict:
     return {"file": name, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
 
@@ -335,7 +319,7 @@ def _members(project: Project) -> tuple[dict, list[tuple[str, bytes]]]:
         "app_version": software_version(), "active_id": project.active_id,
         "mesh_settings": project.mesh_settings.to_dict(), "results": results,
     }
-    return _json_safe(manifest), files
+    return plain_json(manifest), files
 
 
 def _write_zip(fh, manifest: dict, files: list[tuple[str, bytes]]) -> None:
