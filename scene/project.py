@@ -140,6 +140,12 @@ class Project:
                 return r
         return None
 
+    def _find(self, result_id: str) -> Result | None:
+        """The result called ``result_id`` (or ``r<result_id>`` for a bare number), or None."""
+        key = str(result_id)
+        alias = f"r{key}" if key.isdigit() else None
+        return next((r for r in self.results if r.id in (key, alias)), None)
+
     def get(self, result_id: str) -> Result:
         """The result called ``result_id`` (a bare number ``2`` also finds ``r2``).
 
@@ -150,9 +156,9 @@ class Project:
         """
         from .errors import InputError
 
-        for r in self.results:
-            if r.id == result_id or (str(result_id).isdigit() and r.id == f"r{result_id}"):
-                return r
+        result = self._find(result_id)
+        if result is not None:
+            return result
         raise InputError(f"this project has no result {result_id!r}",
                          hint="its results are: " + (", ".join(r.id for r in self.results) or "none"))
 
@@ -205,8 +211,7 @@ class Project:
             raise ValueError(f"result kind must be one of {RESULT_KINDS}, got {kind!r}")
         if parent_id is not None:
             # Normalise "2" to "r2" when it exists; a parent that was deleted stays as lineage.
-            parent = next((r for r in self.results if r.id == parent_id or
-                           (str(parent_id).isdigit() and r.id == f"r{parent_id}")), None)
+            parent = self._find(parent_id)
             parent_id = parent.id if parent is not None else str(parent_id)
         if not label:
             md = panorama.metadata
