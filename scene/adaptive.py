@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .conventions import latitudes, longitudes
+from .mesh import _compress_rows, _drop_unknown_vertices, cut_enabled, pole_heights
 from .meshdata import DepthMesh
 
 __all__ = ["adaptive_mesh", "plan_bands", "MAX_REFINE_ROUNDS"]
@@ -139,6 +140,10 @@ class _Geometry:
         rc = r * self.cos_lat[y]
         return np.stack([rc * self.sin_lon[xm], r * self.sin_lat[y], rc * self.mcos_lon[xm]],
                         axis=-1)
+
+    def row_heights(self, row: int) -> np.ndarray:
+        """(W,) float32 heights of one pixel row's vertices (as the full grid computes them)."""
+        return self.dist[row] * self.sin_lat32[row]
 
     def positions32(self, y: np.ndarray, x: np.ndarray) -> np.ndarray:
         """(N, 3) float32 vertex positions, computed exactly as :mod:`scene.mesh` does."""
@@ -411,8 +416,10 @@ def _cell_kinds(leaves: _Leaves, topo: _Topology):
     return counts, zipper, two, fan, corner
 
 
-def _triangulate(leaves: _Leaves, topo: _Topology, h: int, w: int):
+def _triangulate(leaves: _Leaves, topo: _Topology, kinds, h: int, w: int):
     """All faces (int64 vertex ids; centres after the marked vertices, then the poles).
+
+    ``kinds`` is :func:`_cell_kinds` of ``leaves`` and ``topo``.
 
     Returns
     -------
@@ -424,7 +431,7 @@ def _triangulate(leaves: _Leaves, topo: _Topology, h: int, w: int):
     centres : (n_fan, 2) int64 ndarray of (y, x) fan centres, in id order
     """
     n_marked = topo.row_x.size
-    _, zipper, two, fan, corner = _cell_kinds(leaves, topo)
+    _, zipper, two, fan, corner = kinds
     y0, x0 = leaves.y0, leaves.x0
     y1, x1 = y0 + leaves.h, x0 + leaves.w
     out = []
@@ -671,8 +678,6 @@ def adaptive_mesh(dist: np.ndarray, max_error: float, cut_threshold: float,
         weighted by each pixel's solid angle): ``mean_error``, ``p99_error``,
         ``max_error``; ``cells``, ``refine_rounds``, ``bands``.
     """
-    from .mesh import _compress_rows, cut_enabled, pole_heights
-
     h, w = dist.shape
     geo = _Geometry(dist)
     bands = [_Band(ya, hb, ks, lb) for ya, hb, ks, lb in plan_bands(h, w, max_level)]
@@ -704,7 +709,7 @@ def adaptive_mesh(dist: np.ndarray, max_error: float, cut_threshold: float,
                      np.float32(0.0))  # every pixel of a single-pixel cell is a vertex
     err = np.concatenate([g_err, t_err, s_err])
     ey = np.concatenate([g_y, t_y, s_y])
-    faces, fine, centres = _triangulate(leaves, topo, h, w)
+    faces, fine, centres = _triangulate(leaves, topo, kinds, h, w)
     flat = np.flatnonzero(topo.marked)
     vy, vx = flat // (w + 1), flat % (w + 1)
     vy = np.concatenate([vy, centres[:, 0]])
@@ -712,7 +717,7 @@ def adaptive_mesh(dist: np.ndarray, max_error: float, cut_threshold: float,
     n = vy.size
     positions = np.empty((n + 2, 3), dtype=np.float32)
     positions[:n] = geo.positions32(vy, vx)
-    top_y, bottom_y = pole_heights(positions_y_row(geo, 0), positions_y_row(geo, h - 1))
+    top_y, bottom_y = pole_heights(geo.row_heights(0), geo.row_heights(h - 1))
     positions[n] = (0.0, top_y, 0.0)
     positions[n + 1] = (0.0, bottom_y, 0.0)
     uvs = np.empty((n + 2, 2), dtype=np.float32)
@@ -736,9 +741,7 @@ def adaptive_mesh(dist: np.ndarray, max_error: float, cut_threshold: float,
     if n_unknown or n_cut:
         faces = _compress_rows(np.ascontiguousarray(faces), keep)
     if not np.isfinite(positions).all():
-        valid = np.isfinite(positions).all(axis=1)
-        remap = (np.cumsum(valid) - 1).astype(np.uint32)
-        positions, uvs, faces = positions[valid], uvs[valid], remap[faces]
+        positions, uvs, faces = _drop_unknown_vertices(positions, uvs, faces)
     assert err.size == h * w
     weight = geo.cos_lat[ey]
     mean, p99, worst = _weighted_stats(err, weight)
@@ -750,8 +753,3 @@ def adaptive_mesh(dist: np.ndarray, max_error: float, cut_threshold: float,
         "pixels_over_bound": int(np.count_nonzero(err > max_error)),
     }
     return DepthMesh(positions=positions, uvs=uvs, faces=faces, stats=stats)
-
-
-def positions_y_row(geo: _Geometry, row: int) -> np.ndarray:
-    """(W,) float32 heights of one pixel row's vertices (as the full grid computes them)."""
-    return geo.dist[row] * geo.sin_lat32[row]

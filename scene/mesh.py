@@ -22,6 +22,8 @@ Mesh conventions (shared by the full grid and the adaptive mesh)
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from .conventions import latitudes, longitudes
@@ -91,24 +93,11 @@ def pole_heights(positions_row0_y: np.ndarray, positions_rowlast_y: np.ndarray):
     A plane perpendicular to Y (ceiling, floor) is met exactly; a sphere around the viewer
     is met to ``1 - cos(pi / (2 H))`` (5e-6 at H = 512). NaN when the row is all unknown.
     """
-    with np.errstate(invalid="ignore"), _quiet_nanmean():
+    with warnings.catch_warnings():  # numpy warns "Mean of empty slice" on all-NaN rows
+        warnings.simplefilter("ignore", RuntimeWarning)
         top = np.nanmean(positions_row0_y, dtype=np.float64)
         bottom = np.nanmean(positions_rowlast_y, dtype=np.float64)
     return np.float32(top), np.float32(bottom)
-
-
-class _quiet_nanmean:
-    """Silence numpy's "Mean of empty slice" warning for all-NaN rows."""
-
-    def __enter__(self):
-        import warnings
-
-        self._ctx = warnings.catch_warnings()
-        self._ctx.__enter__()
-        warnings.simplefilter("ignore", RuntimeWarning)
-
-    def __exit__(self, *exc):
-        return self._ctx.__exit__(*exc)
 
 
 def grid_uvs(width: int, height: int, out: np.ndarray | None = None) -> np.ndarray:
