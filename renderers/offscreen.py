@@ -17,9 +17,7 @@ Examples
 
 from __future__ import annotations
 
-import io
 import os
-from pathlib import Path
 
 import numpy as np
 
@@ -214,33 +212,17 @@ def render_view(pano: RGBDPanorama, mesh: DepthMesh, *, yaw_deg: float = 0.0,
                                mode=mode, eye=eye)
 
 
-_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG"}
-
-
 def write_render(path: str | os.PathLike, pano: RGBDPanorama, mesh: DepthMesh, **view) -> None:
     """Render with :func:`render_view` and write the image atomically (PNG or JPEG by suffix).
 
     Parameters
     ----------
     path : path-like
-        ``.png``, ``.jpg`` or ``.jpeg``.
+        ``.png``, ``.jpg`` or ``.jpeg``, in an existing folder (checked before rendering).
     pano, mesh, **view
         As for :func:`render_view`.
     """
-    from PIL import Image
+    from .image_file import check_image_path, write_image
 
-    from scene.atomic import atomic_write_bytes
-
-    path = Path(path)
-    fmt = _FORMATS.get(path.suffix.lower())
-    if fmt is None:
-        raise InputError(f"cannot write a render to {path.name!r}: unknown image type",
-                         hint="use a .png or .jpg file name")
-    if not path.parent.exists():
-        raise InputError(f"folder {str(path.parent)!r} does not exist",
-                         hint="create it first or choose another output path")
-    image = render_view(pano, mesh, **view)
-    buf = io.BytesIO()
-    options = {"quality": 92} if fmt == "JPEG" else {"optimize": False}
-    Image.fromarray(image, "RGB").save(buf, format=fmt, **options)
-    atomic_write_bytes(path, buf.getvalue())
+    path = check_image_path(path)
+    write_image(path, render_view(pano, mesh, **view))

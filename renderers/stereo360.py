@@ -336,25 +336,11 @@ def write_stereo360(path: str | Path, pano: RGBDPanorama, mesh: DepthMesh,
     Parameters
     ----------
     path : str or Path
-        ``.png``, ``.jpg`` or ``.jpeg``.
+        ``.png``, ``.jpg`` or ``.jpeg``, in an existing folder (checked before rendering).
     pano, mesh, ipd, width
         As for :func:`render_stereo360`.
     """
-    from io import BytesIO
+    from .image_file import check_image_path, write_image
 
-    from PIL import Image
-
-    from scene.atomic import atomic_write_bytes
-
-    path = Path(path)
-    ext = path.suffix.lower()
-    if ext not in (".png", ".jpg", ".jpeg"):
-        raise InputError(f"cannot write a stereo 360 image as {path.name!r}",
-                         hint="use a .png or .jpg file name")
-    img = render_stereo360(pano, mesh, ipd=ipd, width=width)
-    buf = BytesIO()
-    if ext == ".png":
-        Image.fromarray(img).save(buf, format="PNG")
-    else:
-        Image.fromarray(img).save(buf, format="JPEG", quality=92)
-    atomic_write_bytes(path, buf.getvalue())
+    path = check_image_path(path, "a stereo 360 image")
+    write_image(path, render_stereo360(pano, mesh, ipd=ipd, width=width), "a stereo 360 image")

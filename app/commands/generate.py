@@ -242,16 +242,9 @@ def _write_preview(path: Path, pano, mesh) -> None:
 
 
 def _write_flat(path: Path, pano) -> None:
-    import io
+    from renderers.image_file import write_image
 
-    from PIL import Image
-
-    from scene.atomic import atomic_write_bytes
-
-    fmt = "JPEG" if path.suffix.lower() in (".jpg", ".jpeg") else "PNG"
-    buf = io.BytesIO()
-    Image.fromarray(pano.rgb, "RGB").save(buf, format=fmt, **({"quality": 92} if fmt == "JPEG" else {}))
-    atomic_write_bytes(path, buf.getvalue())
+    write_image(path, pano.rgb, "a preview")
 
 
 def _preview_mesh(args: argparse.Namespace, pano, settings, mesh):
