@@ -87,7 +87,7 @@ def _bilinear(img: np.ndarray, px: np.ndarray, py: np.ndarray) -> np.ndarray:
     y1 = np.minimum(y0 + 1, h - 1)
     fx = (x - x0)[..., None]
     fy = (y - y0)[..., None]
-    src = img.astype(np.float32)
+    src = np.asarray(img, dtype=np.float32)
     top = src[y0, x0] * (1 - fx) + src[y0, x1] * fx
     bot = src[y1, x0] * (1 - fx) + src[y1, x1] * fx
     return top * (1 - fy) + bot * fy
@@ -133,10 +133,11 @@ def perspective_to_equirect(p: PerspectiveRGBD, width: int = 1024) -> RGBDPanora
     lat = latitudes(height)[rows][:, None, None] - offsets[None, :, None] * (np.pi / height)
     sub_px, sub_py, sub_in = project_to_perspective(lonlat_to_direction(lon, lat),
                                                     p.width, p.height, p.fov_deg)
-    samples = _bilinear(p.rgb, np.nan_to_num(sub_px), np.nan_to_num(sub_py))  # (n, s, s, 3)
+    src = p.rgb.astype(np.float32)  # converted once for both samplings below
+    samples = _bilinear(src, np.nan_to_num(sub_px), np.nan_to_num(sub_py))  # (n, s, s, 3)
     weight = sub_in[..., None].astype(np.float32)
     total = weight.sum(axis=(1, 2))
-    centre = _bilinear(p.rgb, px[rows, cols], py[rows, cols])
+    centre = _bilinear(src, px[rows, cols], py[rows, cols])
     with np.errstate(invalid="ignore", divide="ignore"):
         colour = np.where(total > 0, (samples * weight).sum(axis=(1, 2)) / total, centre)
     rgb = np.empty((height, width, 3), dtype=np.uint8)
