@@ -132,9 +132,18 @@ def _base():
             self._chain = ChainTransform([self._vb_tr, self._pv_tr])
             #: Farthest vertex of the scene from the origin, metres (clip planes use it).
             self.scene_extent = 10.0
+            self._drag_start: tuple[float, float] | None = None
 
-        # subclasses give these
+        # subclasses give these (and ``state``, ``set_view`` and ``recentre``)
         def view_matrix(self) -> np.ndarray:
+            raise NotImplementedError
+
+        def _wheel(self, steps: float) -> None:
+            """React to ``steps`` notches of the mouse wheel (positive: away from the user)."""
+            raise NotImplementedError
+
+        def _drag_turn(self, d: np.ndarray) -> tuple[float, float]:
+            """(yaw, pitch) degrees to add to the drag's start for a drag of ``d`` pixels."""
             raise NotImplementedError
 
         def clip_planes(self) -> tuple[float, float]:
@@ -172,6 +181,26 @@ def _base():
 
         def viewbox_resize_event(self, event):
             self.view_changed()
+
+        def viewbox_mouse_event(self, event):
+            if event.handled or not self.interactive:
+                return
+            if event.type == "mouse_wheel":
+                self._wheel(event.delta[1])
+                event.handled = True
+            elif event.type == "mouse_press" and event.button == 1:
+                self._drag_start = (self.state.yaw_deg, self.state.pitch_deg)
+                event.handled = True
+            elif event.type in ("mouse_move", "mouse_release") and self._drag_start:
+                # vispy drops moves less than 10 ms apart; the release carries the end point.
+                d = _drag_delta(event)
+                if d is not None:
+                    yaw0, pitch0 = self._drag_start
+                    dyaw, dpitch = self._drag_turn(d)
+                    self.set_view(yaw_deg=yaw0 + dyaw, pitch_deg=pitch0 + dpitch)
+                    event.handled = True
+                if event.type == "mouse_release":
+                    self._drag_start = None
 
     _CLASSES["base"] = _MatrixCamera
     return _MatrixCamera
@@ -212,7 +241,6 @@ def _inside_class():
             self.state = state or InsideState()
             self.default_state = InsideState(fov_deg=self.state.fov_deg)
             self.eye_radius = float(eye_radius)
-            self._drag_start: tuple[float, float] | None = None
             self.state.eye = clamp_eye(self.state.eye, self.eye_radius)
 
         # -- state --------------------------------------------------------------------
@@ -256,27 +284,12 @@ def _inside_class():
             return 0.02, 2.0 * reach + 1.0
 
         # -- events -------------------------------------------------------------------
-        def viewbox_mouse_event(self, event):
-            if event.handled or not self.interactive:
-                return
-            if event.type == "mouse_wheel":
-                self.set_view(fov_deg=self.state.fov_deg * 1.1 ** (-event.delta[1]))
-                event.handled = True
-            elif event.type == "mouse_press" and event.button == 1:
-                self._drag_start = (self.state.yaw_deg, self.state.pitch_deg)
-                event.handled = True
-            elif event.type in ("mouse_move", "mouse_release") and self._drag_start:
-                # vispy drops moves less than 10 ms apart; the release carries the end point.
-                d = _drag_delta(event)
-                if d is not None:
-                    width = max(1.0, float(self._viewbox.size[0]))
-                    deg_per_px = self.state.fov_deg / width
-                    yaw0, pitch0 = self._drag_start
-                    self.set_view(yaw_deg=yaw0 - d[0] * deg_per_px,
-                                  pitch_deg=pitch0 + d[1] * deg_per_px)
-                    event.handled = True
-                if event.type == "mouse_release":
-                    self._drag_start = None
+        def _wheel(self, steps: float) -> None:
+            self.set_view(fov_deg=self.state.fov_deg * 1.1 ** (-steps))
+
+        def _drag_turn(self, d: np.ndarray) -> tuple[float, float]:
+            deg_per_px = self.state.fov_deg / max(1.0, float(self._viewbox.size[0]))
+            return -d[0] * deg_per_px, d[1] * deg_per_px
 
         def viewbox_key_event(self, event):
             if event.type != "key_press" or not self.interactive:
@@ -320,7 +333,6 @@ def _orbit_class():
             super().__init__(**kwargs)
             self.state = state or OrbitState()
             self.default_state = OrbitState(**vars(self.state))
-            self._drag_start: tuple[float, float] | None = None
 
         @property
         def fov_deg(self) -> float:
@@ -353,24 +365,11 @@ def _orbit_class():
             dist = self.state.zoom * self.scene_extent
             return max(0.01, 0.01 * dist), dist + 2.0 * self.scene_extent + 1.0
 
-        def viewbox_mouse_event(self, event):
-            if event.handled or not self.interactive:
-                return
-            if event.type == "mouse_wheel":
-                self.set_view(zoom=self.state.zoom * 1.1 ** (-event.delta[1]))
-                event.handled = True
-            elif event.type == "mouse_press" and event.button == 1:
-                self._drag_start = (self.state.yaw_deg, self.state.pitch_deg)
-                event.handled = True
-            elif event.type in ("mouse_move", "mouse_release") and self._drag_start:
-                d = _drag_delta(event)
-                if d is not None:
-                    yaw0, pitch0 = self._drag_start
-                    self.set_view(yaw_deg=yaw0 - d[0] * ORBIT_DEG_PER_PX,
-                                  pitch_deg=pitch0 - d[1] * ORBIT_DEG_PER_PX)
-                    event.handled = True
-                if event.type == "mouse_release":
-                    self._drag_start = None
+        def _wheel(self, steps: float) -> None:
+            self.set_view(zoom=self.state.zoom * 1.1 ** (-steps))
+
+        def _drag_turn(self, d: np.ndarray) -> tuple[float, float]:
+            return -d[0] * ORBIT_DEG_PER_PX, -d[1] * ORBIT_DEG_PER_PX
 
         def viewbox_key_event(self, event):
             if event.type != "key_press" or not self.interactive:
