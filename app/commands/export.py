@@ -64,6 +64,10 @@ def _check_options(args: argparse.Namespace) -> None:
     if not (args.ipd > 0 and args.ipd == args.ipd):
         raise InputError(f"--ipd must be a positive distance in metres, got {args.ipd}",
                          hint="for example --ipd 0.064")
+    if args.stereo360:  # before any file is written, not after the GLB and PLY
+        from renderers.image_file import check_image_path
+
+        check_image_path(args.stereo360, "a stereo 360 image")
     project = Path(args.project).resolve()
     for flag in ("glb", "ply", "stereo360", "images", "cubemap"):
         value = getattr(args, flag)
@@ -72,26 +76,10 @@ def _check_options(args: argparse.Namespace) -> None:
                              hint="choose another output path")
 
 
-def _stereo_writer(wanted: bool):
-    if not wanted:
-        return None
-    import importlib.util
-
-    from scene.errors import PanoforgeError
-
-    if importlib.util.find_spec("renderers.stereo360") is None:
-        raise PanoforgeError("--stereo360 is not available yet in this version of Panoforge",
-                             hint="export a --glb or --cubemap instead")
-    from renderers.stereo360 import write_stereo360
-
-    return write_stereo360
-
-
 def run(args: argparse.Namespace) -> int:
     from scene.project import load_project
 
     _check_options(args)
-    write_stereo360 = _stereo_writer(bool(args.stereo360))
     project = load_project(args.project)
     result = project.pick(args.result)
     pano = result.panorama
@@ -132,7 +120,9 @@ def run(args: argparse.Namespace) -> int:
 
         for p in write_cubemap(args.cubemap, pano, face_size=args.face_size):
             print(f"wrote {p}")
-    if write_stereo360 is not None:
+    if args.stereo360:
+        from renderers.stereo360 import write_stereo360
+
         write_stereo360(args.stereo360, pano, mesh, ipd=args.ipd)
         print(f"wrote {args.stereo360}")
     for n in notices:

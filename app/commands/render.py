@@ -69,14 +69,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from renderers.image_file import check_image_path
     from scene.errors import InputError
     from scene.mesh import build_depth_mesh
     from scene.project import load_project
 
-    out = Path(args.output)
-    if out.suffix.lower() not in (".png", ".jpg", ".jpeg"):
-        raise InputError(f"cannot write a render to {out.name!r}: unknown image type",
-                         hint="use a .png or .jpg file name")
+    out = check_image_path(args.output)
     if out.resolve() == Path(args.project).resolve():
         raise InputError("-o would overwrite the project file itself",
                          hint="choose another output path")

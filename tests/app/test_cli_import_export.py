@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
@@ -82,10 +81,9 @@ def test_import_add_info_export(inputs, room):
     assert info["active_id"] == "r2" and info["results"][1]["depth"] is None
     assert info["mesh_settings"]["mode"] == "full"
 
-    stereo = importlib.util.find_spec("renderers.stereo360") is not None
     args = ["export", "s.panoforge", "--result", "r1", "--glb", "out/s.glb", "--ply", "out/s.ply",
             "--images", "flat", "--cubemap", "faces", "--face-size", "16"]
-    res = cli(inputs, *args, *(["--stereo360", "out/stereo.png"] if stereo else []))
+    res = cli(inputs, *args, "--stereo360", "out/stereo.png")
     assert res.returncode == 0, res.stderr
     assert "Traceback" not in res.stderr
     for f in ["out/s.glb", "out/s.ply", "flat/panorama.png", "flat/panorama_depth.png",
@@ -99,8 +97,7 @@ def test_import_add_info_export(inputs, room):
     cut = int(re.search(r"([\d,]+) faces cut", res.stdout)[1].replace(",", ""))
     assert cut > 0  # the pillar's silhouette is a depth jump above the default threshold
     assert b"binary_little_endian" in (inputs / "out/s.ply").read_bytes()[:200]
-    if stereo:
-        assert Image.open(inputs / "out/stereo.png").size[0] > 0
+    assert Image.open(inputs / "out/stereo.png").size[0] > 0
 
 
 def test_export_uses_the_project_mesh_settings(inputs):
