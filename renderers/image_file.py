@@ -24,7 +24,7 @@ def check_image_path(path: str | os.PathLike, what: str = "a render") -> Path:
     Parameters
     ----------
     path : path-like
-        ``.png``, ``.jpg`` or ``.jpeg`` in an existing folder.
+        ``.png``, ``.jpg`` or ``.jpeg`` (its folder is created when the picture is written).
     what : str
         What is written, for the message ("a render", "a stereo 360 image").
 
@@ -35,15 +35,15 @@ def check_image_path(path: str | os.PathLike, what: str = "a render") -> Path:
     Raises
     ------
     InputError
-        For another suffix or a missing folder.
+        For another suffix, or a path that is a folder.
     """
     path = Path(path)
     if path.suffix.lower() not in IMAGE_FORMATS:
         raise InputError(f"cannot write {what} to {path.name!r}: unknown image type",
                          hint="use a .png or .jpg file name")
-    if not path.parent.exists():
-        raise InputError(f"folder {str(path.parent)!r} does not exist",
-                         hint="create it first or choose another output path")
+    if path.exists() and path.is_dir():
+        raise InputError(f"{str(path)!r} is a folder", hint="give a file name")
+    # A missing folder is created on writing, as for every other Panoforge output.
     return path
 
 
