@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from scene.imageio import DEPTH_EXTENSIONS, RGB_EXTENSIONS
 from scene.settings import MeshSettings
 
 __all__ = [
@@ -47,7 +48,9 @@ __all__ = [
 ]
 
 PROJECT_FILTER = "Panoforge projects (*.panoforge)"
-IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.tif *.tiff *.exr *.webp);;All files (*)"
+#: What the importer reads (scene.imageio), so the picker never offers a file it would refuse.
+IMAGE_FILTER = ("Images (" + " ".join(f"*{e}" for e in dict.fromkeys(RGB_EXTENSIONS + DEPTH_EXTENSIONS))
+                + ");;All files (*)")
 
 
 class Prompter:

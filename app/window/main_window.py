@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from scene.errors import PanoforgeError
+from scene.imageio import RGB_EXTENSIONS
 
 from .depth_panel import DepthPanel
 from .dialogs import (
@@ -59,7 +60,7 @@ __all__ = ["MainWindow", "VIEW_MODES", "IMAGE_SUFFIXES", "PROJECT_SUFFIX"]
 
 VIEW_MODES = ("textured", "depth", "wireframe", "points")
 PROJECT_SUFFIX = ".panoforge"
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".exr", ".webp")
+IMAGE_SUFFIXES = RGB_EXTENSIONS  # what a dropped image may be: what the importer reads
 #: Debounce for writing the recovery copy after edits (new results are written at once).
 RECOVERY_DEBOUNCE_MS = 1500
 
