@@ -18,6 +18,8 @@ from PySide6.QtCore import QObject, Signal
 from scene.panorama import RGBDPanorama
 from scene.settings import MeshSettings
 
+from .latest_worker import LatestWorker
+
 __all__ = ["MeshService", "MeshJob", "build_mesh"]
 
 
@@ -103,73 +105,46 @@ class MeshService(QObject):
     def __init__(self, parent: QObject | None = None, builder=build_mesh) -> None:
         super().__init__(parent)
         self._builder = builder
-        self._cond = threading.Condition()
-        self._pending: MeshJob | None = None
-        self._busy = False
-        self._stop = False
+        self._seq_lock = threading.Lock()
         self._seq = 0
-        self.coalesced = 0  # requests replaced before they were built
-        self._thread = threading.Thread(target=self._loop, name="mesh-service", daemon=True)
-        self._thread.start()
+        self._worker = LatestWorker("mesh-service", self._build)
+
+    @property
+    def coalesced(self) -> int:
+        """Requests replaced by a newer one before they were built."""
+        return self._worker.replaced
 
     def request(self, result_id: str, pano: RGBDPanorama, settings: MeshSettings,
                 preview: bool = False) -> int:
         """Ask for a mesh (``preview``: a coarse one); returns the request's sequence number."""
-        with self._cond:
+        with self._seq_lock:
             self._seq += 1
-            if self._pending is not None:
-                self.coalesced += 1
-            self._pending = MeshJob(self._seq, result_id, pano, settings, preview,
-                                    time.perf_counter())
-            self._cond.notify()
-            return self._seq
+            seq = self._seq
+        self._worker.submit(MeshJob(seq, result_id, pano, settings, preview, time.perf_counter()))
+        return seq
 
     @property
     def latest_seq(self) -> int:
         return self._seq
 
     def is_idle(self) -> bool:
-        with self._cond:
-            return self._pending is None and not self._busy
+        return self._worker.is_idle()
 
     def wait_idle(self, timeout_s: float = 30.0) -> bool:
         """Block until nothing is pending or building (signals still need the event loop)."""
-        deadline = time.monotonic() + timeout_s
-        with self._cond:
-            while self._pending is not None or self._busy:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return False
-                self._cond.wait(left)
-        return True
+        return self._worker.wait_idle(timeout_s)
 
     def shutdown(self) -> None:
-        with self._cond:
-            self._stop = True
-            self._pending = None
-            self._cond.notify_all()
-        self._thread.join(timeout=10)
+        self._worker.stop(drain=False, timeout_s=10)
 
-    def _loop(self) -> None:
-        while True:
-            with self._cond:
-                while self._pending is None and not self._stop:
-                    self._cond.wait()
-                if self._stop:
-                    return
-                job, self._pending = self._pending, None
-                self._busy = True
-            t0 = time.perf_counter()
-            try:
-                mesh = self._builder(job.pano, job.settings, job.preview)
-            except Exception as exc:  # reported to the window's status bar
-                self._emit_safely(self.failed, job, exc)
-            else:
-                self._emit_safely(self.meshReady, job, mesh, (time.perf_counter() - t0) * 1e3)
-            finally:
-                with self._cond:
-                    self._busy = False
-                    self._cond.notify_all()
+    def _build(self, job: MeshJob) -> None:
+        t0 = time.perf_counter()
+        try:
+            mesh = self._builder(job.pano, job.settings, job.preview)
+        except Exception as exc:  # reported to the window's status bar
+            self._emit_safely(self.failed, job, exc)
+        else:
+            self._emit_safely(self.meshReady, job, mesh, (time.perf_counter() - t0) * 1e3)
 
     def _emit_safely(self, signal, *args) -> None:
         try:

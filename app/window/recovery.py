@@ -23,12 +23,13 @@ import dataclasses
 import json
 import os
 import shutil
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from scene.atomic import atomic_write_bytes
+
+from .latest_worker import LatestWorker
 
 __all__ = ["RecoveryStore", "Orphan", "find_orphans", "recovery_path_for", "default_root",
            "SESSION_FILE", "UNTITLED_NAME"]
@@ -178,14 +179,9 @@ class RecoveryStore:
         self.session_dir = self.root / f"{os.getpid()}-{stamp}-{id(self) & 0xFFFF:04x}"
         self._writer = writer
         self._project_path: Path | None = None
-        self._cond = threading.Condition()
-        self._pending = None
-        self._busy = False
-        self._stop = False
         self.writes = 0
         self.last_error: Exception | None = None
-        self._thread = threading.Thread(target=self._loop, name="recovery", daemon=True)
-        self._thread.start()
+        self._worker = LatestWorker("recovery", self._write_copy)
 
     # -- where ----------------------------------------------------------------------------
     @property
@@ -207,21 +203,11 @@ class RecoveryStore:
     # -- writing --------------------------------------------------------------------------
     def write(self, project) -> None:
         """Queue a complete copy of ``project`` (returns at once; see :meth:`flush`)."""
-        snap = _snapshot(project)
-        with self._cond:
-            self._pending = snap
-            self._cond.notify()
+        self._worker.submit(_snapshot(project))
 
     def flush(self, timeout_s: float = 60.0) -> bool:
         """Wait until every queued copy is on disk."""
-        deadline = time.monotonic() + timeout_s
-        with self._cond:
-            while self._pending is not None or self._busy:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return False
-                self._cond.wait(left)
-        return True
+        return self._worker.wait_idle(timeout_s)
 
     def saved(self) -> None:
         """The project was saved: its copy is redundant."""
@@ -231,11 +217,7 @@ class RecoveryStore:
 
     def close(self) -> None:
         """Clean shutdown: remove the copy and the session folder."""
-        self.flush()
-        with self._cond:
-            self._stop = True
-            self._cond.notify_all()
-        self._thread.join(timeout=30)
+        self._worker.stop(drain=True, timeout_s=30)
         self._remove_copy()
         shutil.rmtree(self.session_dir, ignore_errors=True)
 
@@ -257,28 +239,17 @@ class RecoveryStore:
         atomic_write_bytes(self.session_dir / SESSION_FILE,
                            json.dumps(info, indent=1).encode("utf-8"))
 
-    def _loop(self) -> None:
-        while True:
-            with self._cond:
-                while self._pending is None and not self._stop:
-                    self._cond.wait()
-                if self._pending is None and self._stop:
-                    return
-                snap, self._pending = self._pending, None
-                self._busy = True
-            try:
-                target = self.recovery_file
-                writer = self._writer
-                if writer is None:
-                    from scene.project import save_project as writer
-                self.session_dir.mkdir(parents=True, exist_ok=True)
-                writer(target, snap)
-                self._write_session(has_copy=True)
-                self.writes += 1
-                self.last_error = None
-            except Exception as exc:  # disk full, permissions: surfaced by the window
-                self.last_error = exc
-            finally:
-                with self._cond:
-                    self._busy = False
-                    self._cond.notify_all()
+    def _write_copy(self, snap) -> None:
+        """On the worker thread: write one snapshot as the recovery copy."""
+        try:
+            target = self.recovery_file
+            writer = self._writer
+            if writer is None:
+                from scene.project import save_project as writer
+            self.session_dir.mkdir(parents=True, exist_ok=True)
+            writer(target, snap)
+            self._write_session(has_copy=True)
+            self.writes += 1
+            self.last_error = None
+        except Exception as exc:  # disk full, permissions: surfaced by the window
+            self.last_error = exc
