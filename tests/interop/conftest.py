@@ -256,3 +256,21 @@ def match_fraction(image: np.ndarray, colours: np.ndarray, interior: np.ndarray,
     """Share of interior pixels whose colour is within ``tolerance`` of the expected one."""
     diff = np.abs(image.astype(np.int16) - colours).max(axis=-1)
     return float(np.mean(diff[interior] <= tolerance))
+
+
+#: Share of the non-edge pixels of a view that must show the expected surface's colour.
+MIN_MATCH = 0.98
+
+
+def assert_view_is_right_way_round(image: np.ndarray, scene, view: str) -> None:
+    """A render from the centre shows the room's surfaces where they are, in their colours.
+
+    The centre pixel must be the surface that view faces, and at least :data:`MIN_MATCH` of
+    the pixels away from edges must have the colour the analytic room puts there.
+    """
+    _, colours, interior = expected_view(scene, *VIEWS[view])
+    h, w = image.shape[:2]
+    centre = np.median(image[h // 2 - 2:h // 2 + 3, w // 2 - 2:w // 2 + 3].reshape(-1, 3), axis=0)
+    assert nearest_label(scene, centre) == CENTRE_LABEL[view], centre
+    share = match_fraction(image, colours, interior)
+    assert share >= MIN_MATCH, f"only {share:.1%} of the {view} view shows the expected surfaces"
