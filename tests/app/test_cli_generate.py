@@ -296,3 +296,28 @@ def test_preview_falls_back_to_the_flat_panorama_without_opengl(tmp_path, monkey
     err = capsys.readouterr().err
     assert "notice: the offscreen renderer is unavailable (no OpenGL context" in err
     assert "flat equirect" in err
+
+
+@pytest.mark.slow
+def test_model_without_backend_uses_ldm3d_and_procedural_refuses_a_model(tmp_path):
+    """--model alone means an LDM3D model (never silently the procedural generator); a
+    6-channel VAE folder picks ldm3d; --model with procedural is refused."""
+    from tests.models.tiny_ldm3d import tiny_model
+
+    pano_folder = tiny_model(4)
+    res = cli(tmp_path, "a cabin", "--model", str(pano_folder), "--width", "64",
+              "--height", "32", "--steps", "2", "-o", "m.panoforge")
+    assert res.returncode == 0, res.stderr
+    assert "using ldm3d-pano" in res.stderr
+    assert load_project(tmp_path / "m.panoforge").active.panorama.metadata.backend == "ldm3d-pano"
+
+    from app.commands.generate import _backend_for_model
+
+    assert _backend_for_model(str(tiny_model(6)))[0] == "ldm3d"
+    assert _backend_for_model("Intel/ldm3d-4c")[0] == "ldm3d-4c"
+    assert _backend_for_model("Intel/ldm3d")[0] == "ldm3d"
+    assert _backend_for_model("Intel/ldm3d-pano")[0] == "ldm3d-pano"
+
+    assert_refused(cli(tmp_path, "x", "--backend", "procedural", "--model", str(pano_folder),
+                       "-o", "n.panoforge"), "--model is for the LDM3D backends", "hint:")
+    assert not (tmp_path / "n.panoforge").exists()
