@@ -232,7 +232,7 @@ def build_glb(
     texture, jpeg_quality, max_texture_width
         See :func:`texture_bytes`.
     metadata : dict, optional
-        Generation metadata for ``extras`` (default: ``pano.metadata.to_dict()``).
+        Generation metadata for ``extras`` (default: ``pano.metadata.record()``).
 
     Returns
     -------
@@ -257,7 +257,7 @@ def build_glb(
     bin_length = cursor
 
     extras = {
-        "generation": metadata if metadata is not None else pano.metadata.to_dict(),
+        "generation": metadata if metadata is not None else pano.metadata.record(),
         "mesh": dict(mesh.stats, vertices=n_vert, faces=n_index // 3),
         "depth_interpretation": (pano.interpretation.to_dict()
                                  if pano.interpretation is not None else None),
@@ -361,7 +361,7 @@ def write_glb(
         1..100, when JPEG must be encoded.
     metadata : dict, optional
         Generation metadata for ``scenes[0].extras["generation"]``
-        (default ``pano.metadata.to_dict()``).
+        (default ``pano.metadata.record()``).
     max_texture_width : int
         Wider textures are downscaled (default 8192).
 

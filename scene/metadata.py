@@ -104,7 +104,20 @@ class GenerationMetadata:
     @classmethod
     def from_dict(cls, data: dict) -> GenerationMetadata:
         known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        known.setdefault("created", "")  # a stored record has no time: don't invent one
         return cls(**known)
+
+    def record(self) -> dict:
+        """What is written into files (project manifest, GLB extras): everything that made
+        the result, without the wall-clock facts (``created``, ``duration_s``).
+
+        Leaving the clock out makes the same inputs give byte-identical files, which is how
+        a user checks "same seed, same result" with nothing but ``cmp``.
+        """
+        d = self.to_dict()
+        for k in ("created", "duration_s"):
+            d.pop(k)
+        return d
 
     def settings_key(self) -> dict:
         """The inputs that determine the pixels (everything but time and duration)."""

@@ -14,12 +14,15 @@ The manifest (``format`` = :data:`FORMAT_NAME`, ``format_version`` = :data:`FORM
 
     {"format", "format_version", "app_version", "active_id",
      "mesh_settings": {mode, max_error, cut_threshold},
-     "results": [{"id", "kind", "label", "parent_id", "created",
+     "results": [{"id", "kind", "label", "parent_id",
                   "metadata": GenerationMetadata, "interpretation": DepthInterpretation | null,
                   "flat_radius",
                   "rgb":   {"file", "mime", "width", "height", "bytes", "sha256"},
                   "depth": {"file", "format": "png16"|"png8"|"npy", "dtype",
                             "width", "height", "bytes", "sha256"} | null}]}
+
+No wall-clock time is stored (no creation times, no durations, fixed zip dates), so the same
+inputs give a byte-identical file.
 
 Safety
 ------
@@ -315,7 +318,7 @@ def _members(project: Project) -> tuple[dict, list[tuple[str, bytes]]]:
                                width=int(raw.shape[1]), height=int(raw.shape[0]))
         results.append({
             "id": r.id, "kind": r.kind, "label": r.label, "parent_id": r.parent_id,
-            "created": r.created, "metadata": pano.metadata.to_dict(),
+            "metadata": pano.metadata.record(),
             "interpretation": pano.interpretation.to_dict() if pano.interpretation else None,
             "flat_radius": float(pano.flat_radius), "rgb": rgb_entry, "depth": depth_entry,
         })
@@ -539,7 +542,7 @@ def _load_result(zf: zipfile.ZipFile, rd: dict, index: int, path_name: str) -> R
         raise _fail(f"manifest: result {rid} has unknown kind {kind!r}")
     label = s.get(rd, "label", str)
     parent = s.get(rd, "parent_id", str, optional=True)
-    created = s.get(rd, "created", str)
+    created = s.get(rd, "created", str, optional=True) or ""  # written by format 1.0 files
     meta = s.get(rd, "metadata", dict)
     interp_d = s.get(rd, "interpretation", dict, optional=True)
     flat_radius = s.get(rd, "flat_radius", (int, float))

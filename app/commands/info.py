@@ -90,8 +90,9 @@ def format_text(info: dict) -> str:
     for r in info["results"]:
         mark = "*" if r["active"] else " "
         parent = f", from {r['parent_id']}" if r["parent_id"] else ""
+        created = f"  created {r['created']}" if r["created"] else ""
         lines.append(f"{mark} {r['id']}  {r['kind']}{parent}  {r['label']!r}  "
-                     f"{r['width']}x{r['height']}  created {r['created']}")
+                     f"{r['width']}x{r['height']}{created}")
         s = r["settings"]
         lines.append(f"      {_settings_line(s)}")
         if s["prompt"]:

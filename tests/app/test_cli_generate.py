@@ -130,6 +130,17 @@ def test_same_seed_same_result_and_existing_project_gets_a_new_active_result(for
     assert np.array_equal(project.results[0].panorama.rgb, first.rgb), "r1 unchanged"
 
 
+def test_same_seed_gives_byte_identical_files(forest, tmp_path):
+    """Same prompt, seed and settings: the project, GLB, PLY and preview are the same bytes."""
+    folder, _ = forest
+    res = cli(tmp_path, "a misty pine forest at dawn", "--backend", "procedural", "--seed", "7",
+              *SMALL, "-o", "f.panoforge", "--glb", "f.glb", "--ply", "f.ply",
+              "--preview", "f.png")
+    assert res.returncode == 0, res.stderr
+    for name in ("f.panoforge", "f.glb", "f.ply", "f.png"):
+        assert (tmp_path / name).read_bytes() == (folder / name).read_bytes(), name
+
+
 def test_another_seed_gives_another_scene(tmp_path):
     res = cli(tmp_path, "desert dunes", "--backend", "procedural", "--seed", "1", *SMALL,
               "-o", "a.panoforge")
