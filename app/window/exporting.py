@@ -42,7 +42,7 @@ def export_result(pano: RGBDPanorama, options: ExportOptions) -> tuple[list[Path
         path = folder / f"{options.stem}.glb"
         notices += list(write_glb(path, pano, mesh, texture=options.texture,
                                   jpeg_quality=options.jpeg_quality,
-                                  metadata=pano.metadata.to_dict()) or [])
+                                  metadata=pano.metadata.record()) or [])
         written.append(path)
     if options.ply:
         from scene.export_ply import write_ply

@@ -112,7 +112,7 @@ def test_material_is_unlit_with_the_embedded_texture(blender_room):
 def test_scene_extras_arrive_as_custom_properties(blender_room):
     report, room = blender_room
     props = report["scene_properties"]
-    assert props["generation"] == json.loads(json.dumps(room.scene.panorama.metadata.to_dict()))
+    assert props["generation"] == json.loads(json.dumps(room.scene.panorama.metadata.record()))
     assert props["units"] == "metres"
     assert props["depth_interpretation"]["kind"] == "distance"
     assert props["mesh"]["vertices"] == room.mesh.n_vertices

@@ -77,7 +77,7 @@ def test_gltfloader_builds_one_unlit_single_sided_mesh(three_room):
 def test_scene_extras_arrive_as_userdata(three_room):
     report, room = three_room
     extras = report["sceneUserData"]
-    assert extras["generation"] == json.loads(json.dumps(room.scene.panorama.metadata.to_dict()))
+    assert extras["generation"] == json.loads(json.dumps(room.scene.panorama.metadata.record()))
     assert extras["units"] == "metres"
     assert extras["mesh"]["vertices"] == room.mesh.n_vertices
 
