@@ -89,3 +89,27 @@ def test_contracts_fail_on_a_forbidden_import(tree_copy, package, forbidden):
     res = _lint_imports(tree_copy)
     assert res.returncode != 0, f"lint-imports accepted {forbidden!r} in {package}"
     assert "BROKEN" in res.stdout
+
+
+def test_gui_without_a_screen_says_what_to_do_instead_of_aborting():
+    import os
+
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    res = subprocess.run([sys.executable, "-m", "app", "gui"], capture_output=True, text=True,
+                         cwd=ROOT, env=env, timeout=60)
+    assert res.returncode == 2, res.stderr
+    assert "no screen to open the window on" in res.stderr and "xvfb-run -a panoforge" in res.stderr
+    assert "Traceback" not in res.stderr
+
+
+def test_gui_display_check_respects_an_explicit_qt_platform():
+    from app.commands.gui import check_display
+    from scene.errors import PanoforgeError
+
+    check_display({"QT_QPA_PLATFORM": "offscreen"}, "linux")
+    check_display({"DISPLAY": ":99"}, "linux")
+    check_display({"WAYLAND_DISPLAY": "wayland-0"}, "linux")
+    check_display({}, "darwin")
+    with pytest.raises(PanoforgeError, match="no screen"):
+        check_display({}, "linux")
