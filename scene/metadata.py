@@ -118,10 +118,3 @@ class GenerationMetadata:
         for k in ("created", "duration_s"):
             d.pop(k)
         return d
-
-    def settings_key(self) -> dict:
-        """The inputs that determine the pixels (everything but time and duration)."""
-        d = self.to_dict()
-        for k in ("created", "duration_s", "software_version"):
-            d.pop(k)
-        return d

@@ -41,8 +41,7 @@ def export_result(pano: RGBDPanorama, options: ExportOptions) -> tuple[list[Path
 
         path = folder / f"{options.stem}.glb"
         notices += list(write_glb(path, pano, mesh, texture=options.texture,
-                                  jpeg_quality=options.jpeg_quality,
-                                  metadata=pano.metadata.record()) or [])
+                                  jpeg_quality=options.jpeg_quality) or [])
         written.append(path)
     if options.ply:
         from scene.export_ply import write_ply
