@@ -55,6 +55,7 @@ from pathlib import Path
 import numpy as np
 
 from .atomic import atomic_writer
+from .composition import Layer, Prop, Scene
 from .depth import DepthInterpretation
 from .errors import PanoforgeError, ProjectFileError
 from .imageio import png_header
@@ -104,6 +105,10 @@ class Result:
         Shown to the user (the prompt, or the imported file's name).
     created : str
         ISO 8601 UTC time it was added.
+    layers : list of scene.composition.Layer
+        What fills the parts this dome hides (made from it).
+    props : list of scene.composition.Prop
+        Objects placed in this dome's scene.
     """
 
     id: str
@@ -112,6 +117,8 @@ class Result:
     parent_id: str | None = None
     label: str = ""
     created: str = field(default_factory=_now)
+    layers: list[Layer] = field(default_factory=list)
+    props: list[Prop] = field(default_factory=list)
     # Encoded images of the arrays they were made from: (array, bytes, kind/mime). Saves
     # reuse them while the panorama's arrays are the same objects (they are immutable).
     _rgb_cache: tuple | None = field(default=None, repr=False)
@@ -225,6 +232,13 @@ class Project:
         self.results.append(result)
         self.active_id = result.id
         return result
+
+    def scene(self, result_id: str | None = None) -> Scene:
+        """The composition a command draws or exports: the picked dome (see :meth:`pick`)
+        with its layers and props."""
+        result = self.pick(result_id)
+        return Scene(dome=result.panorama, layers=tuple(result.layers), props=tuple(result.props),
+                     name=result.id)
 
     def set_active(self, result_id: str) -> Result:
         """Make ``result_id`` the active result and return it."""
