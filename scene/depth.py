@@ -100,6 +100,34 @@ class DepthInterpretation:
         """A copy with some fields changed (validated again)."""
         return replace(self, **changes)
 
+    @property
+    def near_far(self) -> tuple[float, float] | None:
+        """The near/far this interpretation fixes, metres, or ``None`` when it fixes none.
+
+        ``disparity``: the mapping's ``(near, far)``. Metric kinds: the clip range, ``None``
+        when there is no clip (the data's own range applies; see
+        :meth:`scene.panorama.RGBDPanorama.near_far`).
+        """
+        if self.kind == "disparity":
+            return (float(self.near), float(self.far))
+        return self.clip
+
+    def with_near_far(self, near: float, far: float) -> DepthInterpretation:
+        """A copy with its near/far set: the disparity mapping, or the metric clip range.
+
+        This is the one home of the depth panel's rule (the window, the headset and every
+        tool that reads the saved interpretation agree through it).
+
+        Parameters
+        ----------
+        near, far : float
+            Metres, ``0 < near < far`` (checked; :class:`~scene.errors.InputError` otherwise).
+        """
+        near, far = float(near), float(far)
+        if self.kind == "disparity":
+            return self.with_(near=near, far=far)
+        return self.with_(clip=(near, far))
+
     def to_dict(self) -> dict:
         d = asdict(self)
         d["clip"] = list(self.clip) if self.clip is not None else None

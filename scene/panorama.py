@@ -180,7 +180,28 @@ class RGBDPanorama:
             return (float("nan"), float("nan"))
         return (float(finite.min()), float(finite.max()))
 
+    def near_far(self) -> tuple[float, float]:
+        """The near/far the depth panel shows, metres.
+
+        The interpretation's (:attr:`DepthInterpretation.near_far`: disparity mapping or
+        metric clip) when it fixes one, else the data's own :meth:`depth_range` (which is
+        ``(flat_radius, flat_radius)`` without depth and ``(nan, nan)`` when nothing is known).
+        """
+        if self.has_depth and self.interpretation.near_far is not None:
+            return self.interpretation.near_far
+        return self.depth_range()
+
     # -- edits ---------------------------------------------------------------------------
+    def with_near_far(self, near: float, far: float) -> RGBDPanorama:
+        """This panorama with its near/far set (:meth:`DepthInterpretation.with_near_far`).
+
+        A panorama without depth has nothing to set and is returned unchanged (the same
+        object). Raw depth is untouched.
+        """
+        if not self.has_depth:
+            return self
+        return self.with_interpretation(self.interpretation.with_near_far(near, far))
+
     def with_interpretation(self, interpretation: DepthInterpretation) -> RGBDPanorama:
         """The same panorama read with another interpretation (raw data untouched)."""
         if self.raw_depth is None:

@@ -71,7 +71,7 @@ __all__ = [
 FORMAT_NAME = "panoforge-project"
 FORMAT_VERSION = 1
 MANIFEST_NAME = "manifest.json"
-RESULT_KINDS = ("generated", "imported", "upscaled")
+RESULT_KINDS = ("generated", "imported", "upscaled", "repaired", "depth-estimated")
 #: Limits a loaded project must respect (far above anything Panoforge makes).
 MAX_MANIFEST_BYTES = 16 * 2**20
 MAX_RESULTS = 1000

@@ -44,31 +44,13 @@ def new_merge_key() -> int:
 
 
 def depth_range_of(pano: RGBDPanorama) -> tuple[float, float]:
-    """The near/far the depth panel shows for ``pano``, metres.
-
-    Disparity: the interpretation's near/far. Metric: its clip range when one is set, else the
-    data's own range.
-    """
-    interp = pano.interpretation
-    if pano.has_depth and interp.kind == "disparity":
-        return float(interp.near), float(interp.far)
-    if pano.has_depth and interp.clip is not None:
-        return interp.clip
-    return pano.depth_range()
+    """The near/far the depth panel shows for ``pano``, metres (:meth:`RGBDPanorama.near_far`)."""
+    return pano.near_far()
 
 
 def with_depth_range(pano: RGBDPanorama, near: float, far: float) -> RGBDPanorama:
-    """``pano`` with its near/far set: the disparity mapping, or the metric clip range.
-
-    Both live in the depth interpretation, so every tool that builds a mesh from the saved
-    project (export, render, the headset) sees the same distances as the window.
-    """
-    if not pano.has_depth:
-        return pano
-    interp = pano.interpretation
-    if interp.kind == "disparity":
-        return pano.with_interpretation(interp.with_(near=float(near), far=float(far)))
-    return pano.with_interpretation(interp.with_(clip=(float(near), float(far))))
+    """``pano`` with its near/far set (:meth:`RGBDPanorama.with_near_far`)."""
+    return pano.with_near_far(near, far)
 
 
 def with_kind(pano: RGBDPanorama, kind: str) -> RGBDPanorama:

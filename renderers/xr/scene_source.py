@@ -19,7 +19,7 @@ import json
 import sys
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from scene.errors import PanoforgeError
@@ -60,17 +60,10 @@ def _build(project_path: Path, project, result_id: str | None, settings: MeshSet
 
     result = project.pick(result_id)
     pano = result.panorama
-    if (near is not None or far is not None) and pano.interpretation is not None:
-        # The editor's near/far: the disparity mapping, or the clip range of metric depth
-        # (scene.depth.DepthInterpretation.clip), exactly as the window applies them.
-        interp = pano.interpretation
-        lo, hi = (interp.near, interp.far) if interp.clip is None else interp.clip
-        lo = lo if near is None else float(near)
-        hi = hi if far is None else float(far)
-        if interp.kind == "disparity":
-            pano = pano.with_interpretation(replace(interp, near=lo, far=hi))
-        else:
-            pano = pano.with_interpretation(replace(interp, clip=(lo, hi)))
+    if (near is not None or far is not None) and pano.has_depth:
+        # The editor's near/far, applied by the same rule as the window.
+        lo, hi = pano.near_far()
+        pano = pano.with_near_far(lo if near is None else near, hi if far is None else far)
     mesh = build_depth_mesh(pano, settings)
     return SceneState(result.id, pano, mesh, settings, near, far)
 
