@@ -78,7 +78,7 @@ def build_pipeline(arch: str, device: str):
     import torch
     from diffusers import StableDiffusionLDM3DPipeline
 
-    from models.ldm3d_loading import _latent_passthrough
+    from models.ldm3d.loading import _latent_passthrough
     from tests.models.tiny_ldm3d import tiny_components
 
     comps = sd15_components() if arch == "sd15" else tiny_components(4)
@@ -91,7 +91,7 @@ def build_pipeline(arch: str, device: str):
 
 def step_time(pipe, settings, latents, repeat: int) -> float:
     """Best seconds per step (between the first and last step's progress reports)."""
-    from models.ldm3d_run import run_ldm3d
+    from models.ldm3d.denoise import run_ldm3d
 
     best = float("inf")
     for _ in range(repeat):
@@ -119,8 +119,8 @@ def main(argv=None) -> int:
 
     import torch
 
-    from models.latent_preview import latent_to_rgb
-    from models.ldm3d_run import RunSettings, initial_latents
+    from models.ldm3d.denoise import RunSettings, initial_latents
+    from models.ldm3d.latent_preview import latent_to_rgb
 
     t0 = time.perf_counter()
     pipe = build_pipeline(args.arch, args.device)

@@ -1,7 +1,7 @@
 """The LDM3D backends: ``ldm3d-pano`` (360°), ``ldm3d-4c`` and ``ldm3d`` (perspective).
 
 All three run diffusers' ``StableDiffusionLDM3DPipeline``; what differs is in
-:data:`models.ldm3d_weights.SPECS`: the Hugging Face id, the output layout (equirect or
+:data:`models.ldm3d.weights.SPECS`: the Hugging Face id, the output layout (equirect or
 perspective), the VAE's channel count (4 or 6) and the defaults.
 
 Importing this module is cheap (no torch): the registry calls :func:`local_weights_available`
@@ -19,7 +19,7 @@ near/far of :mod:`scene.depth`, which the user can change later without loss.
 Seamless
 --------
 ``request.seamless`` applies to ``ldm3d-pano`` only (circular padding along the width in the
-UNet and the VAE, :mod:`models.seamless`); a perspective image has no seam, so the flag is
+UNet and the VAE, :mod:`models.ldm3d.seamless`); a perspective image has no seam, so the flag is
 ignored there and recorded as ``False``. ``LDM3DBackend.latent_roll`` (default 0) rolls the
 latent by that many columns after every step, undone before decoding.
 """
@@ -35,8 +35,8 @@ from scene.errors import InputError
 from scene.metadata import GenerationMetadata
 from scene.panorama import PerspectiveRGBD, RGBDPanorama
 
-from .base import GenerationRequest, GenerationResult, Progress, raise_if_cancelled
-from .ldm3d_weights import SPECS, ModelSpec, local_weights_available, resolve_model, spec_for
+from ..base import GenerationRequest, GenerationResult, Progress, raise_if_cancelled
+from .weights import SPECS, ModelSpec, local_weights_available, resolve_model, spec_for
 
 __all__ = ["LDM3DBackend", "make_backend", "local_weights_available", "PERSPECTIVE_FOV_DEG",
            "unload", "plan_request", "Plan"]
@@ -99,7 +99,7 @@ def plan_request(spec: ModelSpec, request: GenerationRequest) -> Plan:
         Empty prompt, bad size (not a multiple of 8, not 2:1 for a panorama), steps or
         guidance out of range, unknown scheduler.
     """
-    from .ldm3d_loading import SCHEDULERS
+    from .loading import SCHEDULERS
 
     user_prompt = (request.prompt or "").strip()
     if not user_prompt:
@@ -180,7 +180,7 @@ class LDM3DBackend:
 
     # -- the pipeline ------------------------------------------------------------------
     def _pipeline(self, request: GenerationRequest):
-        from .ldm3d_loading import download_model, load_pipeline, select_device
+        from .loading import download_model, load_pipeline, select_device
 
         location = resolve_model(self.spec, request.model)
         if location.folder is None:
@@ -214,9 +214,9 @@ class LDM3DBackend:
         with _LOCK:
             import torch
 
-            from .ldm3d_depth import split_rgbd
-            from .ldm3d_loading import apply_memory_options, oom_error, set_scheduler
-            from .ldm3d_run import RunSettings, initial_latents, run_ldm3d
+            from .denoise import RunSettings, initial_latents, run_ldm3d
+            from .loading import apply_memory_options, oom_error, set_scheduler
+            from .rgbd_split import split_rgbd
             from .seamless import unet_stride
 
             pipe, location, choice = self._pipeline(request)

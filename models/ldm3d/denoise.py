@@ -4,13 +4,13 @@ The pipeline is called with ``output_type="latent"`` and a ``callback_on_step_en
 after every step,
 
 1. reports :class:`models.base.Progress` (step, total, elapsed, ETA, and every
-   ``preview_every`` steps a preview from :func:`models.latent_preview.latent_to_rgb`);
+   ``preview_every`` steps a preview from :func:`models.ldm3d.latent_preview.latent_to_rgb`);
 2. raises :class:`scene.errors.CancelledError` when the cancel event is set (the pipeline's
    ``interrupt`` flag is *not* used: it would skip the remaining steps and decode a
    half-denoised latent), so at most one more step runs after a cancel;
-3. rolls the latent horizontally when asked (:class:`models.seamless.LatentRoller`).
+3. rolls the latent horizontally when asked (:class:`models.ldm3d.seamless.LatentRoller`).
 
-Then the VAE decodes the latent here (see :mod:`models.ldm3d_depth` for why), under the same
+Then the VAE decodes the latent here (see :mod:`models.ldm3d.rgbd_split` for why), under the same
 circular padding as the UNet when the run is seamless.
 """
 
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .base import Progress, ProgressCallback, raise_if_cancelled
+from ..base import Progress, ProgressCallback, raise_if_cancelled
 from .latent_preview import latent_to_rgb
 from .seamless import LatentRoller, patch_conv2d
 
@@ -153,7 +153,7 @@ def run_ldm3d(
     Parameters
     ----------
     pipe : StableDiffusionLDM3DPipeline
-        Loaded by :func:`models.ldm3d_loading.load_pipeline` (its image processor passes
+        Loaded by :func:`models.ldm3d.loading.load_pipeline` (its image processor passes
         latents through).
     settings : RunSettings
     latents : torch.Tensor

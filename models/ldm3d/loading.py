@@ -1,6 +1,6 @@
 """Load an LDM3D pipeline (diffusers' ``StableDiffusionLDM3DPipeline``) safely, and set it up.
 
-Loading always goes through :func:`models.ldm3d_weights.resolve_model` first, which checks
+Loading always goes through :func:`models.ldm3d.weights.resolve_model` first, which checks
 the folder's JSON files before a single weight is read. Then:
 
 - only safetensors are loaded (``use_safetensors=True``), only diffusers/transformers classes
@@ -8,7 +8,7 @@ the folder's JSON files before a single weight is read. Then:
 - a Hugging Face id not yet in the cache is downloaded (online only) with the weight files
   restricted to the safetensors of ``unet``, ``vae`` and ``text_encoder``;
 - the safety checker and its feature extractor are not loaded: the results are decoded by
-  Panoforge itself (``models.ldm3d_depth``), where the pipeline's own checker would never
+  Panoforge itself (``models.ldm3d.rgbd_split``), where the pipeline's own checker would never
   run, and it would cost about 1.2 GB of memory;
 - the device is CUDA in fp16 when present, else the CPU in fp32.
 """
@@ -21,7 +21,7 @@ from pathlib import Path
 
 from scene.errors import InputError
 
-from .ldm3d_weights import ModelLocation, ModelSpec, check_model_folder
+from .weights import ModelLocation, ModelSpec, check_model_folder
 
 __all__ = ["SCHEDULERS", "DeviceChoice", "select_device", "load_pipeline", "set_scheduler",
            "apply_memory_options", "download_model"]
@@ -128,7 +128,7 @@ def load_pipeline(location: ModelLocation, choice: DeviceChoice, cpu_offload: bo
     Parameters
     ----------
     location : ModelLocation
-        From :func:`models.ldm3d_weights.resolve_model` (with a folder).
+        From :func:`models.ldm3d.weights.resolve_model` (with a folder).
     choice : DeviceChoice
     cpu_offload : bool
         Keep the models in CPU memory and move each to the GPU only while it runs (needs
@@ -186,7 +186,7 @@ def _latent_passthrough(vae_scale_factor: int):
     """An LDM3D image processor whose ``postprocess(..., "latent")`` returns the latents.
 
     diffusers' own one raises for ``output_type="latent"``; Panoforge decodes the latents
-    itself (see :mod:`models.ldm3d_depth`).
+    itself (see :mod:`models.ldm3d.rgbd_split`).
     """
     from diffusers.image_processor import VaeImageProcessorLDM3D
 

@@ -2,9 +2,9 @@
 
 It reads the prompt for a scene, a time of day, a mood and colours
 (:mod:`.prompt_words`), builds an analytic scene from a seeded random generator
-(:mod:`.procedural_outdoor`, :mod:`.procedural_indoor`) and ray-casts it
-(:mod:`.procedural_render`) into an equirect RGBD panorama whose depth is the exact ray-hit
-distance of every pixel (sky pixels: :data:`~.procedural_render.SKY_DISTANCE_M`). Same prompt
+(:mod:`.outdoor`, :mod:`.indoor`) and ray-casts it
+(:mod:`.raycast`) into an equirect RGBD panorama whose depth is the exact ray-hit
+distance of every pixel (sky pixels: :data:`~.raycast.SKY_DISTANCE_M`). Same prompt
 and seed give the same pixels; another seed moves the props, the terrain and the clouds.
 
 Progress is reported once per render stage (sky, terrain, props, shading), each with a small
@@ -22,10 +22,10 @@ from scene.errors import InputError
 from scene.metadata import GenerationMetadata
 from scene.panorama import RGBDPanorama
 
-from .base import GenerationRequest, GenerationResult, Progress, raise_if_cancelled
-from .procedural_noise import ValueNoise
-from .procedural_render import SKY_DISTANCE_M, STAGES, render
+from ..base import GenerationRequest, GenerationResult, Progress, raise_if_cancelled
+from .noise import ValueNoise
 from .prompt_words import SCENES, parse_prompt
+from .raycast import SKY_DISTANCE_M, STAGES, render
 
 __all__ = ["ProceduralBackend", "make_backend", "build_scene", "DEFAULT_WIDTH", "DEFAULT_HEIGHT",
            "MAX_WIDTH", "SKY_DISTANCE_M"]
@@ -39,8 +39,7 @@ MIN_WIDTH = 16
 
 
 def _builders():
-    from . import procedural_indoor as indoor
-    from . import procedural_outdoor as outdoor
+    from . import indoor, outdoor
 
     return {
         "forest": outdoor.build_forest,
@@ -73,7 +72,7 @@ def build_scene(prompt: str, seed: int):
     spec : SceneSpec
     words : PromptWords
     render_rng : numpy.random.Generator
-        The generator :func:`~.procedural_render.render` should use (stars).
+        The generator :func:`~.raycast.render` should use (stars).
     """
     words = parse_prompt(prompt)
     scene_ss, layout_ss, render_ss = _seed_sequence(seed).spawn(3)

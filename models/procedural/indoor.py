@@ -19,14 +19,14 @@ import numpy as np
 
 from scene.conventions import direction_grid, direction_to_lonlat, lonlat_to_pixel
 
-from .procedural_geometry import Box, Ellipsoid, ray_planes_inside
-from .procedural_materials import bump, fbm_3d, fbm_xz, lin, mix, smooth, tinted
-from .procedural_noise import ValueNoise
-from .procedural_props import pillar, scatter, spike
-from .procedural_render import SceneSpec, ShadeInput, Surface
-from .procedural_sky import azimuth_elevation, lighting_for
-from .procedural_terrain import Layer, Terrain
+from .geometry import Box, Ellipsoid, ray_planes_inside
+from .materials import bump, fbm_3d, fbm_xz, lin, mix, smooth, tinted
+from .noise import ValueNoise
 from .prompt_words import PromptWords
+from .raycast import SceneSpec, ShadeInput, Surface
+from .scenery import pillar, scatter, spike
+from .sky import azimuth_elevation, lighting_for
+from .terrain import Layer, Terrain
 
 __all__ = ["EYE_M", "HallShape", "hall_distance", "build_hall", "CaveShape", "build_cave"]
 

@@ -1,6 +1,6 @@
 """Material helpers and the materials shared by several procedural scenes.
 
-A material is a function ``ShadeInput -> Surface`` (see :mod:`.procedural_render`). The
+A material is a function ``ShadeInput -> Surface`` (see :mod:`.raycast`). The
 helpers here build textures from value noise evaluated at the world position of each hit,
 so a texture is fixed to the surface (it does not swim with the view) and changes with the
 seed. Colours are given in sRGB for readability and converted to linear once.
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .procedural_render import ShadeInput, Surface
-from .procedural_sky import srgb_to_linear
+from .raycast import ShadeInput, Surface
+from .sky import srgb_to_linear
 
 __all__ = ["lin", "mix", "smooth", "fbm_xz", "fbm_3d", "bump", "rock", "bark", "pine_needles",
            "snow_cover", "tinted", "CoverMap"]

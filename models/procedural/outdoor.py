@@ -1,7 +1,7 @@
 """The outdoor procedural scenes: forest, desert, snowy mountains, ocean beach.
 
 Each ``build_*`` function turns the prompt's words and a seeded generator into a
-:class:`~.procedural_render.SceneSpec`: a height-field terrain, props placed on it, the
+:class:`~.raycast.SceneSpec`: a height-field terrain, props placed on it, the
 materials that colour them and the light. The viewer stands ``EYE_M`` above the ground at the
 origin; the panorama's centre (-Z) is where each scene puts its best view (the sun at dawn
 and sunset stands within about 35 degrees of it).
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .procedural_materials import (
+from .materials import (
     CoverMap,
     bark,
     bump,
@@ -24,12 +24,12 @@ from .procedural_materials import (
     snow_cover,
     tinted,
 )
-from .procedural_noise import ValueNoise
-from .procedural_props import boulder, butte, palm, pine, scatter, shadow_stand_ins
-from .procedural_render import SceneSpec, ShadeInput, Surface
-from .procedural_sky import lighting_for
-from .procedural_terrain import Layer, Terrain
+from .noise import ValueNoise
 from .prompt_words import PromptWords
+from .raycast import SceneSpec, ShadeInput, Surface
+from .scenery import boulder, butte, palm, pine, scatter, shadow_stand_ins
+from .sky import lighting_for
+from .terrain import Layer, Terrain
 
 __all__ = ["EYE_M", "build_forest", "build_desert", "build_mountains", "build_beach"]
 

@@ -3,7 +3,7 @@
 Stages (each one reported to a callback so the backend can show progress and honour cancel):
 
 1. ``terrain``: the analytic room of an interior scene, then the exact ray/height-field hits
-   (:func:`~.procedural_terrain.cast_terrain`) where the terrain can be in front of it.
+   (:func:`~.terrain.cast_terrain`) where the terrain can be in front of it.
 2. ``props``: closed-form hits with every prop, each against only the pixels that can see it.
 3. ``sky``: the sky colour of the pixels that hit nothing.
 4. ``shading``: materials, sun (with prop shadows cast by exact shadow rays), ambient light,
@@ -21,10 +21,10 @@ import numpy as np
 
 from scene.conventions import direction_grid
 
-from .procedural_geometry import Prop
-from .procedural_noise import ValueNoise
-from .procedural_sky import Lighting, add_stars, fog_amount, fog_colour, sky_radiance, to_srgb8
-from .procedural_terrain import Terrain, cast_terrain
+from .geometry import Prop
+from .noise import ValueNoise
+from .sky import Lighting, add_stars, fog_amount, fog_colour, sky_radiance, to_srgb8
+from .terrain import Terrain, cast_terrain
 
 __all__ = ["SKY_DISTANCE_M", "Surface", "ShadeInput", "SceneSpec", "RenderOutput", "render",
            "STAGES", "auto_exposure"]

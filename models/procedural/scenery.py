@@ -1,6 +1,6 @@
 """Prop makers for the procedural scenes: pines, palms, boulders, buttes, pillars, spikes.
 
-Each maker returns a list of :class:`~.procedural_geometry.Prop` built from closed-form
+Each maker returns a list of :class:`~.geometry.Prop` built from closed-form
 shapes, with bounding spheres filled in, and :func:`scatter` places things on the ground
 without overlaps. All randomness comes from the ``rng`` passed in, so the seed moves them.
 """
@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .procedural_geometry import Ellipsoid, Prop, VCone, VCylinder
+from .geometry import Ellipsoid, Prop, VCone, VCylinder
 
 __all__ = ["pine", "palm", "boulder", "butte", "pillar", "spike", "scatter", "cylinder",
            "cone", "shadow_stand_ins"]
@@ -116,7 +116,7 @@ def butte(x: float, z: float, ground: float, radius: float, height: float,
 def pillar(x: float, z: float, y0: float, y1: float, r: float, material: str = "pillar"
            ) -> list[Prop]:
     """A column with a square plinth and capital (cylinder between two boxes)."""
-    from .procedural_geometry import Box
+    from .geometry import Box
 
     props: list[Prop] = [cylinder(material, x, z, r, y0, y1)]
     w = r * 1.45

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .procedural_noise import ValueNoise
+from .noise import ValueNoise
 from .prompt_words import PromptWords
 
 __all__ = ["Lighting", "lighting_for", "azimuth_elevation", "sky_radiance", "add_stars", "fog_amount",

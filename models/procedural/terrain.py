@@ -24,7 +24,7 @@ import numpy as np
 
 from scene.conventions import latitudes, longitudes
 
-from .procedural_noise import ValueNoise
+from .noise import ValueNoise
 
 __all__ = ["Layer", "Terrain", "TerrainHits", "cast_terrain", "profile_radii"]
 

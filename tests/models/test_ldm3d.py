@@ -21,7 +21,7 @@ import pytest
 
 from models.base import GenerationRequest
 from models.ldm3d import PERSPECTIVE_FOV_DEG, make_backend, plan_request, unload
-from models.ldm3d_weights import SPECS, local_weights_available
+from models.ldm3d.weights import SPECS, local_weights_available
 from models.registry import get_backend
 from scene.errors import CancelledError, InputError, ResourceError
 from scene.panorama import PerspectiveRGBD, RGBDPanorama
@@ -175,7 +175,7 @@ def fresh():
 
 
 def _count_unet_calls(monkeypatch):
-    from models import ldm3d_loading
+    from models.ldm3d import loading as ldm3d_loading
 
     calls = []
     real = ldm3d_loading.load_pipeline
@@ -210,7 +210,7 @@ def test_cancel_during_a_step_stops_within_one_step(pano_dir, monkeypatch, fresh
     cancel = threading.Event()
     backend = get_backend("ldm3d-pano")
     backend._pipeline(_req(pano_dir))  # load now, so the hook sees only this run
-    pipe = __import__("models.ldm3d", fromlist=["_CACHE"])._CACHE["pipe"]
+    pipe = __import__("models.ldm3d.backend", fromlist=["_CACHE"])._CACHE["pipe"]
     pipe.unet.register_forward_hook(lambda *_: cancel.set() if len(calls) == 3 else None)
     with pytest.raises(CancelledError):
         backend.generate(_req(pano_dir, steps=8), cancel=cancel)
@@ -343,7 +343,7 @@ def test_local_weights_available_does_not_import_torch(pano_dir, tmp_path):
 
 # -- refusals ----------------------------------------------------------------------------
 def _no_loading(monkeypatch):
-    from models import ldm3d_loading
+    from models.ldm3d import loading as ldm3d_loading
 
     def refuse(*a, **kw):
         raise AssertionError("weights were loaded")
@@ -412,7 +412,7 @@ def test_out_of_memory_names_the_option_to_turn_on(pano_dir, monkeypatch, fresh)
 
     backend = get_backend("ldm3d-pano")
     backend._pipeline(_req(pano_dir))
-    pipe = __import__("models.ldm3d", fromlist=["_CACHE"])._CACHE["pipe"]
+    pipe = __import__("models.ldm3d.backend", fromlist=["_CACHE"])._CACHE["pipe"]
 
     def oom(*a, **kw):
         raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
@@ -465,9 +465,9 @@ def test_half_precision_decode_that_overflows_is_redone_in_float32(pano_dir):
     """On CUDA the VAE runs in fp16; an overflowing decode must not give NaN pixels."""
     import torch
 
-    from models.ldm3d_loading import load_pipeline, select_device
-    from models.ldm3d_run import RunSettings, decode_latents
-    from models.ldm3d_weights import resolve_model
+    from models.ldm3d.denoise import RunSettings, decode_latents
+    from models.ldm3d.loading import load_pipeline, select_device
+    from models.ldm3d.weights import resolve_model
 
     pipe = load_pipeline(resolve_model(SPECS["ldm3d-pano"], str(pano_dir)), select_device("cpu"))
     pipe.vae.to(torch.float16)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from models.latent_preview import SD_LATENT_TO_RGB, fit_latent_map, latent_to_rgb
-from models.ldm3d_depth import split_rgbd
+from models.ldm3d.latent_preview import SD_LATENT_TO_RGB, fit_latent_map, latent_to_rgb
+from models.ldm3d.rgbd_split import split_rgbd
 from scene.errors import InputError
 
 

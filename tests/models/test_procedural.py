@@ -12,7 +12,7 @@ import pytest
 
 from models.base import GenerationRequest, Progress
 from models.procedural import SKY_DISTANCE_M, ProceduralBackend, build_scene, make_backend
-from models.procedural_geometry import (
+from models.procedural.geometry import (
     angular_window,
     ray_box,
     ray_ellipsoid,
@@ -20,9 +20,9 @@ from models.procedural_geometry import (
     ray_vcylinder,
     vertical_window,
 )
-from models.procedural_indoor import EYE_M, HallShape, hall_distance
-from models.procedural_render import render
-from models.prompt_words import SCENE_WORDS, SCENES, parse_prompt
+from models.procedural.indoor import EYE_M, HallShape, hall_distance
+from models.procedural.prompt_words import SCENE_WORDS, SCENES, parse_prompt
+from models.procedural.raycast import render
 from scene.conventions import direction_grid, latitudes, longitudes
 from scene.errors import CancelledError, InputError
 from scene.panorama import RGBDPanorama
@@ -66,7 +66,7 @@ def test_default_size_is_1024x512():
     req = GenerationRequest(prompt="a cave", seed=0)
     spec_w = ProceduralBackend()
     # only check the size logic, without paying for a full-size render
-    from models.procedural import _check_size
+    from models.procedural.backend import _check_size
 
     assert _check_size(req.width, req.height) == (1024, 512)
     assert _check_size(None, 100) == (200, 100)
@@ -360,7 +360,7 @@ def test_closed_form_shapes_match_brute_force(shape):
 
 
 def test_pixel_windows_cover_every_pixel_a_prop_can_hit():
-    from models.procedural_props import cylinder, pine
+    from models.procedural.scenery import cylinder, pine
 
     w, h = 256, 128
     dirs = direction_grid(w, h, dtype=np.float64).reshape(-1, 3)

@@ -13,10 +13,10 @@ import torch
 
 from models.base import GenerationRequest
 from models.ldm3d import make_backend, unload
-from models.ldm3d_loading import load_pipeline, select_device
-from models.ldm3d_run import RunSettings, initial_latents, run_ldm3d
-from models.ldm3d_weights import SPECS, resolve_model
-from models.seamless import LatentRoller, patch_conv2d, seamless_convs, unet_stride
+from models.ldm3d.denoise import RunSettings, initial_latents, run_ldm3d
+from models.ldm3d.loading import load_pipeline, select_device
+from models.ldm3d.seamless import LatentRoller, patch_conv2d, seamless_convs, unet_stride
+from models.ldm3d.weights import SPECS, resolve_model
 from tests.models.tiny_ldm3d import TINY_UNET_STRIDE, tiny_model
 
 W, H = 64, 32  # latent 8 x 4
@@ -79,7 +79,7 @@ def test_latent_roll_between_steps_does_not_shift_the_output(pipe):
 
 
 def test_latent_roll_with_multistep_scheduler_stays_consistent(pipe):
-    from models.ldm3d_loading import set_scheduler
+    from models.ldm3d.loading import set_scheduler
 
     set_scheduler(pipe, "dpm++2m")
     try:
@@ -109,7 +109,7 @@ def test_seamless_with_vae_tiling_wraps_the_latent(pipe):
     """Tiled decoding cannot patch the VAE (each tile would wrap onto itself), so the latent
     is extended from the opposite edge instead: the edge columns then come out close to the
     patched, untiled decode, much closer than a tiled decode without the wrap."""
-    from models.ldm3d_run import decode_latents
+    from models.ldm3d.denoise import decode_latents
 
     z = torch.randn(1, 4, H // 8, W // 8, generator=torch.Generator().manual_seed(0))
     with seamless_convs(pipe.vae):
