@@ -17,6 +17,12 @@ One shader program, four modes:
 ``textured`` mode from inside, so the holes that the discontinuity cut leaves beside
 silhouettes show the panorama's own colour in that direction instead of the background.
 
+:meth:`SceneLayers.set_parts` adds the rest of a composition (:mod:`renderers.scene_parts`):
+one more textured node per layer (the same visual as the dome, its own texture) and one
+:func:`PropNode` per prop (vertex colours, lambert lighting for ``pbr`` props, none for
+``unlit``; coloured by distance in the ``depth`` mode). Every node depth-tests, so nearer parts
+hide farther ones whatever the drawing order.
+
 Triangles are drawn with back-face culling on (faces are wound counter-clockwise as seen
 from the origin), so from inside every face shows and from outside the near half of the
 sphere disappears: the dollhouse view looks into the scene through the near wall.
@@ -35,7 +41,7 @@ from scene.meshdata import DepthMesh
 from scene.panorama import resize_bilinear_wrap
 
 __all__ = ["MODES", "MAX_TEXTURE_WIDTH", "DepthMeshVisual", "DepthMeshNode", "texture_image",
-           "depth_range", "SceneLayers", "backdrop_mesh"]
+           "depth_range", "SceneLayers", "backdrop_mesh", "PropNode"]
 
 MODES = ("textured", "depth", "wireframe", "points")
 #: Widest panorama texture uploaded as it is; wider ones are resampled to this width
@@ -77,6 +83,50 @@ void main() {
     } else {
         gl_FragColor = vec4(texture2D(u_texture, v_uv).rgb, 1.0);
     }
+}
+"""
+
+
+PROP_VERT = """
+attribute vec3 a_position;
+attribute vec3 a_normal;
+attribute vec4 a_color;
+varying vec4 v_color;
+varying vec3 v_normal;
+varying float v_dist;
+
+void main() {
+    v_color = a_color;
+    v_normal = a_normal;
+    v_dist = length(a_position);
+    gl_Position = $transform(vec4(a_position, 1.0));
+}
+"""
+
+PROP_FRAG = """
+uniform sampler2D u_colormap;
+uniform float u_mode;          // 0: vertex colour, 1: distance through the colour map
+uniform float u_lit;           // 1: lambert lighting, 0: unlit
+uniform vec3 u_light;          // unit direction towards the light, world frame
+uniform float u_ambient;
+uniform vec2 u_log_range;
+varying vec4 v_color;
+varying vec3 v_normal;
+varying float v_dist;
+
+void main() {
+    if (u_mode > 0.5) {
+        float span = max(u_log_range.y - u_log_range.x, 1e-6);
+        float t = clamp((log(max(v_dist, 1e-6)) - u_log_range.x) / span, 0.0, 1.0);
+        gl_FragColor = vec4(texture2D(u_colormap, vec2(t, 0.5)).rgb, 1.0);
+        return;
+    }
+    float k = 1.0;
+    if (u_lit > 0.5) {
+        vec3 n = normalize(v_normal);
+        k = u_ambient + (1.0 - u_ambient) * max(dot(n, u_light), 0.0);
+    }
+    gl_FragColor = vec4(v_color.rgb * k, 1.0);
 }
 """
 
@@ -137,19 +187,8 @@ def _range_of(d: np.ndarray) -> tuple[float, float]:
 
 
 def _check_mesh(mesh: DepthMesh) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    pos = np.ascontiguousarray(mesh.positions, dtype=np.float32)
-    uv = np.ascontiguousarray(mesh.uvs, dtype=np.float32)
-    faces = np.ascontiguousarray(mesh.faces, dtype=np.uint32)
-    if pos.ndim != 2 or pos.shape[1] != 3 or uv.shape != (pos.shape[0], 2):
-        raise InputError(f"mesh arrays do not match: positions {pos.shape}, uvs {uv.shape}",
-                         hint="build the mesh with scene.mesh.build_depth_mesh")
-    if faces.ndim != 2 or faces.shape[1] != 3:
-        raise InputError(f"mesh faces must be (M, 3), got {faces.shape}")
-    if pos.shape[0] == 0:
-        raise InputError("the mesh has no vertices", hint="check that the panorama has depth")
-    if faces.size and int(faces.max()) >= pos.shape[0]:
-        raise InputError("mesh faces index past the last vertex")
-    return pos, uv, faces
+    """:meth:`DepthMesh.checked` (the viewport may show a mesh with no faces)."""
+    return mesh.checked(allow_no_faces=True)
 
 
 def _edges(faces: np.ndarray) -> np.ndarray:
@@ -342,6 +381,77 @@ def _make_visual_class():
     return _DepthMeshVisual
 
 
+def _make_prop_class():
+    """Build the prop Visual subclass lazily (see :data:`PROP_FRAG` for the shading)."""
+    from vispy import gloo
+    from vispy.color import get_colormap
+    from vispy.visuals import Visual
+
+    from .scene_parts import AMBIENT, LIGHT_DIRECTION
+
+    class _PropVisual(Visual):
+        """Draws one :class:`~renderers.scene_parts.PropPart` (world-frame arrays)."""
+
+        def __init__(self, part):
+            Visual.__init__(self, vcode=PROP_VERT, fcode=PROP_FRAG)
+            faces = np.ascontiguousarray(part.faces, np.uint32)
+            self._buffers = [gloo.VertexBuffer(np.ascontiguousarray(part.positions, np.float32)),
+                             gloo.VertexBuffer(np.ascontiguousarray(part.normals, np.float32)),
+                             gloo.VertexBuffer(part.colors.astype(np.float32) / 255.0)]
+            self._faces = gloo.IndexBuffer(faces.reshape(-1))
+            lut = get_colormap(DEPTH_COLORMAP).map(np.linspace(0.0, 1.0, 256))
+            lut = (np.clip(lut[:, :3], 0, 1) * 255).astype(np.uint8)[None]
+            self._colormap = gloo.Texture2D(lut, interpolation="linear",
+                                            wrapping="clamp_to_edge")
+            prog = self.shared_program
+            prog["a_position"], prog["a_normal"], prog["a_color"] = self._buffers
+            prog["u_colormap"] = self._colormap
+            prog["u_lit"] = 1.0 if part.lit else 0.0
+            prog["u_light"] = LIGHT_DIRECTION
+            prog["u_ambient"] = float(AMBIENT)
+            prog["u_log_range"] = (0.0, 1.0)
+            prog["u_mode"] = 0.0
+            self.part = part
+            self._n_faces = int(faces.shape[0])
+            p = np.asarray(part.positions)
+            self._bounds = [(float(p[:, i].min()), float(p[:, i].max())) for i in range(3)]
+            self._draw_mode = "triangles"
+            self._index_buffer = self._faces
+            # Closed, outward-wound meshes: the depth test alone hides their far side.
+            self.set_gl_state(depth_test=True, cull_face=False, blend=False)
+
+        def set_mode(self, mode: str, log_range: tuple[float, float]) -> None:
+            """Vertex colours (every mode but ``depth``) or distance through the colour map."""
+            self.shared_program["u_mode"] = 1.0 if mode == "depth" else 0.0
+            self.shared_program["u_log_range"] = tuple(float(v) for v in log_range)
+            self.update()
+
+        @property
+        def n_faces(self) -> int:
+            return self._n_faces
+
+        @property
+        def n_vertices(self) -> int:
+            return int(self.part.positions.shape[0])
+
+        def free(self) -> None:
+            for obj in (*self._buffers, self._faces, self._colormap):
+                obj.delete()
+            self._n_faces = 0
+
+        def _prepare_draw(self, view):
+            return self._n_faces > 0
+
+        @staticmethod
+        def _prepare_transforms(view):
+            view.view_program.vert["transform"] = view.transforms.get_transform()
+
+        def _compute_bounds(self, axis, view):
+            return self._bounds[axis]
+
+    return _PropVisual
+
+
 _CLASSES: dict[str, type] = {}
 
 
@@ -352,7 +462,13 @@ def _classes() -> dict[str, type]:
         visual = _make_visual_class()
         _CLASSES["visual"] = visual
         _CLASSES["node"] = create_visual_node(visual)
+        _CLASSES["prop_node"] = create_visual_node(_make_prop_class())
     return _CLASSES
+
+
+def PropNode(part, parent=None):  # noqa: N802 - a class factory, named like the class
+    """A vispy scene-graph node drawing one :class:`~renderers.scene_parts.PropPart`."""
+    return _classes()["prop_node"](part, parent=parent)
 
 
 def DepthMeshVisual(*args, **kwargs):  # noqa: N802 - a class factory, named like the class
@@ -386,7 +502,10 @@ def backdrop_mesh(radius: float, width: int = 256) -> DepthMesh:
 
 
 class SceneLayers:
-    """The scene's mesh and its backdrop as two vispy nodes under one parent.
+    """The scene's meshes and the backdrop as vispy nodes under one parent.
+
+    The dome (:attr:`mesh`) and its backdrop always exist; :meth:`set_parts` adds a node per
+    layer and per prop of a composition (:class:`~renderers.scene_parts.SceneParts`).
 
     Parameters
     ----------
@@ -400,27 +519,65 @@ class SceneLayers:
 
     def __init__(self, parent, mode: str = "textured", backdrop: bool = True):
         # Created first, so drawn first; the depth test keeps it behind the scene anyway.
+        self.parent = parent
         self.backdrop = DepthMeshNode(parent=parent)
         self.mesh = DepthMeshNode(parent=parent)
         self.backdrop.use_texture_of(self.mesh)
+        self.layer_nodes: list = []
+        self.prop_nodes: list = []
         self.backdrop_enabled = bool(backdrop)
         self.inside = True
         self.shown = True
         self._backdrop_radius = 0.0
+        self._parts_extent = 0.0
         self.set_mode(mode)
 
     def set_data(self, rgb: np.ndarray | None, mesh: DepthMesh) -> None:
         """Upload a mesh (and a new texture unless ``rgb`` is None)."""
         self.mesh.set_data(rgb, mesh)
         self._fit_backdrop()
+        self._apply_parts_mode()
 
     def set_positions(self, positions: np.ndarray) -> None:
         """Replace the mesh's vertex positions (same topology)."""
         self.mesh.set_positions(positions)
         self._fit_backdrop()
 
+    def set_parts(self, parts) -> None:
+        """Show a composition's layers and props (:class:`~renderers.scene_parts.SceneParts`)
+        instead of the current ones; ``None`` or an empty one shows the dome alone.
+
+        Buffers are uploaded here, once; drawing a frame adds one draw call per part.
+        """
+        self._free_parts()
+        if parts is not None:
+            for layer in parts.layers:
+                node = DepthMeshNode(parent=self.parent)
+                node.set_data(layer.rgb, layer.mesh)
+                self.layer_nodes.append(node)
+            for prop in parts.props:
+                self.prop_nodes.append(PropNode(prop, parent=self.parent))
+            self._parts_extent = parts.extent()
+        self._fit_backdrop()
+        self._apply_parts_mode()
+        self._update_visibility()
+
+    @property
+    def extent(self) -> float:
+        """Distance of the farthest vertex of the dome or any part, metres."""
+        return max(self.mesh.extent, self._parts_extent)
+
+    @property
+    def n_faces(self) -> int:
+        return self.mesh.n_faces + sum(n.n_faces for n in self.layer_nodes + self.prop_nodes)
+
+    @property
+    def n_vertices(self) -> int:
+        return (self.mesh.n_vertices
+                + sum(n.n_vertices for n in self.layer_nodes + self.prop_nodes))
+
     def _fit_backdrop(self) -> None:
-        radius = BACKDROP_SCALE * max(self.mesh.extent, 1e-3)
+        radius = BACKDROP_SCALE * max(self.extent, 1e-3)
         # Rebuilding the small sphere only when the extent moves keeps live edits cheap.
         if not (0.8 * self._backdrop_radius <= radius <= 1.25 * self._backdrop_radius):
             self.backdrop.set_data(None, backdrop_mesh(radius))
@@ -432,7 +589,20 @@ class SceneLayers:
 
     def set_mode(self, mode: str) -> None:
         self.mesh.set_mode(mode)
+        self._apply_parts_mode()
         self._update_visibility()
+
+    def _apply_parts_mode(self) -> None:
+        mode = self.mesh.mode
+        for node in self.layer_nodes:
+            node.set_mode(mode)
+        near, far = self.mesh.depth_range
+        log_range = (float(np.log(near)), float(np.log(far)))
+        for node in self.layer_nodes:
+            # One colour map for the whole scene: the dome's distances.
+            node.shared_program["u_log_range"] = log_range
+        for node in self.prop_nodes:
+            node.set_mode(mode, log_range)
 
     def set_inside(self, inside: bool) -> None:
         """The backdrop only makes sense from inside (from outside it would hide the scene)."""
@@ -444,15 +614,25 @@ class SceneLayers:
         self._update_visibility()
 
     def set_shown(self, shown: bool) -> None:
-        """Hide or show both layers (an empty viewport draws only its background)."""
+        """Hide or show every node (an empty viewport draws only its background)."""
         self.shown = bool(shown)
         self._update_visibility()
 
     def _update_visibility(self) -> None:
         self.mesh.visible = self.shown
+        for node in self.layer_nodes + self.prop_nodes:
+            node.visible = self.shown
         self.backdrop.visible = (self.shown and self.backdrop_enabled and self.inside
                                  and self.mesh.mode == "textured")
 
+    def _free_parts(self) -> None:
+        for node in self.layer_nodes + self.prop_nodes:
+            node.parent = None
+            node.free()
+        self.layer_nodes, self.prop_nodes = [], []
+        self._parts_extent = 0.0
+
     def free(self) -> None:
+        self._free_parts()
         self.backdrop.free()
         self.mesh.free()

@@ -5,6 +5,10 @@ looking at ``(yaw, pitch)`` in the conventions of :mod:`scene.conventions` (yaw 
 panorama centre, -Z; positive yaw turns right, towards +X; positive pitch looks up), with a
 **horizontal** field of view ``fov_deg``.
 
+A whole composition (:class:`scene.composition.Scene`: the dome, its layers and props) is
+drawn by passing its :class:`~renderers.scene_parts.SceneParts` as ``parts`` (or use
+:func:`render_scene`); without ``parts`` only the dome is drawn, as before.
+
 The OpenGL context comes from :func:`renderers.gl_context.offscreen_app` (EGL first, then a
 hidden Qt or GLFW window on a display); see that module for the order.
 
@@ -27,8 +31,8 @@ from scene.panorama import RGBDPanorama
 
 from .mesh_visual import MODES
 
-__all__ = ["render_view", "write_render", "OffscreenRenderer", "MAX_RENDER_SIZE",
-           "BACKGROUND"]
+__all__ = ["render_view", "render_scene", "write_render", "OffscreenRenderer",
+           "MAX_RENDER_SIZE", "BACKGROUND"]
 
 #: Largest width or height of an offscreen render, pixels (after supersampling).
 MAX_RENDER_SIZE = 8192
@@ -80,6 +84,9 @@ class OffscreenRenderer:
     backdrop : bool
         In ``textured`` mode, fill the holes cut beside silhouettes with the panorama's
         colour from a sphere behind the scene (default); False leaves them background.
+    parts : SceneParts, optional
+        The composition's layers and props (:func:`renderers.scene_parts.scene_parts`),
+        drawn with the dome, depth-tested; ``None`` draws the dome alone.
 
     Raises
     ------
@@ -90,7 +97,7 @@ class OffscreenRenderer:
     """
 
     def __init__(self, pano: RGBDPanorama, mesh: DepthMesh, size=(1280, 720),
-                 supersample: int = 1, backdrop: bool = True):
+                 supersample: int = 1, backdrop: bool = True, parts=None):
         from .cameras import InsideCamera
         from .gl_context import new_offscreen_canvas
         from .mesh_visual import SceneLayers
@@ -105,9 +112,11 @@ class OffscreenRenderer:
             self.layers = SceneLayers(self.view.scene, backdrop=backdrop)
             self.visual = self.layers.mesh
             self.layers.set_data(pano.rgb, mesh)
+            if parts is not None and not parts.empty:
+                self.layers.set_parts(parts)
             self.camera = InsideCamera(interactive=False, eye_radius=np.inf,
                                        fov_limits=(1e-3, 179.999))
-            self.camera.scene_extent = max(self.visual.extent, 1e-3)
+            self.camera.scene_extent = max(self.layers.extent, 1e-3)
             self.view.camera = self.camera
         except Exception:
             self.close()
@@ -167,7 +176,7 @@ class OffscreenRenderer:
 def render_view(pano: RGBDPanorama, mesh: DepthMesh, *, yaw_deg: float = 0.0,
                 pitch_deg: float = 0.0, fov_deg: float = 90.0, size=(1280, 720),
                 mode: str = "textured", eye=(0.0, 0.0, 0.0), supersample: int = 1,
-                backdrop: bool = True) -> np.ndarray:
+                backdrop: bool = True, parts=None) -> np.ndarray:
     """Render one view of a scene from inside, offscreen.
 
     Parameters
@@ -192,6 +201,8 @@ def render_view(pano: RGBDPanorama, mesh: DepthMesh, *, yaw_deg: float = 0.0,
     backdrop : bool
         Fill cut holes with the panorama's colour (``textured`` mode); see
         :class:`OffscreenRenderer`.
+    parts : SceneParts, optional
+        The composition's layers and props (see :class:`OffscreenRenderer`).
 
     Returns
     -------
@@ -207,9 +218,34 @@ def render_view(pano: RGBDPanorama, mesh: DepthMesh, *, yaw_deg: float = 0.0,
     """
     eye = _check_view(fov_deg, mode, eye)
     with OffscreenRenderer(pano, mesh, size=size, supersample=supersample,
-                           backdrop=backdrop) as renderer:
+                           backdrop=backdrop, parts=parts) as renderer:
         return renderer.render(yaw_deg=yaw_deg, pitch_deg=pitch_deg, fov_deg=fov_deg,
                                mode=mode, eye=eye)
+
+
+def render_scene(scene, settings=None, **view) -> np.ndarray:
+    """Render a whole composition (dome, layers, props) with :func:`render_view`.
+
+    Parameters
+    ----------
+    scene : scene.composition.Scene
+    settings : MeshSettings, optional
+        Mesh settings of the dome and every layer (default
+        :data:`scene.mesh.DEFAULT_SETTINGS`).
+    **view
+        As for :func:`render_view` (``yaw_deg``, ``size``, ``eye`` ...).
+
+    Returns
+    -------
+    (H, W, 3) uint8 ndarray
+    """
+    from scene.mesh import DEFAULT_SETTINGS, build_depth_mesh
+
+    from .scene_parts import scene_parts
+
+    settings = DEFAULT_SETTINGS if settings is None else settings
+    mesh = build_depth_mesh(scene.dome, settings)
+    return render_view(scene.dome, mesh, parts=scene_parts(scene, settings), **view)
 
 
 def write_render(path: str | os.PathLike, pano: RGBDPanorama, mesh: DepthMesh, **view) -> None:
