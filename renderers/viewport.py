@@ -1,8 +1,11 @@
-"""The interactive 3D viewport: a vispy ``SceneCanvas`` (PySide6 backend) showing a DepthMesh.
+"""The interactive 3D viewport: a vispy ``SceneCanvas`` (PySide6 backend) showing a scene.
 
 Put ``viewport.native`` (a ``QWidget``) in a Qt layout. The window calls :meth:`Viewport.set_scene`
 when the active result changes and :meth:`Viewport.update_mesh` for live depth edits (only the
-vertex buffer is replaced when the topology is unchanged).
+vertex buffer is replaced when the topology is unchanged). The rest of the composition (the
+dome's layers and props, :class:`~renderers.scene_parts.SceneParts`) comes with
+``set_scene(..., parts=...)`` or :meth:`Viewport.set_parts`; it stays while the dome's mesh is
+edited.
 """
 
 from __future__ import annotations
@@ -158,7 +161,7 @@ class Viewport:
         self.canvas.close()
 
     # -- scene -----------------------------------------------------------------------------
-    def set_scene(self, pano: RGBDPanorama, mesh: DepthMesh) -> None:
+    def set_scene(self, pano: RGBDPanorama, mesh: DepthMesh, parts=None) -> None:
         """Show a new panorama and its mesh (uploads the texture and all buffers).
 
         Parameters
@@ -166,11 +169,22 @@ class Viewport:
         pano : RGBDPanorama
             Its ``rgb`` becomes the texture.
         mesh : DepthMesh
+        parts : SceneParts, optional
+            The composition's layers and props (:func:`renderers.scene_parts.scene_parts`);
+            ``None`` shows the dome alone.
         """
         self.layers.set_data(pano.rgb, mesh)
+        self.layers.set_parts(parts)
         self.layers.set_shown(True)
         self._mesh = mesh
         self._set_extent(mesh)
+        self.canvas.update()
+
+    def set_parts(self, parts) -> None:
+        """Show other layers and props with the current dome (``None``: the dome alone)."""
+        self.layers.set_parts(parts)
+        if self._mesh is not None:
+            self._set_extent(self._mesh)
         self.canvas.update()
 
     def clear(self) -> None:
@@ -210,7 +224,7 @@ class Viewport:
         return bool(same)
 
     def _set_extent(self, mesh: DepthMesh) -> None:
-        extent = self.visual.extent
+        extent = self.layers.extent
         for cam in (self.inside_camera, self.outside_camera):
             cam.scene_extent = max(extent, 1e-3)
             cam.view_changed()
@@ -283,11 +297,12 @@ class Viewport:
 
     @property
     def triangle_count(self) -> int:
-        return self.visual.n_faces
+        """Triangles on the GPU: the dome's, its layers' and its props'."""
+        return self.layers.n_faces
 
     def current_stats(self) -> ViewportStats:
         """A snapshot of what the status bar shows."""
-        return ViewportStats(triangles=self.visual.n_faces, vertices=self.visual.n_vertices,
+        return ViewportStats(triangles=self.layers.n_faces, vertices=self.layers.n_vertices,
                              frame_time_ms=self.frame_time_ms, mode=self.mode,
                              view=self._view_name, fov_deg=float(self.camera.fov_deg))
 
