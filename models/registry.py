@@ -51,7 +51,7 @@ BACKENDS: dict[str, BackendInfo] = {
                     True, description="Intel/ldm3d-4c: perspective RGB + depth, 4-channel VAE."),
         BackendInfo("ldm3d", "LDM3D (512x512 perspective)", "models.ldm3d:make_backend", True,
                     description="Intel/ldm3d: perspective RGB + depth, 6-channel VAE."),
-        BackendInfo("import", "Import your own panorama", "models.importer:make_backend", False,
+        BackendInfo("import", "Import your own panorama", "models.import_source:make_backend", False,
                     kind="import",
                     description="A 360 photo or another generator's output, with or without depth."),
     )

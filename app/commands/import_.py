@@ -59,7 +59,7 @@ def _fmt_range(pano) -> str:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from models.importer import ImportRequest, make_backend
+    from models.import_source import ImportRequest, make_backend
     from scene.errors import ProjectFileError
     from scene.project import Project, load_project, save_project
 
