@@ -166,7 +166,9 @@ class CatalogEntry:
 
 
 # -- file sets ---------------------------------------------------------------------------
-_CLIP_TOKENIZER = ("tokenizer/vocab.json", "tokenizer/merges.txt")
+# tokenizer_config.json is written by every transformers version; the vocabulary itself is
+# vocab.json + merges.txt (published folders) or tokenizer.json (newer save_pretrained).
+_CLIP_TOKENIZER = ("tokenizer/tokenizer_config.json",)
 _LDM3D_REQUIRED = ("model_index.json", "scheduler/scheduler_config.json", *_CLIP_TOKENIZER,
                    "text_encoder/config.json", "unet/config.json", "vae/config.json")
 _LDM3D_WEIGHTS = ("unet/*.safetensors", "vae/*.safetensors", "text_encoder/*.safetensors")
