@@ -197,7 +197,7 @@ def main() -> int:
     n_preview = len(applied_at)
     region.lineMoveFinished()  # button released: the full mesh follows
     _pump(app, until=lambda: window.mesh_service.is_idle()
-          and window._applied_seq == window.mesh_service.latest_seq)
+          and window.scene_view.applied_seq == window.mesh_service.latest_seq)
     _pump(app, 0.3)
     _report(f"near/far drag ({i} mouse moves)", probe.stop())
     print(f"    preview meshes shown during the drag: {n_preview}, requests coalesced: "
@@ -235,7 +235,7 @@ def main() -> int:
             t0 = time.perf_counter()
             window.depth_panel.set_near_far(near0, far)  # typed into the Far box
             ui_cost["edit"].append((time.perf_counter() - t0) * 1e3)
-            _pump(app, until=lambda s=seq_before: window._applied_seq > s)
+            _pump(app, until=lambda s=seq_before: window.scene_view.applied_seq > s)
             t1 = applied_at[-1]
             _pump(app, until=lambda t=t1: any(d >= t for d in drawn), timeout=10)
             to_mesh.append((t1 - t0) * 1e3)

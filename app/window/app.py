@@ -43,7 +43,7 @@ def run_app(project: str | None = None, check_recovery: bool = True) -> int:
     window = MainWindow()
     window.show()
     if project:
-        QTimer.singleShot(0, lambda: window.open_paths([Path(project)]))
+        QTimer.singleShot(0, lambda: window.files.open_paths([Path(project)]))
     if check_recovery:
-        QTimer.singleShot(50, window.check_recovery)
+        QTimer.singleShot(50, window.files.check_recovery)
     return int(app.exec())

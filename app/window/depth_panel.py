@@ -1,9 +1,10 @@
 """The Depth panel: a histogram of distances with a draggable near/far region, the depth
 interpretation, the discontinuity-cut threshold and the mesh resolution.
 
-The panel edits nothing itself: it emits what the user asked for, with a *merge key* that is
-the same for every signal of one drag (so the document makes the drag one undo step), and
-shows whatever :meth:`DepthPanel.show_result` gives it.
+The panel is a :class:`~app.window.document.DocumentView`: bound to the document it shows the
+active result and the mesh settings, and follows them. What the user edits is emitted (with a
+*merge key* that is the same for every signal of one drag, so the document makes the drag one
+undo step) and applied to the bound document's edit methods.
 """
 
 from __future__ import annotations
@@ -26,9 +27,10 @@ from PySide6.QtWidgets import (
 )
 
 from scene.depth import DEPTH_KINDS
+from scene.errors import PanoforgeError
 from scene.settings import MeshSettings
 
-from .document import depth_range_of, new_merge_key
+from .document import DocumentView, new_merge_key
 
 __all__ = ["DepthPanel", "distance_histogram", "CUT_SLIDER_SCALE"]
 
@@ -68,7 +70,7 @@ def distance_histogram(distance: np.ndarray, bins: int = 96) -> tuple[np.ndarray
     return edges, counts / float(d.size)
 
 
-class DepthPanel(QWidget):
+class DepthPanel(DocumentView, QWidget):
     """Depth controls for the active result.
 
     Signals
@@ -80,12 +82,15 @@ class DepthPanel(QWidget):
         The new settings and the merge key.
     dragFinished()
         A handle or slider drag ended (the window replaces the preview mesh by the full one).
+    editFailed(str, Exception)
+        The document refused an edit (a title and the error, for the window to show).
     """
 
     depthRangeEdited = Signal(float, float, object)
     kindChanged = Signal(str)
     meshSettingsEdited = Signal(object, object)
     dragFinished = Signal()
+    editFailed = Signal(str, object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -97,6 +102,46 @@ class DepthPanel(QWidget):
         self._data_span = (1.0, 10.0)
         self._build()
         self.show_result(None, self._settings)
+        self.depthRangeEdited.connect(self._apply_range)
+        self.kindChanged.connect(self._apply_kind)
+        self.meshSettingsEdited.connect(self._apply_mesh_settings)
+
+    # -- the document ---------------------------------------------------------------------
+    def document_events(self) -> dict:
+        return {"activeChanged": lambda _rid: self.catch_up(),
+                "resultChanged": self._on_result_changed,
+                "meshSettingsChanged": lambda: self._show_active(refresh_histogram=False)}
+
+    def catch_up(self) -> None:
+        self._show_active(refresh_histogram=True)
+
+    def _show_active(self, refresh_histogram: bool) -> None:
+        res = self.doc.active
+        self.show_result(res.panorama if res is not None else None, self.doc.mesh_settings,
+                         refresh_histogram=refresh_histogram)
+
+    def _on_result_changed(self, result_id: str) -> None:
+        if result_id == self.doc.active_id:
+            self._show_active(refresh_histogram=not self.dragging)
+
+    def _apply_range(self, near: float, far: float, key) -> None:
+        res = self.doc.active if self.doc is not None else None
+        if res is not None:
+            self.doc.set_depth_range(res.id, near, far, merge_key=key)
+
+    def _apply_kind(self, kind: str) -> None:
+        res = self.doc.active if self.doc is not None else None
+        if res is None:
+            return
+        try:
+            self.doc.set_depth_kind(res.id, kind)
+        except PanoforgeError as exc:
+            self._show_active(refresh_histogram=False)  # back to what the result says
+            self.editFailed.emit("Depth interpretation", exc)
+
+    def _apply_mesh_settings(self, settings: MeshSettings, key) -> None:
+        if self.doc is not None:
+            self.doc.set_mesh_settings(settings, merge_key=key)
 
     # -- construction ---------------------------------------------------------------------
     def _build(self) -> None:
@@ -212,7 +257,7 @@ class DepthPanel(QWidget):
                     edges, counts = distance_histogram(pano.distance)
                     self.curve.setData(edges, counts)
                     self._data_span = (float(edges[0]), float(edges[-1]))
-                near, far = depth_range_of(pano)
+                near, far = pano.near_far()
                 if not has_depth:
                     self.range_note.setText("This panorama has no depth: it is shown as a dome.")
                 elif pano.interpretation.kind == "disparity":

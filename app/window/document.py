@@ -9,29 +9,30 @@ A slider drag is one undo step: each edit method takes a ``merge_key``. Consecut
 the same kind with the same non-``None`` key merge (:meth:`QUndoCommand.mergeWith`), so the
 depth panel passes one key for the whole drag and a fresh one for the next.
 
-Depth range ("near/far")
-------------------------
-For relative depth (``disparity``, what LDM3D produces) near and far are the interpretation's
-parameters: the distances that disparity 1 and 0 map to. For metric depth (``distance``,
-``zdepth``) the numbers are already metres, so near/far are a clip range instead: the
-interpretation's ``clip``, which ``scene`` applies wherever distances are read, so the CLI's
-export and render and the headset see what the window shows.
+Views subscribe (model → view, as napari's layer events)
+---------------------------------------------------------
+A panel that shows the document is a :class:`DocumentView`: :meth:`DocumentView.bind` connects
+its handlers to the document's signals and then calls :meth:`DocumentView.catch_up` once, so a
+panel created (or a document opened) at any time shows the current state at once. Nothing
+relays the document's signals to the panels.
+
+The near/far rule (disparity mapping or metric clip) is scene's:
+:meth:`scene.panorama.RGBDPanorama.with_near_far`.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
-from scene.depth import DepthInterpretation
 from scene.panorama import RGBDPanorama
 from scene.settings import MeshSettings
 
-__all__ = ["Document", "depth_range_of", "with_depth_range", "new_merge_key"]
+__all__ = ["Document", "DocumentView", "new_merge_key"]
 
 _CMD_PANORAMA = 1001
 _CMD_MESH = 1002
@@ -41,16 +42,6 @@ _merge_counter = itertools.count(1)
 def new_merge_key() -> int:
     """A fresh key: edits made with it merge into one undo step (a drag)."""
     return next(_merge_counter)
-
-
-def depth_range_of(pano: RGBDPanorama) -> tuple[float, float]:
-    """The near/far the depth panel shows for ``pano``, metres (:meth:`RGBDPanorama.near_far`)."""
-    return pano.near_far()
-
-
-def with_depth_range(pano: RGBDPanorama, near: float, far: float) -> RGBDPanorama:
-    """``pano`` with its near/far set (:meth:`RGBDPanorama.with_near_far`)."""
-    return pano.with_near_far(near, far)
 
 
 def with_kind(pano: RGBDPanorama, kind: str) -> RGBDPanorama:
@@ -272,7 +263,7 @@ class Document(QObject):
         pano = self.result(result_id).panorama
         if not (0 < near < far):
             return
-        new = with_depth_range(pano, near, far)
+        new = pano.with_near_far(near, far)
         if new is pano:
             return
         self.undo_stack.push(_PanoramaCommand(
@@ -285,12 +276,6 @@ class Document(QObject):
         if new is pano:
             return
         self.undo_stack.push(_PanoramaCommand(self, result_id, new, f"Depth as {kind}", None))
-
-    def set_interpretation(self, result_id: str, interp: DepthInterpretation,
-                           merge_key: int | None = None) -> None:
-        pano = self.result(result_id).panorama
-        self.undo_stack.push(_PanoramaCommand(
-            self, result_id, pano.with_interpretation(interp), "Depth interpretation", merge_key))
 
     def set_mesh_settings(self, settings: MeshSettings, merge_key: int | None = None,
                           text: str = "Mesh settings") -> None:
@@ -319,16 +304,8 @@ class Document(QObject):
         self._emit_modified()
 
     # -- what the commands call -----------------------------------------------------------
-    def _replace_result(self, index: int, result) -> None:
-        self.project.results[index] = result
-
     def _set_panorama(self, result_id: str, pano: RGBDPanorama) -> None:
-        i = self.index_of(result_id)
-        old = self.project.results[i]
-        try:
-            old.panorama = pano
-        except dataclasses.FrozenInstanceError:
-            self._replace_result(i, dataclasses.replace(old, panorama=pano))
+        self.result(result_id).panorama = pano
         self.resultChanged.emit(result_id)
 
     def _set_mesh_settings(self, settings: MeshSettings) -> None:
@@ -359,3 +336,38 @@ class Document(QObject):
         if now != self._was_modified:
             self._was_modified = now
             self.modifiedChanged.emit(now)
+
+
+class DocumentView:
+    """Mixin for anything that shows a :class:`Document` (panels, the scene view, the title).
+
+    A subclass names what it listens to in :meth:`document_events` and how it shows the
+    current state in :meth:`catch_up`; :meth:`bind` does the rest. Rebinding (a new document
+    was opened) disconnects from the old one first.
+    """
+
+    doc: Document | None = None
+
+    def document_events(self) -> dict[str, Callable]:
+        """``{signal name on Document: handler}``."""
+        return {}
+
+    def catch_up(self) -> None:
+        """Show the bound document as it is now (called once by :meth:`bind`)."""
+
+    def bind(self, doc: Document | None) -> None:
+        """Subscribe to ``doc`` (``None``: unsubscribe) and catch up once."""
+        for signal, handler in getattr(self, "_doc_connections", ()):
+            try:
+                signal.disconnect(handler)
+            except (RuntimeError, TypeError):  # the old document is already gone
+                pass
+        self._doc_connections = []
+        self.doc = doc
+        if doc is None:
+            return
+        for name, handler in self.document_events().items():
+            signal = getattr(doc, name)
+            signal.connect(handler)
+            self._doc_connections.append((signal, handler))
+        self.catch_up()

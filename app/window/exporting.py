@@ -1,14 +1,22 @@
-"""Export the active result with the options of the Export dialog (the H2 writers)."""
+"""Export from the window: the Export dialog's choices, then the writers for the active result."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtWidgets import QApplication
+
+from scene.errors import PanoforgeError
 from scene.panorama import RGBDPanorama
 
 from .dialogs import ExportOptions
+from .settings import KEY_LAST_EXPORT_DIR
 
-__all__ = ["export_result"]
+__all__ = ["export_result", "ExportControl", "EXPORT_KINDS"]
+
+#: The outputs the Export dialog offers (and the File ▸ Export submenu preselects).
+EXPORT_KINDS = ("glb", "ply", "images", "cubemap")
 
 
 def export_result(pano: RGBDPanorama, options: ExportOptions) -> tuple[list[Path], list[str]]:
@@ -27,7 +35,6 @@ def export_result(pano: RGBDPanorama, options: ExportOptions) -> tuple[list[Path
         What the writers reported (texture downscaled, ...).
     """
     from scene.mesh import build_depth_mesh
-
 
     folder = Path(options.folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -59,3 +66,52 @@ def export_result(pano: RGBDPanorama, options: ExportOptions) -> tuple[list[Path
         written += list(write_cubemap(folder, pano, face_size=options.cube_face,
                                       stem=f"{options.stem}_"))
     return written, notices
+
+
+class ExportControl(QObject):
+    """The window's Export actions.
+
+    Parameters
+    ----------
+    window : app.window.main_window.MainWindow
+        Gives the document, the prompter, the settings and the status bar.
+    """
+
+    def __init__(self, window) -> None:
+        super().__init__(window)
+        self.window = window
+
+    def export_dialog(self, only: str | None = None) -> list[Path]:
+        """Export the active result (the dialog preselects ``only`` when given)."""
+        w = self.window
+        doc = w.doc
+        if doc.active is None:
+            return []
+        stem = doc.path.stem if doc.path else "scene"
+        defaults = ExportOptions(folder=Path(w.settings.last_dir(KEY_LAST_EXPORT_DIR)),
+                                 stem=stem, mesh=doc.mesh_settings)
+        if only is not None:
+            for flag in EXPORT_KINDS:
+                setattr(defaults, flag, flag == only)
+        opts = w.prompter.export_options(w, defaults)
+        if opts is None:
+            return []
+        return self.export_active(opts)
+
+    def export_active(self, opts: ExportOptions) -> list[Path]:
+        """Write the active result's outputs; returns the files written."""
+        w = self.window
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            written, notices = export_result(w.doc.active.panorama, opts)
+        except (PanoforgeError, OSError) as exc:
+            QApplication.restoreOverrideCursor()
+            w.prompter.show_error(w, "Export", exc)
+            return []
+        QApplication.restoreOverrideCursor()
+        w.settings.set_last_dir(KEY_LAST_EXPORT_DIR, opts.folder)
+        msg = f"Exported {len(written)} file(s) to {opts.folder}"
+        if notices:
+            msg += " — " + "; ".join(notices)
+        w.statusBar().showMessage(msg, 8000)
+        return written

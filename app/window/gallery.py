@@ -1,6 +1,8 @@
 """The gallery: a thumbnail for every result, with the settings that made it.
 
-Click a thumbnail to make that result active. The context menu (and the buttons under the
+The gallery is a :class:`~app.window.document.DocumentView`: bound to the document it lists
+its results and follows the active one by itself. Click a thumbnail to make that result
+active. The context menu (and the buttons under the
 list) offer "Use these settings", which copies a result's generation settings back to the
 Generate panel, and Delete, which the document makes undoable.
 """
@@ -24,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from .document import DocumentView
 from .images import to_pixmap
 
 __all__ = ["Gallery", "describe", "THUMB_SIZE"]
@@ -68,17 +71,15 @@ def _thumbnail(pano) -> np.ndarray:
     return np.ascontiguousarray(pano.rgb[::step, ::step])
 
 
-class Gallery(QWidget):
+class Gallery(DocumentView, QWidget):
     """Thumbnails of the project's results.
 
     Signals
     -------
-    activateRequested(str)
     useSettingsRequested(str)
     deleteRequested(str)
     """
 
-    activateRequested = Signal(str)
     useSettingsRequested = Signal(str)
     deleteRequested = Signal(str)
 
@@ -127,6 +128,18 @@ class Gallery(QWidget):
         lay.addLayout(side)
         self._sync_buttons()
 
+    # -- the document ---------------------------------------------------------------------
+    def document_events(self) -> dict:
+        return {"resultsChanged": self.catch_up, "resultChanged": self._on_result_changed,
+                "activeChanged": self.select}
+
+    def catch_up(self) -> None:
+        self.show_results(self.doc.results, self.doc.active_id, self.doc.label_of)
+
+    def _on_result_changed(self, result_id: str) -> None:
+        self.update_result(self.doc.result(result_id))
+
+    # -- showing --------------------------------------------------------------------------
     def show_results(self, results: list, active_id: str, label_of=None) -> None:
         """Rebuild the list from the project's results and select the active one."""
         self._updating = True
@@ -196,9 +209,9 @@ class Gallery(QWidget):
     def _on_current(self, current, _previous) -> None:
         self._show_details()
         self._sync_buttons()
-        if self._updating or current is None:
+        if self._updating or current is None or self.doc is None:
             return
-        self.activateRequested.emit(str(current.data(_ID_ROLE)))
+        self.doc.set_active(str(current.data(_ID_ROLE)))
 
     def _emit_for_current(self, signal) -> None:
         rid = self.current_id()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from .document import Document, depth_range_of
+from .document import Document
 
 __all__ = ["HeadsetLink"]
 
@@ -95,6 +95,6 @@ class HeadsetLink(QObject):
             return
         near = far = None
         if active.panorama.has_depth:
-            near, far = depth_range_of(active.panorama)
+            near, far = active.panorama.near_far()
         self.handle.update(result_id=active.id, near=near, far=far,
                            cut_threshold=self.doc.mesh_settings.cut_threshold)

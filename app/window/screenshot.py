@@ -80,9 +80,9 @@ def main(argv: list[str] | None = None) -> int:
     w.generate_panel.seed_spin.setValue(args.seed + len(prompts) - 1)
     try:
         _pump(app, until=lambda: w.mesh_service.is_idle() and w.current_mesh is not None
-              and w._applied_seq == w.mesh_service.latest_seq, timeout=60)
+              and w.scene_view.applied_seq == w.mesh_service.latest_seq, timeout=60)
     except TimeoutError:
-        print(f"mesh not shown: applied {w._applied_seq}, latest {w.mesh_service.latest_seq}, "
+        print(f"mesh not shown: applied {w.scene_view.applied_seq}, latest {w.mesh_service.latest_seq}, "
               f"idle {w.mesh_service.is_idle()}, status {w.statusBar().currentMessage()!r}",
               file=sys.stderr)
         raise

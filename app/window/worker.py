@@ -105,10 +105,6 @@ class GenerationWorker(QObject):
         """Ask the backend to stop; it raises within one step and ``cancelled`` follows."""
         self._cancel.set()
 
-    @property
-    def is_cancelling(self) -> bool:
-        return self._cancel.is_set()
-
     def is_running(self) -> bool:
         return self._thread is not None and self._thread.isRunning()
 

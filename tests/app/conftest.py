@@ -44,9 +44,6 @@ class AutoPrompter:
     def show_error(self, parent, title, exc):
         self.errors.append((title, exc))
 
-    def show_info(self, parent, title, text):
-        self.asked.append("info")
-
     def open_path(self, parent, caption, folder, filters):
         self.asked.append("open")
         return self.open_answer
@@ -110,7 +107,7 @@ def make_window(qt_app, qtbot, tmp_path):
 def wait_mesh(qtbot, window, timeout=20000):
     """Wait until the viewport shows the mesh of the newest request."""
     qtbot.waitUntil(lambda: window.mesh_service.is_idle()
-                    and window._applied_seq == window.mesh_service.latest_seq
+                    and window.scene_view.applied_seq == window.mesh_service.latest_seq
                     and window.current_mesh is not None, timeout=timeout)
 
 

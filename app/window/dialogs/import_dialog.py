@@ -1,0 +1,126 @@
+"""The Import dialog and :class:`ImportOptions`, what it answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from .file_filters import IMAGE_FILTER
+
+__all__ = ["ImportDialog", "ImportOptions"]
+
+
+@dataclass
+class ImportOptions:
+    """Arguments for :func:`scene.importer.import_panorama`.
+
+    Parameters
+    ----------
+    rgb : Path
+    depth : Path or None
+    kind : str or None
+        ``disparity`` / ``zdepth`` / ``distance``; ``None`` lets the importer suggest one.
+    near, far : float or None
+        Metres, for disparity.
+    fit : {"error", "pad", "crop"}
+        What to do with a panorama that is not 2:1.
+    """
+
+    rgb: Path
+    depth: Path | None = None
+    kind: str | None = None
+    near: float | None = None
+    far: float | None = None
+    fit: str = "error"
+
+
+class ImportDialog(QDialog):
+    """An RGB panorama, optionally its depth map and how to read it."""
+
+    def __init__(self, folder: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Import panorama")
+        self._folder = folder
+        lay = QVBoxLayout(self)
+        form = QFormLayout()
+        self.rgb_edit, rgb_row = self._file_row("Panorama image")
+        self.depth_edit, depth_row = self._file_row("Depth map (optional)")
+        form.addRow("Panorama", rgb_row)
+        form.addRow("Depth", depth_row)
+        self.kind_combo = QComboBox()
+        self.kind_combo.addItem("Suggest from the file", None)
+        for k, label in (("disparity", "Disparity (1 = near)"), ("zdepth", "Z-depth (planar)"),
+                         ("distance", "Distance (radial)")):
+            self.kind_combo.addItem(label, k)
+        form.addRow("Depth is", self.kind_combo)
+        self.near_spin = QDoubleSpinBox()
+        self.far_spin = QDoubleSpinBox()
+        for s, v in ((self.near_spin, 1.0), (self.far_spin, 40.0)):
+            s.setRange(0.01, 100000.0)
+            s.setSuffix(" m")
+            s.setValue(v)
+        nf = QHBoxLayout()
+        nf.addWidget(self.near_spin)
+        nf.addWidget(QLabel("to"))
+        nf.addWidget(self.far_spin)
+        form.addRow("Near / far", nf)
+        self.fit_combo = QComboBox()
+        self.fit_combo.addItem("Refuse if not 2:1", "error")
+        self.fit_combo.addItem("Pad to 2:1", "pad")
+        self.fit_combo.addItem("Crop to 2:1", "crop")
+        form.addRow("Not 2:1?", self.fit_combo)
+        lay.addLayout(form)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Import")
+        buttons.accepted.connect(self._accept_if_valid)
+        buttons.rejected.connect(self.reject)
+        lay.addWidget(buttons)
+        self.resize(520, 0)
+
+    def _file_row(self, caption: str):
+        row = QHBoxLayout()
+        edit = QLineEdit()
+        pick = QPushButton("Browse…")
+
+        def choose():
+            path, _ = QFileDialog.getOpenFileName(self, caption, self._folder, IMAGE_FILTER)
+            if path:
+                edit.setText(path)
+
+        pick.clicked.connect(choose)
+        row.addWidget(edit, 1)
+        row.addWidget(pick)
+        return edit, row
+
+    def _accept_if_valid(self) -> None:
+        if not Path(self.rgb_edit.text()).is_file():
+            QMessageBox.warning(self, "Import", "Choose the panorama image file.")
+            return
+        self.accept()
+
+    def options(self) -> ImportOptions:
+        depth = self.depth_edit.text().strip()
+        kind = self.kind_combo.currentData()
+        return ImportOptions(
+            rgb=Path(self.rgb_edit.text()), depth=Path(depth) if depth else None,
+            kind=kind, near=self.near_spin.value() if kind == "disparity" else None,
+            far=self.far_spin.value() if kind == "disparity" else None,
+            fit=str(self.fit_combo.currentData()),
+        )

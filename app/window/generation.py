@@ -1,0 +1,129 @@
+"""Generation from the window: start, cancel, the result joining the project, "Use these settings".
+
+:class:`GenerationControl` runs one :class:`~app.window.worker.GenerationWorker` at a time,
+shows its progress in the Generate panel and adds the finished result to the window's
+document.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+
+from scene.errors import PanoforgeError
+
+from .worker import GenerationWorker
+
+__all__ = ["GenerationControl"]
+
+
+class GenerationControl(QObject):
+    """The window's generations.
+
+    Parameters
+    ----------
+    window : app.window.main_window.MainWindow
+        Gives the document, the Generate panel, the prompter, the status bar and the
+        Generate/Cancel actions.
+    backend_factory : callable, optional
+        ``name -> backend`` (default: the registry).
+
+    Signals
+    -------
+    resultArrived(str)
+        A generation finished and its result (this id) is in the project.
+    generationEnded(str)
+        ``"finished"``, ``"errored"`` or ``"cancelled"``.
+    """
+
+    resultArrived = Signal(str)
+    generationEnded = Signal(str)
+
+    def __init__(self, window, backend_factory=None) -> None:
+        super().__init__(window)
+        self.window = window
+        self.backend_factory = backend_factory
+        self.worker: GenerationWorker | None = None
+        self._old_workers: list[GenerationWorker] = []
+        self._generating = False
+
+    @property
+    def panel(self):
+        return self.window.generate_panel
+
+    @property
+    def generating(self) -> bool:
+        """A generation was started and the window has not yet handled its end."""
+        return self._generating
+
+    def _set_running(self, running: bool) -> None:
+        self._generating = running
+        self.window.act_cancel.setEnabled(running)
+        self.window.act_generate.setEnabled(not running)
+
+    def start(self, backend: str, request) -> GenerationWorker | None:
+        """Run a generation on a worker thread; the result joins the project when done."""
+        w = self.window
+        if self.generating:
+            return None
+        if not request.prompt and backend != "procedural":
+            w.prompter.show_error(w, "Generate", PanoforgeError(
+                "the prompt is empty", hint="describe the scene you want"))
+            return None
+        worker = GenerationWorker(backend, request, backend_factory=self.backend_factory,
+                                  parent=self)
+        worker.progress.connect(self.panel.show_progress)
+        worker.finished.connect(self._on_finished)
+        worker.errored.connect(self._on_errored)
+        worker.cancelled.connect(self._on_cancelled)
+        worker.done.connect(lambda wk=worker: self._on_done(wk))
+        self.worker = worker
+        self._set_running(True)
+        self.panel.set_running(True)
+        w.statusBar().showMessage(f"Generating with {backend}…")
+        worker.start()
+        return worker
+
+    def cancel(self) -> None:
+        if self.generating:
+            self.worker.cancel()
+            self.panel.status_label.setText("Cancelling…")
+
+    def _on_finished(self, result) -> None:
+        self._set_running(False)
+        doc = self.window.doc
+        pano = result.panorama
+        res = doc.add_result(pano, kind="generated")
+        m = pano.metadata
+        self.panel.set_running(False, f"Done in {m.duration_s:.1f} s · seed {m.seed}")
+        self.window.statusBar().showMessage(f"New result: {doc.label_of(res)}", 5000)
+        self.resultArrived.emit(res.id)
+
+    def _on_errored(self, exc) -> None:
+        self._set_running(False)
+        self.panel.set_running(False, "Failed")
+        self.window.prompter.show_error(self.window, "Generation failed", exc)
+
+    def _on_cancelled(self) -> None:
+        self._set_running(False)
+        self.panel.set_running(False, "Cancelled")
+        self.window.statusBar().showMessage("Generation cancelled.", 4000)
+
+    def _on_done(self, worker: GenerationWorker) -> None:
+        # keep finished workers alive until their threads have quit
+        self._old_workers = [wk for wk in self._old_workers if wk.is_running()] + [worker]
+        self.generationEnded.emit(worker.outcome)
+
+    def use_settings_of(self, result_id: str) -> None:
+        """Copy a result's generation settings back to the Generate panel."""
+        meta = self.window.doc.result(result_id).panorama.metadata
+        self.panel.apply_metadata(meta)
+        self.window.generate_dock.raise_()
+        self.window.statusBar().showMessage("Settings copied to Generate (seed locked).", 4000)
+
+    def shutdown(self) -> None:
+        """Cancel the running generation and wait for every worker thread."""
+        if self.worker is not None:
+            self.worker.cancel()
+            self.worker.wait(30000)
+        for wk in self._old_workers:
+            wk.wait(5000)
