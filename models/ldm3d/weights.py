@@ -362,7 +362,7 @@ def _cache_revision(folder: Path) -> str:
     return ""
 
 
-def resolve_model(spec: ModelSpec, model: str | None = None) -> ModelLocation:
+def resolve_model(spec: ModelSpec, model: str | None = None, check=None) -> ModelLocation:
     """Turn ``--model`` (a folder, a Hugging Face id or nothing) into a checked location.
 
     Order: an existing folder as given; for an id (or nothing: ``spec.repo_id``),
@@ -370,10 +370,14 @@ def resolve_model(spec: ModelSpec, model: str | None = None) -> ModelLocation:
     When none is found: offline, an :class:`InputError` with the download command; online,
     a location with ``folder=None`` that the loader downloads into the cache.
 
+    ``check(folder, spec) -> FolderCheck`` replaces :func:`check_model_folder` for model
+    families with another layout (``models.ldm3d_sr``'s super-resolution folders).
+
     Raises
     ------
     InputError
     """
+    check = check or check_model_folder
     if model:
         path = Path(model).expanduser()
         if path.exists() or model.startswith((".", "/", "~")) or not _HF_ID.match(model):
@@ -385,17 +389,17 @@ def resolve_model(spec: ModelSpec, model: str | None = None) -> ModelLocation:
                                  hint="point --model at the folder that contains "
                                  "model_index.json")
             return ModelLocation(path, str(path), _cache_revision(path),
-                                 check_model_folder(path, spec))
+                                 check(path, spec))
         repo_id = model
     else:
         repo_id = spec.repo_id
         own = models_home() / spec.name
         if (own / "model_index.json").is_file():
-            return ModelLocation(own, str(own), "", check_model_folder(own, spec))
+            return ModelLocation(own, str(own), "", check(own, spec))
     cached = find_in_hf_cache(repo_id)
     if cached is not None:
         folder, commit = cached
-        return ModelLocation(folder, repo_id, commit, check_model_folder(folder, spec))
+        return ModelLocation(folder, repo_id, commit, check(folder, spec))
     if hf_offline():
         raise InputError(
             f"the weights of {repo_id} are not on this computer and HF_HUB_OFFLINE is set "
@@ -404,20 +408,24 @@ def resolve_model(spec: ModelSpec, model: str | None = None) -> ModelLocation:
     return ModelLocation(None, repo_id, "")
 
 
-def local_weights_available(name: str) -> tuple[bool, str]:
+def local_weights_available(name: str, spec: ModelSpec | None = None,
+                            check=None) -> tuple[bool, str]:
     """Whether ``name``'s weights are on disk (no torch import, no network, JSON reads only).
 
     Parameters
     ----------
     name : str
         ``"ldm3d-pano"``, ``"ldm3d-4c"`` or ``"ldm3d"``.
+    spec, check : optional
+        Another family's spec and folder check (see :func:`resolve_model`).
 
     Returns
     -------
     (bool, str)
         ``(True, "found in FOLDER")`` or ``(False, reason)``.
     """
-    spec = SPECS.get(name)
+    spec = spec or SPECS.get(name)
+    check = check or check_model_folder
     if spec is None:
         return False, f"unknown LDM3D backend {name!r}"
     candidates = [models_home() / spec.name]
@@ -429,7 +437,7 @@ def local_weights_available(name: str) -> tuple[bool, str]:
         if not (folder / "model_index.json").is_file():
             continue
         try:
-            check_model_folder(folder, spec)
+            check(folder, spec)
         except InputError as exc:
             reasons.append(exc.message)
             continue
