@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .conventions import latitudes, longitudes
-from .mesh import _compress_rows, _drop_unknown_vertices, cut_enabled, pole_heights
+from .mesh_grid import compress_rows, cut_enabled, drop_unknown_vertices, pole_heights
 from .meshdata import DepthMesh
 
 __all__ = ["adaptive_mesh", "plan_bands", "MAX_REFINE_ROUNDS"]
@@ -739,9 +739,9 @@ def adaptive_mesh(dist: np.ndarray, max_error: float, cut_threshold: float,
     n_unknown = int(faces.shape[0] - np.count_nonzero(known))
     n_cut = int(np.count_nonzero(known) - np.count_nonzero(keep))
     if n_unknown or n_cut:
-        faces = _compress_rows(np.ascontiguousarray(faces), keep)
+        faces = compress_rows(np.ascontiguousarray(faces), keep)
     if not np.isfinite(positions).all():
-        positions, uvs, faces = _drop_unknown_vertices(positions, uvs, faces)
+        positions, uvs, faces = drop_unknown_vertices(positions, uvs, faces)
     assert err.size == h * w
     weight = geo.cos_lat[ey]
     mean, p99, worst = _weighted_stats(err, weight)

@@ -179,26 +179,11 @@ class GLBParts:
 
 
 def _check_mesh(mesh: DepthMesh) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    pos = np.asarray(mesh.positions)
-    uvs = np.asarray(mesh.uvs)
-    faces = np.asarray(mesh.faces)
-    if pos.ndim != 2 or pos.shape[1] != 3 or pos.shape[0] < 3:
-        raise InputError(f"mesh positions must be (N >= 3, 3), got {pos.shape}")
-    if uvs.shape != (pos.shape[0], 2):
-        raise InputError(f"mesh uvs must be ({pos.shape[0]}, 2), got {uvs.shape}")
-    if faces.ndim != 2 or faces.shape[1] != 3:
-        raise InputError(f"mesh faces must be (M, 3), got {faces.shape}")
-    if faces.shape[0] == 0:
-        raise InputError("the mesh has no faces (is all depth unknown?)",
-                         hint="check the depth interpretation, or raise --cut-threshold")
-    # Little-endian float32/uint32, C-contiguous: no copy when the builder made them so.
-    pos = np.ascontiguousarray(pos, dtype="<f4")
-    uvs = np.ascontiguousarray(uvs, dtype="<f4")
+    """:meth:`DepthMesh.checked` arrays, indices narrowed to uint16 when they fit."""
+    pos, uvs, faces = mesh.checked()
     if pos.shape[0] - 1 <= UINT16_MAX_INDEX:
-        idx = np.ascontiguousarray(faces, dtype="<u2")
-    else:
-        idx = np.ascontiguousarray(faces, dtype="<u4")
-    return pos, uvs, idx
+        return pos, uvs, np.ascontiguousarray(faces, dtype="<u2")
+    return pos, uvs, faces
 
 
 def _bounds(pos: np.ndarray) -> tuple[list[float], list[float]]:

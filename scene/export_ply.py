@@ -22,7 +22,6 @@ import numpy as np
 
 from .atomic import atomic_writer
 from .cubemap import sample_bilinear_wrap
-from .errors import InputError
 from .meshdata import DepthMesh
 from .metadata import software_version
 from .panorama import RGBDPanorama
@@ -98,14 +97,7 @@ def write_ply(
     InputError
         When the mesh arrays do not fit together, or the mesh is empty.
     """
-    pos = np.asarray(mesh.positions)
-    uvs = np.asarray(mesh.uvs)
-    faces = np.asarray(mesh.faces)
-    if pos.ndim != 2 or pos.shape[1] != 3 or uvs.shape != (pos.shape[0], 2):
-        raise InputError(f"mesh positions {pos.shape} and uvs {uvs.shape} do not fit together")
-    if faces.ndim != 2 or faces.shape[1] != 3 or faces.shape[0] == 0:
-        raise InputError(f"the mesh has no usable faces (faces array {faces.shape})",
-                         hint="check the depth interpretation, or raise --cut-threshold")
+    pos, uvs, faces = mesh.checked()
     comment = f"source panorama {pano.width}x{pano.height}; units metres; +Y up; -Z = centre"
     if points:
         keep = np.zeros(pos.shape[0], dtype=bool)

@@ -17,23 +17,23 @@ Mesh conventions (shared by the full grid and the adaptive mesh)
   themselves (the vertex array is compacted): no vertex is ever NaN.
 - Discontinuity cut: a triangle whose vertex distances satisfy
   ``(max - min) / min > cut_threshold`` is a "rubber sheet" across a depth jump and is
-  removed; ``stats["cut_faces"]`` counts them. ``cut_threshold`` 0 or inf keeps them all.
+  removed; ``stats["cut_faces"]`` counts them. ``cut_threshold`` inf keeps them all
+  (:class:`~scene.settings.MeshSettings` turns the user's 0 into inf).
 """
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
+from .adaptive import adaptive_mesh
 from .conventions import latitudes, longitudes
 from .errors import InputError, ResourceError
+from .mesh_grid import compress_rows, cut_enabled, drop_unknown_vertices, pole_heights
 from .meshdata import DepthMesh
 from .panorama import RGBDPanorama
 from .settings import MeshSettings
 
-__all__ = ["build_depth_mesh", "full_grid_mesh", "check_distance", "pole_heights",
-           "cut_enabled", "grid_uvs"]
+__all__ = ["build_depth_mesh", "full_grid_mesh", "check_distance", "grid_uvs"]
 
 #: Largest vertex count a uint32 index buffer can address (two are reserved for the poles).
 MAX_VERTICES = 2**32 - 3
@@ -80,24 +80,6 @@ def check_distance(distance: np.ndarray, shape: tuple[int, int] | None = None) -
         d = d.copy()
         d[np.isinf(d)] = np.nan
     return d
-
-
-def cut_enabled(threshold: float) -> bool:
-    """Whether ``cut_threshold`` removes anything (0 and inf disable the cut)."""
-    return bool(0 < threshold < np.inf)
-
-
-def pole_heights(positions_row0_y: np.ndarray, positions_rowlast_y: np.ndarray):
-    """Y of the top and bottom pole vertices: the mean height of the nearest pixel row.
-
-    A plane perpendicular to Y (ceiling, floor) is met exactly; a sphere around the viewer
-    is met to ``1 - cos(pi / (2 H))`` (5e-6 at H = 512). NaN when the row is all unknown.
-    """
-    with warnings.catch_warnings():  # numpy warns "Mean of empty slice" on all-NaN rows
-        warnings.simplefilter("ignore", RuntimeWarning)
-        top = np.nanmean(positions_row0_y, dtype=np.float64)
-        bottom = np.nanmean(positions_rowlast_y, dtype=np.float64)
-    return np.float32(top), np.float32(bottom)
 
 
 def grid_uvs(width: int, height: int, out: np.ndarray | None = None) -> np.ndarray:
@@ -222,10 +204,10 @@ def _grid_faces(w: int, h: int, keep: np.ndarray | None = None, n_keep: int = 0)
         else:
             b = buf[:y1 - y0]
             np.add(pattern[None], row_start[y0:y1], out=b)
-            kept = _compress_rows(b.reshape(-1, 3), k)
+            kept = compress_rows(b.reshape(-1, 3), k)
             faces[at:at + kept.shape[0]] = kept
             at += kept.shape[0]
-    kept = _compress_rows(fans, keep[ng:])
+    kept = compress_rows(fans, keep[ng:])
     faces[at:at + kept.shape[0]] = kept
     assert at + kept.shape[0] == faces.shape[0]
     return faces
@@ -350,7 +332,7 @@ def full_grid_mesh(dist: np.ndarray, cut_threshold: float) -> DepthMesh:
         faces = _grid_faces(w, h, keep, n_keep)
         uvs = grid_uvs(w, h)
         if has_unknown:
-            positions, uvs, faces = _drop_unknown_vertices(positions, uvs, faces)
+            positions, uvs, faces = drop_unknown_vertices(positions, uvs, faces)
     except MemoryError as exc:
         raise ResourceError(f"not enough memory to mesh a {w}x{h} panorama",
                             hint="use --mesh adaptive or downsample the panorama") from exc
@@ -360,22 +342,6 @@ def full_grid_mesh(dist: np.ndarray, cut_threshold: float) -> DepthMesh:
         "mean_error": 0.0, "p99_error": 0.0, "max_error": 0.0, "error_reference": "pixels",
     }
     return DepthMesh(positions=positions, uvs=uvs, faces=faces, stats=stats)
-
-
-def _compress_rows(rows: np.ndarray, keep: np.ndarray) -> np.ndarray:
-    """``rows[keep]`` for a C-contiguous (N, 3) uint32 array, via a 12-byte record view.
-
-    Numpy selects whole records several times faster than rows of a 2-D array.
-    """
-    records = rows.view(np.dtype((np.void, rows.shape[1] * rows.itemsize))).ravel()
-    return records[keep].view(rows.dtype).reshape(-1, rows.shape[1])
-
-
-def _drop_unknown_vertices(positions: np.ndarray, uvs: np.ndarray, faces: np.ndarray):
-    """Remove NaN vertices (no kept face uses them) and renumber the faces."""
-    valid = np.isfinite(positions).all(axis=1)
-    remap = np.cumsum(valid, dtype=np.int64).astype(np.uint32) - np.uint32(1)
-    return positions[valid], uvs[valid], remap[faces]
 
 
 #: The default settings (frozen, so one shared instance is safe).
@@ -413,8 +379,6 @@ def build_depth_mesh(pano: RGBDPanorama, settings: MeshSettings = DEFAULT_SETTIN
     dist = check_distance(pano.distance if distance is None else distance,
                           (pano.height, pano.width))
     if settings.mode == "adaptive":
-        from .adaptive import adaptive_mesh
-
         return adaptive_mesh(dist, max_error=settings.max_error,
                              cut_threshold=settings.cut_threshold)
     return full_grid_mesh(dist, settings.cut_threshold)
