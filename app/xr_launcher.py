@@ -5,7 +5,7 @@ XR process stays small (no Qt, no torch). The editor talks to it through a small
 file (see :mod:`renderers.xr.scene_source`) that the XR process polls about once a second::
 
     handle = start_headset("forest.panoforge")        # returns at once
-    handle.update(result_id="r3", near=0.5, far=40.0)  # shown within about a second
+    handle.update(result_id="r3", interpretation=pano.interpretation)  # shown within ~1 s
     handle.update(cut_threshold=0.1)
     handle.running                                      # False once the process has ended
     handle.stop()                                       # ends the session cleanly
@@ -88,23 +88,31 @@ class HeadsetHandle:
         self._state["seq"] = int(self._state.get("seq", 0)) + 1
         atomic_write_bytes(self.control_file, json.dumps(self._state).encode("utf-8"))
 
-    def update(self, *, result_id: str | None = None, near: float | None = None,
-               far: float | None = None, cut_threshold: float | None = None) -> None:
+    def update(self, *, result_id: str | None = None, interpretation=None,
+               cut_threshold: float | None = None) -> None:
         """Send edits; the headset shows them within about a second.
 
         Parameters
         ----------
         result_id : str, optional
-            Show another result of the project (saved in the project file).
-        near, far : float, optional
-            The depth interpretation's range, metres.
+            Show another result of the project (saved in the project file, with its layers
+            and props). Picking another result without an ``interpretation`` drops the one
+            sent before (it belonged to the other result).
+        interpretation : DepthInterpretation or dict, optional
+            The result's depth interpretation as the editor has it (its near/far included);
+            sent as its ``to_dict()``.
         cut_threshold : float, optional
-            The mesh's discontinuity cut threshold.
+            The meshes' discontinuity cut threshold.
         """
-        for key, value in (("result", result_id), ("near", near), ("far", far),
-                           ("cut_threshold", cut_threshold)):
-            if value is not None:
-                self._state[key] = value if key == "result" else float(value)
+        if result_id is not None:
+            if str(result_id) != self._state.get("result"):
+                self._state.pop("interpretation", None)
+            self._state["result"] = str(result_id)
+        if interpretation is not None:
+            data = interpretation if isinstance(interpretation, dict) else interpretation.to_dict()
+            self._state["interpretation"] = dict(data)
+        if cut_threshold is not None:
+            self._state["cut_threshold"] = float(cut_threshold)
         self._write()
 
     def stop(self, timeout: float = 10.0) -> int | None:

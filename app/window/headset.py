@@ -2,8 +2,8 @@
 
 The session runs as a separate ``panoforge xr`` process (:mod:`app.xr_launcher`), so a runtime
 failure cannot take the editor down. This object keeps its handle, forwards the editor's
-edits (active result, near/far, cut threshold) to it, watches it once a second, shows what it
-said when it failed (for example "no OpenXR runtime is running: start SteamVR…"), and stops it
+edits (active result, its depth interpretation, cut threshold) to it, watches it once a
+second, shows what it said when it failed (for example "no OpenXR runtime is running: start SteamVR…"), and stops it
 when the window closes.
 """
 
@@ -93,8 +93,6 @@ class HeadsetLink(QObject):
         active = self.doc.active
         if active is None:
             return
-        near = far = None
-        if active.panorama.has_depth:
-            near, far = active.panorama.near_far()
-        self.handle.update(result_id=active.id, near=near, far=far,
+        # The result's own interpretation (its near/far by the scene's rule), not loose floats.
+        self.handle.update(result_id=active.id, interpretation=active.panorama.interpretation,
                            cut_threshold=self.doc.mesh_settings.cut_threshold)

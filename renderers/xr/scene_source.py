@@ -1,16 +1,24 @@
-"""What the headset shows: a project's result and its mesh, kept in step with the editor.
+"""What the headset shows: a project's scene (dome, layers, props), kept in step with the editor.
+
+The XR process reads the project file: the chosen result is the dome, and its composition
+(:meth:`scene.project.Project.scene`: the layers and props saved with it) comes with it. The
+dome is meshed, every layer with the same :class:`~scene.settings.MeshSettings`, and the props
+are put in the world frame (:func:`renderers.scene_parts.scene_parts`).
 
 The window's "View in headset" (:mod:`app.xr_launcher`) writes its edits to a small JSON
 *control file*; the XR process polls it about once a second (:data:`POLL_INTERVAL_S`)::
 
-    {"seq": 3, "result": "r2", "near": 0.5, "far": 40.0, "cut_threshold": 0.25, "quit": false}
+    {"seq": 3, "result": "r2", "cut_threshold": 0.25, "quit": false,
+     "interpretation": {"kind": "disparity", "near": 0.5, "far": 40.0, ...}}
 
 Every key is optional. ``result`` picks another result (the project file is re-read when it
-changed on disk, so a result saved after launch is found); ``near``/``far`` change the depth
-interpretation's range (what a disparity map is stretched to); ``cut_threshold`` the mesh's
-discontinuity cut; ``quit`` ends the session. The new mesh is built on a worker thread (numpy
-releases the GIL) so frames keep coming while it is made; the frame loop picks it up with
-:meth:`SceneSource.poll`.
+changed on disk, so a result saved after launch, or new layers and props, are found);
+``interpretation`` is the dome's :class:`~scene.depth.DepthInterpretation` as its ``to_dict()``
+(the editor's near/far live in it, by the scene's own rule; it is applied to the result it was
+sent with, and dropped when another result is picked without one); ``cut_threshold`` the
+meshes' discontinuity cut; ``quit`` ends the session. The new meshes are built on a worker
+thread (numpy releases the GIL) so frames keep coming while they are made; the frame loop picks
+them up with :meth:`SceneSource.poll`.
 """
 
 from __future__ import annotations
@@ -22,10 +30,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from scene.errors import PanoforgeError
+from scene.depth import DepthInterpretation
+from scene.errors import InputError, PanoforgeError
 from scene.meshdata import DepthMesh
 from scene.panorama import RGBDPanorama
 from scene.settings import MeshSettings
+
+from ..scene_parts import NO_PARTS, SceneParts
 
 __all__ = ["SceneSource", "SceneState", "POLL_INTERVAL_S", "read_control"]
 
@@ -35,14 +46,30 @@ POLL_INTERVAL_S = 1.0
 
 @dataclass(frozen=True)
 class SceneState:
-    """One displayable state: the panorama, its mesh and the edits that made it."""
+    """One displayable state: the dome's panorama and mesh, the layers and props, and the
+    edits that made them.
+
+    Attributes
+    ----------
+    result_id : str
+    panorama : RGBDPanorama
+        The dome, read with ``interpretation`` when the editor sent one.
+    mesh : DepthMesh
+        The dome's mesh.
+    settings : MeshSettings
+        Used for the dome and every layer.
+    interpretation : dict or None
+        The editor's :meth:`DepthInterpretation.to_dict` for the dome (``None``: as saved).
+    parts : SceneParts
+        The result's layers (meshed) and props (in the world frame).
+    """
 
     result_id: str
     panorama: RGBDPanorama
     mesh: DepthMesh
     settings: MeshSettings
-    near: float | None = None
-    far: float | None = None
+    interpretation: dict | None = None
+    parts: SceneParts = NO_PARTS
 
 
 def read_control(path: Path) -> dict | None:
@@ -54,18 +81,27 @@ def read_control(path: Path) -> dict | None:
     return data if isinstance(data, dict) else None
 
 
+def _interpretation(data) -> DepthInterpretation:
+    if not isinstance(data, dict):
+        raise InputError(f"the depth interpretation must be a JSON object, got {data!r}")
+    return DepthInterpretation.from_dict(data)
+
+
 def _build(project_path: Path, project, result_id: str | None, settings: MeshSettings,
-           near: float | None, far: float | None) -> SceneState:
+           interpretation: dict | None) -> SceneState:
     from scene.mesh import build_depth_mesh
 
+    from ..scene_parts import scene_parts
+
     result = project.pick(result_id)
-    pano = result.panorama
-    if (near is not None or far is not None) and pano.has_depth:
-        # The editor's near/far, applied by the same rule as the window.
-        lo, hi = pano.near_far()
-        pano = pano.with_near_far(lo if near is None else near, hi if far is None else far)
+    scene = project.scene(result.id)
+    pano = scene.dome
+    if interpretation is not None and pano.has_depth:
+        # The editor's interpretation, as the window applies it (its near/far included).
+        pano = pano.with_interpretation(_interpretation(interpretation))
     mesh = build_depth_mesh(pano, settings)
-    return SceneState(result.id, pano, mesh, settings, near, far)
+    return SceneState(result.id, pano, mesh, settings, interpretation,
+                      scene_parts(scene, settings))
 
 
 class SceneSource:
@@ -105,7 +141,7 @@ class SceneSource:
     def build(self) -> SceneState:
         """Build the first state (the mesh of the chosen result); sets :attr:`current`."""
         self.current = _build(self.project_path, self.project, self._first_id,
-                              self.project.mesh_settings, None, None)
+                              self.project.mesh_settings, None)
         return self.current
 
     def _project_mtime(self) -> float:
@@ -141,8 +177,9 @@ class SceneSource:
         self._seen_seq = seq
         cur = self.current
         want_id = str(ctl.get("result") or cur.result_id)
-        near = ctl.get("near", cur.near)
-        far = ctl.get("far", cur.far)
+        interp = ctl.get("interpretation")
+        if interp is None and want_id == cur.result_id:
+            interp = cur.interpretation
         cut = ctl.get("cut_threshold")
         settings = cur.settings
         try:
@@ -151,20 +188,21 @@ class SceneSource:
         except PanoforgeError as exc:
             _warn(f"ignoring the cut threshold {cut!r}: {exc.message}")
         mtime = self._project_mtime()
-        if (want_id, near, far, settings, mtime) == (cur.result_id, cur.near, cur.far,
-                                                     cur.settings, self._mtime):
+        if (want_id, interp, settings, mtime) == (cur.result_id, cur.interpretation,
+                                                  cur.settings, self._mtime):
             return ready
         self._worker = threading.Thread(target=self._rebuild, name="xr-mesh",
-                                        args=(want_id, settings, near, far, mtime), daemon=True)
+                                        args=(want_id, settings, interp, mtime), daemon=True)
         self._worker.start()
         return ready
 
-    def _rebuild(self, result_id: str, settings: MeshSettings, near, far, mtime: float) -> None:
+    def _rebuild(self, result_id: str, settings: MeshSettings, interpretation,
+                 mtime: float) -> None:
         try:
             project = self.project
             if mtime != self._mtime:
                 project = self._load(self.project_path)
-            state = _build(self.project_path, project, result_id, settings, near, far)
+            state = _build(self.project_path, project, result_id, settings, interpretation)
         except PanoforgeError as exc:
             _warn(f"could not show the edit: {exc.message}")
             return

@@ -520,7 +520,9 @@ def test_view_in_headset_forwards_edits_reports_failure_and_stops(make_window, t
     w.doc.set_mesh_settings(w.doc.mesh_settings.with_(cut_threshold=0.5))
     w.doc.set_depth_range(room.id, 0.8, 3.0)
     assert h.updates[0]["result_id"] == room.id
-    assert h.updates[-1] == {"result_id": room.id, "near": 0.8, "far": 3.0, "cut_threshold": 0.5}
+    interp = w.doc.result(room.id).panorama.interpretation
+    assert interp.near_far == (0.8, 3.0)
+    assert h.updates[-1] == {"result_id": room.id, "interpretation": interp, "cut_threshold": 0.5}
 
     w.act_headset.trigger()  # again: stops it
     assert h.stopped and not w.headset.running and not w.act_headset.isChecked()

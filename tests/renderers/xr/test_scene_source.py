@@ -1,4 +1,5 @@
-"""The XR process follows the editor: result, near/far and cut threshold via the control file."""
+"""The XR process follows the editor: result, depth interpretation and cut threshold via the
+control file; it shows the result's whole composition (layers and props)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from renderers.xr.scene_source import SceneSource
 from scene.analytic import box_room, nested_spheres
 from scene.depth import DepthInterpretation
 from scene.errors import InputError, ProjectFileError
+from scene.mesh import cut_enabled
 from scene.panorama import RGBDPanorama
 from scene.project import Project, save_project
 
@@ -84,15 +86,17 @@ def test_polls_at_most_once_a_second(project_path, tmp_path):
     assert _poll(src, 101.1).result_id == "r2"
 
 
-def test_near_far_and_cut_threshold_edits(project_path, tmp_path):
+def test_interpretation_and_cut_threshold_edits(project_path, tmp_path):
     ctl = tmp_path / "ctl.json"
     src = SceneSource(project_path, result_id="r3", control_file=ctl)
     first = src.build()
-    _send(ctl, seq=1, near=0.5, far=20.0)
+    interp = first.panorama.interpretation.with_near_far(0.5, 20.0)
+    _send(ctl, seq=1, interpretation=interp.to_dict())
     new = _poll(src, 1.0)
     expected = first.panorama.with_interpretation(
         replace(first.panorama.interpretation, near=0.5, far=20.0)).distance
-    assert new.near == 0.5 and new.far == 20.0
+    assert new.interpretation == interp.to_dict()
+    assert new.panorama.interpretation == interp
     assert new.mesh.distances().max() == pytest.approx(float(np.nanmax(expected)), rel=1e-5)
     assert new.mesh.distances().min() == pytest.approx(float(np.nanmin(expected)), rel=1e-5)
     # Cut threshold: 0 keeps every face, a tiny one cuts the faces across depth steps.
@@ -102,8 +106,26 @@ def test_near_far_and_cut_threshold_edits(project_path, tmp_path):
     keep_all = _poll(room, 1.0)
     _send(ctl, seq=6, cut_threshold=0.01)
     cut = _poll(room, 2.0)
-    assert keep_all.settings.cut_threshold == 0.0
+    assert not cut_enabled(keep_all.settings.cut_threshold)
     assert keep_all.mesh.n_faces >= base.mesh.n_faces > cut.mesh.n_faces
+
+
+def test_a_metric_result_takes_the_clip_range_from_the_interpretation(project_path, tmp_path):
+    ctl = tmp_path / "ctl.json"
+    src = SceneSource(project_path, result_id="r1", control_file=ctl)
+    first = src.build()
+    interp = first.panorama.interpretation.with_near_far(1.5, 2.0)  # metric: a clip range
+    _send(ctl, seq=1, result="r1", interpretation=interp.to_dict())
+    new = _poll(src, 1.0)
+    d = new.mesh.distances()
+    assert first.mesh.distances().max() > 4.0
+    assert d.max() == pytest.approx(2.0, rel=1e-5)
+    assert np.nanmin(new.panorama.distance) == pytest.approx(1.5, rel=1e-5)
+    # Another result without an interpretation is shown as saved.
+    _send(ctl, seq=2, result="r2")
+    other = _poll(src, 2.0)
+    assert other.interpretation is None
+    assert other.panorama.interpretation == nested_spheres(64).panorama.interpretation
 
 
 def test_bad_edits_keep_the_current_scene(project_path, tmp_path, capsys):
@@ -114,11 +136,15 @@ def test_bad_edits_keep_the_current_scene(project_path, tmp_path, capsys):
     assert _poll(src, 1.0) is None
     _send(ctl, seq=2, cut_threshold=-1)
     assert _poll(src, 2.0) is None
-    ctl.write_text("{half a fi")  # mid-write: ignored
+    _send(ctl, seq=3, interpretation={"kind": "disparity", "near": 5.0, "far": 1.0})
     assert _poll(src, 3.0) is None
+    _send(ctl, seq=4, interpretation=[1, 2])
+    assert _poll(src, 4.0) is None
+    ctl.write_text("{half a fi")  # mid-write: ignored
+    assert _poll(src, 5.0) is None
     assert src.current is first
     err = capsys.readouterr().err
-    assert "r42" in err and "cut threshold" in err
+    assert "r42" in err and "cut threshold" in err and "near" in err and "JSON object" in err
 
 
 def test_quit_request(project_path, tmp_path):
@@ -142,3 +168,43 @@ def test_a_result_saved_after_launch_is_found(project_path, tmp_path):
     _send(ctl, seq=1, result="r4")
     new = _poll(src, 1.0)
     assert new is not None and new.result_id == "r4" and new.panorama.width == 32
+
+
+def _with_composition(load):
+    """A project loader that gives r1 the test composition's layer and props (as a saved
+    version-2 project would), so the source is shown reading them from the project."""
+    from tests.renderers.composition_fixtures import props, room_layer
+
+    def loader(path):
+        project = load(path)
+        r1 = project.get("r1")
+        r1.layers[:] = [room_layer(box_room(64), 64)]
+        r1.props[:] = list(props())
+        return project
+
+    return loader
+
+
+def test_the_scene_source_carries_layers_and_props(project_path, tmp_path, monkeypatch):
+    import scene.project
+    from renderers.scene_parts import scene_parts
+
+    monkeypatch.setattr(scene.project, "load_project",
+                        _with_composition(scene.project.load_project))
+    ctl = tmp_path / "ctl.json"
+    src = SceneSource(project_path, result_id="r1", control_file=ctl)
+    state = src.build()
+    want = scene_parts(src.project.scene("r1"), state.settings)
+    assert [p.id for p in state.parts.layers] == ["l1"]
+    assert [p.id for p in state.parts.props] == ["p1", "p2", "p3"]
+    assert np.array_equal(state.parts.layers[0].mesh.positions, want.layers[0].mesh.positions)
+    for got, prop in zip(state.parts.props, src.project.scene("r1").props, strict=True):
+        assert np.allclose(got.positions, prop.world_positions())
+    # The layer is meshed with the dome's settings: a new cut threshold reaches it too.
+    _send(ctl, seq=1, cut_threshold=0.0)
+    new = _poll(src, 1.0)
+    assert not cut_enabled(new.settings.cut_threshold)
+    assert not cut_enabled(new.parts.layers[0].mesh.stats["cut_threshold"])
+    # A result without a composition shows the dome alone.
+    _send(ctl, seq=2, result="r2")
+    assert _poll(src, 2.0).parts.empty
