@@ -3,8 +3,8 @@
 The session runs as a separate ``panoforge xr`` process (:mod:`app.xr_launcher`), so a runtime
 failure cannot take the editor down. This object keeps its handle, forwards the editor's
 edits (active result, its depth interpretation, cut threshold) to it, watches it once a
-second, shows what it said when it failed (for example "no OpenXR runtime is running: start SteamVR…"), and stops it
-when the window closes.
+second, shows what it said when it failed (for example "no OpenXR runtime is running: start
+SteamVR…"), and stops it when the window closes.
 """
 
 from __future__ import annotations
