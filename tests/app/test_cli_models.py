@@ -1,0 +1,105 @@
+"""`panoforge models` (list, add, verify) and the licence that travels with a result."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from app.cli import main
+from tests.models.test_catalog import UNET, _flip_byte, write_tiny_depth_anything
+from tests.models.tiny_ldm3d import make_bin_only, tiny_model
+
+
+@pytest.fixture(autouse=True)
+def _isolated_model_places(tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf-hub"))
+    monkeypatch.setenv("PANOFORGE_MODELS", str(tmp_path / "models"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+
+
+def run(capsys, *args) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _listed(capsys) -> dict:
+    code, out, _ = run(capsys, "models", "--json")
+    assert code == 0
+    return {m["backend"]: m for m in json.loads(out)}
+
+
+@pytest.fixture
+def usb(tmp_path) -> Path:
+    dst = tmp_path / "usb" / "ldm3d-pano"
+    shutil.copytree(tiny_model(4), dst)
+    return dst
+
+
+def test_list_shows_missing_models_with_their_download_command(capsys, tmp_path):
+    code, out, _ = run(capsys, "models")
+    assert code == 0
+    assert f"hf download Intel/ldm3d-pano --local-dir {tmp_path / 'models' / 'ldm3d-pano'}" in out
+    assert "commercial use: NO (non-commercial only)" in out  # OpenLRM, DA-V2 Base/Large
+    listed = _listed(capsys)
+    assert listed["ldm3d-pano"]["status"] == "missing"
+    assert listed["lrm-base"]["commercial_use"] is False
+    assert listed["depth-anything-v2-small"]["licence"]["spdx"] == "Apache-2.0"
+    assert listed["procedural"]["status"] == "built-in"
+
+
+def test_add_then_list_then_verify(capsys, usb, tmp_path):
+    code, out, err = run(capsys, "models", "add", str(usb))
+    assert code == 0, err
+    dest = tmp_path / "models" / "ldm3d-pano"
+    assert f"installed Intel/ldm3d-pano in {dest}" in out
+    assert "no published checksums known for revision" in err and "accepted with a warning" in err
+    listed = _listed(capsys)
+    assert listed["ldm3d-pano"]["status"] == "installed"
+    assert listed["ldm3d-pano"]["folder"] == str(dest)
+    assert listed["ldm3d-pano"]["size_bytes"] > 0
+    code, out, _ = run(capsys, "models", "verify")
+    assert code == 0 and f"ok ldm3d-pano: {dest}" in out
+
+    _flip_byte(dest / UNET)
+    code, out, _ = run(capsys, "models", "verify")
+    assert code == 1
+    assert f"DAMAGED ldm3d-pano: {dest}" in out and f"{UNET}: damaged" in out
+    code, out, _ = run(capsys, "models", "verify", str(dest))
+    assert code == 1 and UNET in out
+
+
+def test_truncated_file_shows_damaged_in_the_list(capsys, usb, tmp_path):
+    dest = tmp_path / "models" / "ldm3d-pano"
+    shutil.copytree(usb, dest)
+    (dest / UNET).write_bytes((dest / UNET).read_bytes()[:1000])
+    code, out, _ = run(capsys, "models")
+    assert "ldm3d-pano" in out and "DAMAGED" in out and f"damaged: {UNET}" in out
+    assert "get it: hf download Intel/ldm3d-pano" in out
+
+
+def test_add_refuses_pickle_only_weights_with_a_clear_message(capsys, usb, tmp_path):
+    make_bin_only(usb)
+    code, _, err = run(capsys, "models", "add", str(usb))
+    assert code == 2 and "Traceback" not in err
+    assert "only pickle weights" in err and "loads only .safetensors" in err
+    assert "hint: download the safetensors files" in err
+    assert not (tmp_path / "models" / "ldm3d-pano").exists()
+
+
+def test_add_refuses_a_wrong_file_set(capsys, tmp_path):
+    folder = write_tiny_depth_anything(tmp_path / "usb" / "Depth-Anything-V2-Small-hf")
+    (folder / "preprocessor_config.json").unlink()
+    code, _, err = run(capsys, "models", "add", str(folder))
+    assert code == 2
+    assert "not a complete depth-anything/Depth-Anything-V2-Small-hf folder" in err
+    assert "preprocessor_config.json: missing" in err
+
+
+def test_verify_a_folder_that_is_not_a_model(capsys, tmp_path):
+    (tmp_path / "empty").mkdir()
+    code, _, err = run(capsys, "models", "verify", str(tmp_path / "empty"))
+    assert code == 2 and "does not look like any model" in err
