@@ -28,7 +28,8 @@ from scene.errors import InputError
 __all__ = [
     "ModelSpec", "SPECS", "FolderCheck", "ModelLocation", "spec_for", "models_home",
     "hf_hub_cache", "hf_offline", "find_in_hf_cache", "check_model_folder", "resolve_model",
-    "local_weights_available", "download_hint", "WEIGHT_COMPONENTS",
+    "local_weights_available", "download_hint", "WEIGHT_COMPONENTS", "read_model_index",
+    "check_weight_files",
 ]
 
 #: Components whose weights must be present as safetensors.
@@ -259,24 +260,13 @@ def _weight_variant(comp_dir: Path) -> str | None | bool:
     return False
 
 
-def check_model_folder(folder: Path, spec: ModelSpec | None = None) -> FolderCheck:
-    """Check that ``folder`` holds a loadable LDM3D pipeline, reading only small JSON files.
-
-    Parameters
-    ----------
-    folder : Path
-        A diffusers-layout folder (``model_index.json``, ``unet/``, ``vae/``, ...).
-    spec : ModelSpec, optional
-        When given, the VAE's channel count must match ``spec.vae_channels``.
-
-    Returns
-    -------
-    FolderCheck
+def read_model_index(folder: Path) -> dict:
+    """``model_index.json`` of a diffusers folder, checked: the pipeline's required components
+    are named, and every loaded component comes from diffusers or transformers.
 
     Raises
     ------
     InputError
-        With a message saying what is wrong and a hint saying what to do.
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -303,32 +293,19 @@ def check_model_folder(folder: Path, spec: ModelSpec | None = None) -> FolderChe
                 f"{index_path} asks for {comp} from {entry[0]!r}",
                 hint="Panoforge only loads diffusers and transformers classes (no remote code); "
                 "use an official LDM3D model folder")
+    return index
 
-    vae_cfg = _read_json(folder / "vae" / "config.json", folder)
-    out_ch = vae_cfg.get("out_channels")
-    if out_ch == 3:
-        raise InputError(
-            f"{folder} is not an LDM3D model: its VAE decodes 3 channels (RGB only, no depth), "
-            "like a plain Stable Diffusion model",
-            hint="LDM3D models decode 4 channels (ldm3d-pano, ldm3d-4c) or 6 (ldm3d); use one of "
-            "Intel/ldm3d-pano, Intel/ldm3d-4c, Intel/ldm3d, or --backend procedural")
-    if out_ch not in (4, 6):
-        raise InputError(f"{folder}: the VAE decodes {out_ch} channels, not 4 or 6",
-                         hint="this is not an LDM3D model; use Intel/ldm3d-pano or --backend "
-                         "procedural")
-    if spec is not None and out_ch != spec.vae_channels:
-        fits = [s.name for s in SPECS.values() if s.vae_channels == out_ch]
-        raise InputError(
-            f"{folder} holds a {out_ch}-channel LDM3D model but --backend {spec.name} "
-            f"expects {spec.vae_channels} channels",
-            hint="use --backend " + " or --backend ".join(fits))
-    unet_cfg = _read_json(folder / "unet" / "config.json", folder)
-    if unet_cfg.get("in_channels") != vae_cfg.get("latent_channels", 4):
-        raise InputError(
-            f"{folder}: the UNet takes {unet_cfg.get('in_channels')} channels but the VAE's "
-            f"latents have {vae_cfg.get('latent_channels', 4)}",
-            hint="the folder mixes parts of different models; download the model again")
 
+def check_weight_files(folder: Path) -> str | None:
+    """The weights variant of ``folder``'s ``unet``, ``vae`` and ``text_encoder``, from file
+    names only: ``None`` (full precision safetensors) or ``"fp16"``.
+
+    Raises
+    ------
+    InputError
+        A component without safetensors (``.bin`` pickles are refused with their names), or
+        a mix of fp16-only and full weights.
+    """
     variants = {}
     for comp in WEIGHT_COMPONENTS:
         comp_dir = folder / comp
@@ -350,6 +327,61 @@ def check_model_folder(folder: Path, spec: ModelSpec | None = None) -> FolderChe
         partial = [c for c, v in variants.items() if v == "fp16"]
         raise InputError(f"{folder}: {', '.join(partial)} have only fp16 weights, the rest full",
                          hint="download the model again with one kind of weights")
+    return variant
+
+
+def check_model_folder(folder: Path, spec: ModelSpec | None = None) -> FolderCheck:
+    """Check that ``folder`` holds a loadable LDM3D pipeline, reading only small JSON files.
+
+    Parameters
+    ----------
+    folder : Path
+        A diffusers-layout folder (``model_index.json``, ``unet/``, ``vae/``, ...).
+    spec : ModelSpec, optional
+        When given, the VAE's channel count must match ``spec.vae_channels``.
+
+    Returns
+    -------
+    FolderCheck
+
+    Raises
+    ------
+    InputError
+        With a message saying what is wrong and a hint saying what to do.
+    """
+    folder = Path(folder)
+    index = read_model_index(folder)
+    vae_cfg = _read_json(folder / "vae" / "config.json", folder)
+    out_ch = vae_cfg.get("out_channels")
+    if out_ch == 3:
+        raise InputError(
+            f"{folder} is not an LDM3D model: its VAE decodes 3 channels (RGB only, no depth), "
+            "like a plain Stable Diffusion model",
+            hint="LDM3D models decode 4 channels (ldm3d-pano, ldm3d-4c) or 6 (ldm3d); use one of "
+            "Intel/ldm3d-pano, Intel/ldm3d-4c, Intel/ldm3d, or --backend procedural")
+    if out_ch not in (4, 6):
+        raise InputError(f"{folder}: the VAE decodes {out_ch} channels, not 4 or 6",
+                         hint="this is not an LDM3D model; use Intel/ldm3d-pano or --backend "
+                         "procedural")
+    if spec is not None and out_ch != spec.vae_channels:
+        fits = [s.name for s in SPECS.values() if s.vae_channels == out_ch]
+        raise InputError(
+            f"{folder} holds a {out_ch}-channel LDM3D model but --backend {spec.name} "
+            f"expects {spec.vae_channels} channels",
+            hint="use --backend " + " or --backend ".join(fits))
+    unet_cfg = _read_json(folder / "unet" / "config.json", folder)
+    if unet_cfg.get("in_channels") == 2 * vae_cfg.get("latent_channels", 4):
+        raise InputError(
+            f"{folder} holds an LDM3D-SR upscaling model (its UNet takes the latent and a "
+            "low-resolution condition), not a text-to-RGBD model",
+            hint="upscale with it: panoforge upscale PROJECT --method sr --model FOLDER")
+    if unet_cfg.get("in_channels") != vae_cfg.get("latent_channels", 4):
+        raise InputError(
+            f"{folder}: the UNet takes {unet_cfg.get('in_channels')} channels but the VAE's "
+            f"latents have {vae_cfg.get('latent_channels', 4)}",
+            hint="the folder mixes parts of different models; download the model again")
+
+    variant = check_weight_files(folder)
     return FolderCheck(vae_channels=int(out_ch), variant=variant,
                        class_name=str(index.get("_class_name", "")))
 
