@@ -1,8 +1,8 @@
 """The OpenXR frame loop: session states, frames at the runtime's rate, both eyes drawn.
 
 Each frame: poll events (session state changes), ``xrWaitFrame`` (which paces the loop to the
-headset), ``xrBeginFrame``, locate both eyes, apply the controllers, draw the mesh into each
-eye's swapchain image with that eye's asymmetric projection and tracked view, and submit one
+headset), ``xrBeginFrame``, locate both eyes, apply the controllers, draw the scene (the dome,
+its layers and props: :class:`~renderers.xr.gl_mesh.GLScene`) into each eye's swapchain image with that eye's asymmetric projection and tracked view, and submit one
 projection layer with ``xrEndFrame``. The loop ends when the session reaches EXITING or
 LOSS_PENDING; a stop request (Ctrl+C, SIGTERM, the editor's ``quit``, ``--frames``) asks the
 runtime to end the session first, so the headset is handed back cleanly.
@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from .controls import SNAP_TURN_DEG, ControllerActions, Rig, start_origin
-from .gl_mesh import EyeTarget, GLMesh, read_pixels
+from .gl_mesh import EyeTarget, GLScene, read_pixels
 from .math import projection_from_fov, view_from_pose
 
 __all__ = ["run_session", "NEAR_M"]
@@ -61,10 +61,12 @@ class _Stop:
             signal.signal(sig, old)
 
 
-def _far_plane(mesh) -> float:
-    if mesh.n_vertices == 0:
-        return 100.0
-    return float(mesh.distances().max()) * 2.0 + 1.0
+def _faces(state) -> str:
+    n = f"{state.mesh.n_faces}"
+    parts = state.parts
+    if not parts.empty:
+        n += f" + {len(parts.layers)} layers, {len(parts.props)} props: {parts.n_faces}"
+    return n
 
 
 def run_session(sess, source, *, frames: int | None = None, dump_dir=None) -> dict:
@@ -91,7 +93,7 @@ def run_session(sess, source, *, frames: int | None = None, dump_dir=None) -> di
     stop = _Stop()
     stop.install()
     dump = Path(dump_dir) if dump_dir else None
-    mesh_gl = GLMesh(srgb=sess.srgb)
+    scene_gl = GLScene(srgb=sess.srgb)
     targets: dict[tuple[int, int], EyeTarget] = {}
     actions = ControllerActions(xr, sess.instance, sess.session)
     rig = Rig(start_origin(sess.space_kind))
@@ -105,14 +107,13 @@ def run_session(sess, source, *, frames: int | None = None, dump_dir=None) -> di
 
     def upload(state) -> None:
         nonlocal far
-        mesh_gl.set_mesh(state.mesh.positions, state.mesh.uvs, state.mesh.faces)
-        mesh_gl.set_texture(state.panorama.rgb)
-        far = _far_plane(state.mesh)
+        scene_gl.set_state(state)
+        far = scene_gl.far_plane
 
     upload(source.current)
     _log(f"runtime {sess.runtime_name}, {sess.space_kind.upper()} space, eyes "
          f"{sess.sizes[0][0]}x{sess.sizes[0][1]}, showing result {source.current.result_id} "
-         f"({source.current.mesh.n_faces} faces)")
+         f"({_faces(source.current)} faces)")
     try:
         while True:
             # -- events ----------------------------------------------------------------
@@ -164,7 +165,7 @@ def run_session(sess, source, *, frames: int | None = None, dump_dir=None) -> di
             if new_state is not None:
                 sess.context.make_current()
                 upload(new_state)
-                _log(f"now showing result {new_state.result_id} ({new_state.mesh.n_faces} faces)")
+                _log(f"now showing result {new_state.result_id} ({_faces(new_state)} faces)")
             if frame_state.should_render:
                 _, views = xr.locate_views(sess.session, xr.ViewLocateInfo(
                     view_configuration_type=xr.ViewConfigurationType.PRIMARY_STEREO,
@@ -201,7 +202,7 @@ def run_session(sess, source, *, frames: int | None = None, dump_dir=None) -> di
                     proj = projection_from_fov(f.angle_left, f.angle_right, f.angle_up,
                                                f.angle_down, NEAR_M, far)
                     tgt.begin()
-                    mesh_gl.draw(proj @ eye_view)
+                    scene_gl.draw(proj @ eye_view)
                     last = frames is not None and drawn + 1 == frames
                     if dump is not None and last:
                         record.append((read_pixels(tgt), eye_view, f, tgt.size))
@@ -231,7 +232,7 @@ def run_session(sess, source, *, frames: int | None = None, dump_dir=None) -> di
             sess.context.make_current()
             for tgt in targets.values():
                 tgt.delete()
-            mesh_gl.delete()
+            scene_gl.delete()
         actions.destroy()
     _log(f"session ended after {drawn} frames")
     summary = {"states": state_names, "frames": drawn, "submitted": submitted,

@@ -1,13 +1,19 @@
-"""Minimal raw-OpenGL (3.3 core) drawing of a DepthMesh, for the XR swapchains.
+"""Minimal raw-OpenGL (3.3 core) drawing of a scene, for the XR swapchains.
 
-No vispy: the XR process stays small and starts fast. One shader (position + texture
-coordinate, unlit), one vertex array, one texture; :class:`EyeTarget` wraps a swapchain image
-(an OpenGL texture the runtime owns) in a framebuffer with its own depth buffer.
+No vispy: the XR process stays small and starts fast. :class:`GLMesh` draws a textured
+DepthMesh (position + texture coordinate, unlit): the dome, and each layer with its own
+texture. :class:`GLPropMesh` draws a prop (world-frame positions, normals, vertex colours;
+the same lambert lighting as the desktop viewport for ``pbr`` props, none for ``unlit``).
+:class:`GLScene` holds them all for one :class:`~renderers.xr.scene_source.SceneState` and
+draws them depth-tested, so nearer parts hide farther ones. :class:`EyeTarget` wraps a
+swapchain image (an OpenGL texture the runtime owns) in a framebuffer with its own depth buffer.
 
 Colour: when the target is an sRGB swapchain, the panorama is uploaded as an sRGB texture
 (sampling returns linear values) and ``GL_FRAMEBUFFER_SRGB`` re-encodes on write, so the
 bytes in the swapchain are the panorama's own sRGB bytes. With a linear (UNORM) swapchain the
-bytes are copied as they are.
+bytes are copied as they are. Prop colours are sRGB bytes too: the lighting factor scales the
+sRGB value (as on the desktop) and the shader decodes it to linear for sRGB targets, so an
+unlit prop's swapchain bytes are its vertex colour's bytes.
 
 Call everything with the context current. PyOpenGL is imported inside the functions.
 """
@@ -18,7 +24,7 @@ import ctypes
 
 import numpy as np
 
-__all__ = ["GLMesh", "EyeTarget", "read_pixels", "BACKGROUND"]
+__all__ = ["GLMesh", "GLPropMesh", "GLScene", "EyeTarget", "read_pixels", "BACKGROUND"]
 
 #: Colour where no surface is drawn (linear RGB, opaque black).
 BACKGROUND = (0.0, 0.0, 0.0, 1.0)
@@ -46,6 +52,44 @@ void main() {
 """
 
 
+_PROP_VERTEX_SHADER = """
+#version 330 core
+layout(location = 0) in vec3 a_position;
+layout(location = 1) in vec3 a_normal;
+layout(location = 2) in vec4 a_color;
+uniform mat4 u_mvp;
+out vec3 v_normal;
+out vec4 v_color;
+void main() {
+    v_normal = a_normal;
+    v_color = a_color;
+    gl_Position = u_mvp * vec4(a_position, 1.0);
+}
+"""
+
+_PROP_FRAGMENT_SHADER = """
+#version 330 core
+in vec3 v_normal;
+in vec4 v_color;
+uniform float u_lit;
+uniform vec3 u_light;
+uniform float u_ambient;
+uniform float u_srgb;
+out vec4 o_colour;
+void main() {
+    float k = 1.0;
+    if (u_lit > 0.5) {
+        k = u_ambient + (1.0 - u_ambient) * max(dot(normalize(v_normal), u_light), 0.0);
+    }
+    vec3 c = v_color.rgb * k;
+    if (u_srgb > 0.5) {
+        c = mix(c / 12.92, pow((c + 0.055) / 1.055, vec3(2.4)), step(vec3(0.04045), c));
+    }
+    o_colour = vec4(c, 1.0);
+}
+"""
+
+
 def _compile(kind, source: str) -> int:
     from OpenGL import GL
 
@@ -58,11 +102,11 @@ def _compile(kind, source: str) -> int:
     return shader
 
 
-def _program() -> int:
+def _program(vertex: str = _VERTEX_SHADER, fragment: str = _FRAGMENT_SHADER) -> int:
     from OpenGL import GL
 
-    vs = _compile(GL.GL_VERTEX_SHADER, _VERTEX_SHADER)
-    fs = _compile(GL.GL_FRAGMENT_SHADER, _FRAGMENT_SHADER)
+    vs = _compile(GL.GL_VERTEX_SHADER, vertex)
+    fs = _compile(GL.GL_FRAGMENT_SHADER, fragment)
     prog = GL.glCreateProgram()
     GL.glAttachShader(prog, vs)
     GL.glAttachShader(prog, fs)
@@ -179,6 +223,125 @@ class GLMesh:
         GL.glDeleteBuffers(3, [self.vbo_pos, self.vbo_uv, self.ebo])
         GL.glDeleteVertexArrays(1, [self.vao])
         GL.glDeleteProgram(self.program)
+
+
+def _attribute(location: int, buffer: int, data: np.ndarray) -> None:
+    from OpenGL import GL
+
+    GL.glBindBuffer(GL.GL_ARRAY_BUFFER, buffer)
+    GL.glBufferData(GL.GL_ARRAY_BUFFER, data.nbytes, data, GL.GL_STATIC_DRAW)
+    GL.glEnableVertexAttribArray(location)
+    GL.glVertexAttribPointer(location, data.shape[1], GL.GL_FLOAT, GL.GL_FALSE, 0,
+                             ctypes.c_void_p(0))
+
+
+class GLPropMesh:
+    """One prop on the GPU (a :class:`~renderers.scene_parts.PropPart`, world frame).
+
+    Parameters
+    ----------
+    part : PropPart
+    srgb : bool
+        The render target is sRGB (colours are decoded to linear in the shader).
+    """
+
+    def __init__(self, part, srgb: bool = True) -> None:
+        from OpenGL import GL
+
+        from ..scene_parts import AMBIENT, LIGHT_DIRECTION
+
+        self.program = _program(_PROP_VERTEX_SHADER, _PROP_FRAGMENT_SHADER)
+        self.u_mvp = GL.glGetUniformLocation(self.program, "u_mvp")
+        GL.glUseProgram(self.program)
+        GL.glUniform1f(GL.glGetUniformLocation(self.program, "u_lit"), 1.0 if part.lit else 0.0)
+        GL.glUniform3f(GL.glGetUniformLocation(self.program, "u_light"), *LIGHT_DIRECTION)
+        GL.glUniform1f(GL.glGetUniformLocation(self.program, "u_ambient"), float(AMBIENT))
+        GL.glUniform1f(GL.glGetUniformLocation(self.program, "u_srgb"), 1.0 if srgb else 0.0)
+        GL.glUseProgram(0)
+        self.vao = GL.glGenVertexArrays(1)
+        self.buffers = GL.glGenBuffers(4)
+        idx = np.ascontiguousarray(part.faces, dtype=np.uint32)
+        GL.glBindVertexArray(self.vao)
+        _attribute(0, self.buffers[0], np.ascontiguousarray(part.positions, np.float32))
+        _attribute(1, self.buffers[1], np.ascontiguousarray(part.normals, np.float32))
+        _attribute(2, self.buffers[2], part.colors.astype(np.float32) / np.float32(255.0))
+        GL.glBindBuffer(GL.GL_ELEMENT_ARRAY_BUFFER, self.buffers[3])
+        GL.glBufferData(GL.GL_ELEMENT_ARRAY_BUFFER, idx.nbytes, idx, GL.GL_STATIC_DRAW)
+        GL.glBindVertexArray(0)
+        self.n_indices = int(idx.size)
+
+    def draw(self, mvp: np.ndarray) -> None:
+        """Draw into the bound framebuffer with ``clip = mvp @ [x, y, z, 1]``."""
+        from OpenGL import GL
+
+        GL.glUseProgram(self.program)
+        GL.glUniformMatrix4fv(self.u_mvp, 1, GL.GL_TRUE,
+                              np.ascontiguousarray(mvp, dtype=np.float32))
+        GL.glBindVertexArray(self.vao)
+        GL.glDrawElements(GL.GL_TRIANGLES, self.n_indices, GL.GL_UNSIGNED_INT,
+                          ctypes.c_void_p(0))
+        GL.glBindVertexArray(0)
+        GL.glUseProgram(0)
+
+    def delete(self) -> None:
+        from OpenGL import GL
+
+        GL.glDeleteBuffers(4, list(self.buffers))
+        GL.glDeleteVertexArrays(1, [self.vao])
+        GL.glDeleteProgram(self.program)
+
+
+class GLScene:
+    """Everything a :class:`~renderers.xr.scene_source.SceneState` shows: the dome, its
+    layers (each a textured :class:`GLMesh`) and its props (:class:`GLPropMesh`).
+
+    Parameters
+    ----------
+    srgb : bool
+        As for :class:`GLMesh`.
+    """
+
+    def __init__(self, srgb: bool = True) -> None:
+        self.srgb = bool(srgb)
+        self.dome = GLMesh(srgb=self.srgb)
+        self.layers: list[GLMesh] = []
+        self.props: list[GLPropMesh] = []
+        self.extent = 0.0
+
+    def set_state(self, state) -> None:
+        """Upload the dome's mesh and texture and replace the layers and props (once per
+        state; :meth:`draw` only issues draw calls)."""
+        self.dome.set_mesh(state.mesh.positions, state.mesh.uvs, state.mesh.faces)
+        self.dome.set_texture(state.panorama.rgb)
+        self._free_parts()
+        for layer in state.parts.layers:
+            gl_layer = GLMesh(srgb=self.srgb)
+            gl_layer.set_mesh(layer.mesh.positions, layer.mesh.uvs, layer.mesh.faces)
+            gl_layer.set_texture(layer.rgb)
+            self.layers.append(gl_layer)
+        self.props = [GLPropMesh(part, srgb=self.srgb) for part in state.parts.props]
+        dome = float(state.mesh.distances().max()) if state.mesh.n_vertices else 0.0
+        self.extent = max(dome, state.parts.extent())
+
+    @property
+    def far_plane(self) -> float:
+        """A far clip plane beyond every part, metres."""
+        return 100.0 if self.extent <= 0 else self.extent * 2.0 + 1.0
+
+    def draw(self, mvp: np.ndarray) -> None:
+        """Draw every part into the bound framebuffer (depth test on: see :class:`EyeTarget`)."""
+        self.dome.draw(mvp)
+        for part in (*self.layers, *self.props):
+            part.draw(mvp)
+
+    def _free_parts(self) -> None:
+        for part in (*self.layers, *self.props):
+            part.delete()
+        self.layers, self.props = [], []
+
+    def delete(self) -> None:
+        self._free_parts()
+        self.dome.delete()
 
 
 class EyeTarget:
