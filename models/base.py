@@ -16,14 +16,36 @@ from typing import Protocol
 
 import numpy as np
 
-from scene.errors import CancelledError
+from scene.errors import CancelledError, InputError
 from scene.metadata import GenerationMetadata
 from scene.panorama import PerspectiveRGBD, RGBDPanorama
 
 __all__ = [
     "GenerationRequest", "Progress", "GenerationResult", "Backend", "ProgressCallback",
-    "raise_if_cancelled",
+    "raise_if_cancelled", "SEED_MIN", "SEED_MAX", "check_seed",
 ]
+
+#: The seeds every backend accepts, both ends included. Declared once: the request checks it,
+#: the CLI's help and the window's seed field read it. 2**63 - 1 is what every generator in
+#: use takes (numpy's ``SeedSequence`` takes any non-negative integer; torch's
+#: ``Generator.manual_seed`` takes up to 2**64 - 1, and LDM3D seeds it with ``seed + 1``).
+SEED_MIN = 0
+SEED_MAX = 2**63 - 1
+
+
+def check_seed(seed) -> int:
+    """``seed`` as an ``int`` when it lies in ``[SEED_MIN, SEED_MAX]``.
+
+    Raises
+    ------
+    scene.errors.InputError
+        Not a whole number (``bool`` included), or outside the range; the hint gives an example.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) \
+            or not SEED_MIN <= int(seed) <= SEED_MAX:
+        raise InputError(f"the seed must be a whole number from {SEED_MIN} to 2**63-1 "
+                         f"({SEED_MAX}), got {seed!r}", hint="for example --seed 7")
+    return int(seed)
 
 
 @dataclass
@@ -36,7 +58,8 @@ class GenerationRequest:
         As typed by the user (a backend may add a prefix such as "360 view of"; the metadata
         records both).
     seed : int
-        Same seed and settings give the same pixels.
+        Same seed and settings give the same pixels; from :data:`SEED_MIN` to
+        :data:`SEED_MAX` (checked here, once, for every backend and front-end).
     steps : int or None
         Denoising steps.
     guidance : float or None
@@ -72,6 +95,9 @@ class GenerationRequest:
     vae_tiling: bool = False
     cpu_offload: bool = False
     preview_every: int = 5
+
+    def __post_init__(self) -> None:
+        self.seed = check_seed(self.seed)
 
 
 @dataclass

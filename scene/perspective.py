@@ -19,6 +19,9 @@ Depth is carried over *raw* wherever the interpretation allows it:
 Colour is averaged over ``s x s`` bilinear samples per panorama pixel, with ``s`` chosen from
 the ratio of the two images' angular resolutions (at most 4), so a 512-pixel view squeezed
 into a few hundred panorama columns does not alias.
+
+How large the panorama is (:func:`placement_width`) is one policy for every front-end: the
+panorama keeps the image's angular resolution at its centre, so placing it loses no detail.
 """
 
 from __future__ import annotations
@@ -33,11 +36,17 @@ from .depth import DepthInterpretation
 from .errors import InputError
 from .panorama import PerspectiveRGBD, RGBDPanorama
 
-__all__ = ["perspective_to_equirect", "project_to_perspective", "NEUTRAL_RGB"]
+__all__ = ["perspective_to_equirect", "project_to_perspective", "placement_width",
+           "place_in_panorama", "NEUTRAL_RGB", "PLACEMENT_MIN_WIDTH", "PLACEMENT_MAX_WIDTH"]
 
 #: Colour of the panorama outside the perspective view (mid grey).
 NEUTRAL_RGB = (128, 128, 128)
 _MAX_SUPERSAMPLE = 4
+#: Bounds of :func:`placement_width`, pixels (a 4096x2048 panorama is the largest the mesh
+#: stage is sized for; below 512 columns a 360° view is too coarse to look at).
+PLACEMENT_MIN_WIDTH = 512
+PLACEMENT_MAX_WIDTH = 4096
+_PLACEMENT_STEP = 64
 
 
 def project_to_perspective(directions: np.ndarray, width: int, height: int,
@@ -163,3 +172,29 @@ def perspective_to_equirect(p: PerspectiveRGBD, width: int = 1024) -> RGBDPanora
     raw = np.full((height, width), np.nan, dtype=np.float32)
     raw[rows, cols] = source[iy, ix].astype(np.float32)
     return RGBDPanorama(rgb=rgb, raw_depth=raw, interpretation=interp, metadata=meta)
+
+
+def placement_width(p: PerspectiveRGBD) -> int:
+    """The panorama width a perspective image is placed in: its angular resolution kept.
+
+    As many panorama columns per degree as the image has (``360 / fov * width``), rounded up
+    to a multiple of 64 and clipped to [:data:`PLACEMENT_MIN_WIDTH`,
+    :data:`PLACEMENT_MAX_WIDTH`]. A 512-pixel, 60° image gives 3072 (a 3072x1536 panorama).
+
+    Parameters
+    ----------
+    p : PerspectiveRGBD
+
+    Returns
+    -------
+    int
+        Even width in pixels; the panorama's height is half of it.
+    """
+    width = math.ceil(360.0 / float(p.fov_deg) * p.width / _PLACEMENT_STEP) * _PLACEMENT_STEP
+    return int(min(PLACEMENT_MAX_WIDTH, max(PLACEMENT_MIN_WIDTH, width)))
+
+
+def place_in_panorama(p: PerspectiveRGBD) -> RGBDPanorama:
+    """:func:`perspective_to_equirect` at :func:`placement_width`: how every front-end places a
+    perspective result on the sphere."""
+    return perspective_to_equirect(p, width=placement_width(p))

@@ -6,7 +6,6 @@ import argparse
 import signal
 import sys
 import threading
-import time
 from pathlib import Path
 
 from ._mesh_options import add_mesh_arguments, mesh_options_given, mesh_settings_from_args
@@ -108,27 +107,11 @@ def _check_outputs(args: argparse.Namespace) -> Path:
     for flag, path in named:
         if path.is_dir():
             raise InputError(f"{flag} {str(path)!r} is a folder", hint="give a file name")
-    if args.seed < 0:
-        raise InputError(f"--seed must be 0 or more, got {args.seed}", hint="for example --seed 7")
     if mesh_options_given(args) and not (args.glb or args.ply or args.preview):
         raise InputError("--mesh, --max-error and --cut-threshold shape the mesh of "
                          "--glb/--ply/--preview, and none was given",
                          hint="add --glb X.glb (or --ply/--preview), or drop the mesh options")
     return out
-
-
-def _load_existing(out: Path):
-    """The project already at ``out`` (refused now, before any work, if unreadable)."""
-    from scene.errors import ProjectFileError
-    from scene.project import load_project
-
-    if not out.exists():
-        return None
-    try:
-        return load_project(out)
-    except ProjectFileError as exc:
-        raise ProjectFileError(f"{out} already exists and cannot be added to: {exc.message}",
-                               hint="it was left unchanged; choose another -o name") from None
 
 
 def _backend_for_model(model: str) -> tuple[str, str]:
@@ -209,30 +192,14 @@ class _CancelOnInterrupt:
 
 
 def _generate(backend, request, cancel: threading.Event):
+    from app import workflows
     from app.progress import TerminalProgress
 
     with TerminalProgress(f"{backend.name}") as bar:
-        return backend.generate(request, on_progress=bar, cancel=cancel)
-
-
-def _as_panorama(image, request):
-    """A backend's image as an equirect panorama (a perspective image is placed in one)."""
-    import numpy as np
-
-    from scene.panorama import PerspectiveRGBD
-
-    if not isinstance(image, PerspectiveRGBD):
-        return image
-    from scene.perspective import perspective_to_equirect
-
-    # keep the source's angular resolution: as many panorama columns per degree as it has
-    width = int(np.ceil(360.0 / image.fov_deg * image.width / 64.0)) * 64
-    width = int(np.clip(width, 512, 4096))
-    pano = perspective_to_equirect(image, width=width)
-    print(f"notice: {image.width}x{image.height} perspective image ({image.fov_deg:g}° wide) "
-          f"placed in a {pano.width}x{pano.height} panorama; outside its view is unknown",
-          file=sys.stderr)
-    return pano
+        made = workflows.generate(backend, request, on_progress=bar, cancel=cancel)
+    for notice in made.notices:
+        print(f"notice: {notice}", file=sys.stderr)
+    return made
 
 
 def _describe(pano, duration: float) -> str:
@@ -251,108 +218,71 @@ def _describe(pano, duration: float) -> str:
 
 
 # -- outputs -------------------------------------------------------------------------------
-def _write_preview(path: Path, pano, mesh) -> None:
-    """A view from inside facing the panorama centre; the flat equirect if OpenGL fails."""
-    from renderers.gl_context import GLUnavailableError
+def _export_plan(args: argparse.Namespace, project):
+    """The --glb/--ply/--preview files as a :class:`app.workflows.ExportPlan`.
+
+    The preview is drawn from the mesh with every triangle kept unless --cut-threshold was
+    given: seen from the capture point, cut triangles lie edge-on, but removing them opens
+    one-pixel cracks along every silhouette through which the black background shows.
+    """
+    from app.workflows import ExportPlan
+
+    plan = ExportPlan(mesh_settings=mesh_settings_from_args(project.mesh_settings, args),
+                      preview_keeps_all_faces=args.cut_threshold is None)
+    if args.glb:
+        plan.add("glb", args.glb)
+    if args.ply:
+        plan.add("ply", args.ply)
+    if args.preview:
+        plan.add("preview", args.preview, fov_deg=PREVIEW_FOV_DEG, size=PREVIEW_SIZE)
+    return plan
+
+
+def _write_outputs(args: argparse.Namespace, project, pano, cancel: threading.Event) -> None:
+    from app import workflows
+    from scene.errors import CancelledError
+
+    plan = _export_plan(args, project)
+    settings = plan.mesh_settings
+
+    def mesh_line(mesh, seconds: float) -> None:
+        print(f"mesh: {mesh.n_faces:,} triangles, {mesh.n_vertices:,} vertices ({settings.mode}, "
+              f"{mesh.stats.get('cut_faces', 0):,} faces cut at threshold "
+              f"{settings.cut_threshold:g}; {seconds:.2f} s)")
+
+    def written(target, paths, done) -> None:
+        if target.path in done.flat_previews:
+            return  # said by the notice below
+        extra = (f" (view from inside, {PREVIEW_FOV_DEG:g}° facing the centre)"
+                 if target.format == "preview" else "")
+        print(f"wrote {target.path}{extra}")
 
     try:
-        from renderers.offscreen import write_render
-
-        write_render(path, pano, mesh, yaw_deg=0.0, pitch_deg=0.0, fov_deg=PREVIEW_FOV_DEG,
-                     size=PREVIEW_SIZE, supersample=2)
-        print(f"wrote {path} (view from inside, {PREVIEW_FOV_DEG:g}° facing the centre)")
-        return
-    except GLUnavailableError as exc:
-        reason = exc.message
-    except (ImportError, RuntimeError, OSError) as exc:  # a broken GL stack
-        reason = f"{type(exc).__name__}: {exc}"
-    _write_flat(path, pano)
-    print(f"notice: the offscreen renderer is unavailable ({reason.splitlines()[0]}); "
-          f"wrote the flat equirect panorama to {path} instead", file=sys.stderr)
-
-
-def _write_flat(path: Path, pano) -> None:
-    from renderers.image_file import write_image
-
-    write_image(path, pano.rgb, "a preview")
-
-
-def _preview_mesh(args: argparse.Namespace, pano, settings, mesh):
-    """The mesh the preview is drawn from.
-
-    Seen from the capture point, the triangles that the cut threshold removes (rubber sheets
-    across depth jumps) lie edge-on, but removing them opens one-pixel cracks along every
-    silhouette through which the renderer's black background shows. So unless the user set
-    --cut-threshold, the preview uses the same mesh with every triangle kept.
-    """
-    import math
-
-    from scene.mesh import build_depth_mesh
-
-    if args.cut_threshold is not None or math.isinf(settings.cut_threshold):
-        return mesh
-    return build_depth_mesh(pano, settings.with_(cut_threshold=math.inf))
-
-
-def _write_meshes(args: argparse.Namespace, project, pano, cancel: threading.Event) -> None:
-    from scene.errors import CancelledError
-    from scene.mesh import build_depth_mesh
-
-    settings = mesh_settings_from_args(project.mesh_settings, args)
-    t0 = time.perf_counter()
-    mesh = build_depth_mesh(pano, settings)
-    print(f"mesh: {mesh.n_faces:,} triangles, {mesh.n_vertices:,} vertices ({settings.mode}, "
-          f"{mesh.stats.get('cut_faces', 0):,} faces cut at threshold {settings.cut_threshold:g}; "
-          f"{time.perf_counter() - t0:.2f} s)")
-    steps = []
-    if args.glb:
-        steps.append(("glb", Path(args.glb)))
-    if args.ply:
-        steps.append(("ply", Path(args.ply)))
-    if args.preview:
-        steps.append(("preview", Path(args.preview)))
-    for kind, path in steps:
-        if cancel.is_set():
-            raise CancelledError(f"cancelled before writing {path}",
-                                 hint=f"the project {args.output} was saved; run "
-                                      f"panoforge export {args.output} for the rest")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if kind == "glb":
-            from scene.export_glb import write_glb
-
-            for notice in write_glb(path, pano, mesh):
-                print(f"notice: {notice}", file=sys.stderr)
-            print(f"wrote {path}")
-        elif kind == "ply":
-            from scene.export_ply import write_ply
-
-            write_ply(path, pano, mesh)
-            print(f"wrote {path}")
-        else:
-            _write_preview(path, pano, _preview_mesh(args, pano, settings, mesh))
+        done = workflows.export(plan, pano, cancel=cancel, on_written=written, on_mesh=mesh_line)
+    except CancelledError as exc:
+        raise CancelledError(exc.message, hint=f"the project {args.output} was saved; run "
+                                               f"panoforge export {args.output} for the rest") from None
+    for notice in done.notices:
+        print(f"notice: {notice}", file=sys.stderr)
 
 
 def run(args: argparse.Namespace) -> int:
-    from scene.project import Project, save_project
+    from app import workflows
 
     out = _check_outputs(args)
-    existing = _load_existing(out)
-    backend = _pick_backend(args.backend, args.model)
+    project, existed = workflows.open_for_adding(out)
     request = _request(args)
-    started = time.perf_counter()
+    backend = _pick_backend(args.backend, args.model)
     with _CancelOnInterrupt() as interrupt:
-        result = _generate(backend, request, interrupt.event)
-        pano = _as_panorama(result.panorama, request)
-        project = existing if existing is not None else Project()
-        added = project.add_result(pano, kind="generated")
-        out.parent.mkdir(parents=True, exist_ok=True)
-        save_project(out, project)
-        summary = _describe(pano, time.perf_counter() - started)
-        if existing is not None:
+        made = _generate(backend, request, interrupt.event)
+        added = workflows.add_to_project(project, made)
+        workflows.save(project, out)
+        summary = _describe(made.panorama, made.duration_s)
+        if existed:
             print(f"added result {added.id} to the existing project {out} "
                   f"(now {len(project.results)} results; {added.id} is active): {summary}")
         else:
             print(f"wrote {out} (result {added.id}: {summary})")
         if args.glb or args.ply or args.preview:
-            _write_meshes(args, project, pano, interrupt.event)
+            _write_outputs(args, project, made.panorama, interrupt.event)
     return 0

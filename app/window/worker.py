@@ -10,9 +10,10 @@ Signals (napari's ``thread_worker`` vocabulary)
 -----------------------------------------------
 started()
 progress(Progress)
-finished(GenerationResult)
-    The result, its panorama already an equirect :class:`~scene.panorama.RGBDPanorama`
-    (perspective outputs are placed on the sphere here, in the worker thread).
+finished(Generated)
+    :class:`app.workflows.Generated`: its ``panorama`` is always an equirect
+    :class:`~scene.panorama.RGBDPanorama` (a perspective output is placed on the sphere by
+    :func:`app.workflows.generate`, in the worker thread, as on the command line).
 errored(Exception)
 cancelled()
 done()
@@ -26,33 +27,10 @@ import time
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from models.base import GenerationRequest, GenerationResult, Progress
+from models.base import GenerationRequest, Progress
 from scene.errors import CancelledError
 
-__all__ = ["GenerationWorker", "to_equirect"]
-
-
-def to_equirect(result: GenerationResult, width: int | None = None) -> GenerationResult:
-    """The result with a perspective panorama projected onto the equirect sphere.
-
-    Parameters
-    ----------
-    result : GenerationResult
-    width : int, optional
-        Equirect width in pixels for a perspective image (default: four times its width,
-        at most 2048).
-    """
-    from scene.panorama import PerspectiveRGBD
-
-    pano = result.panorama
-    if not isinstance(pano, PerspectiveRGBD):
-        return result
-    from scene.perspective import perspective_to_equirect
-
-    w = width or min(2048, 4 * pano.width)
-    w -= w % 2
-    eq = perspective_to_equirect(pano, width=w)
-    return GenerationResult(panorama=eq, metadata=result.metadata)
+__all__ = ["GenerationWorker"]
 
 
 class GenerationWorker(QObject):
@@ -126,11 +104,10 @@ class GenerationWorker(QObject):
                 self.progress.emit(Progress(0, max(1, self.request.steps or 1),
                                             message=f"loading {self.backend_name}"))
                 backend = get_backend(self.backend_name)
-            result = backend.generate(self.request, on_progress=self._on_progress,
-                                      cancel=self._cancel)
-            if self._cancel.is_set():
-                raise CancelledError("generation cancelled")
-            result = to_equirect(result)
+            from app import workflows
+
+            result = workflows.generate(backend, self.request, on_progress=self._on_progress,
+                                        cancel=self._cancel)
         except CancelledError:
             self.outcome = "cancelled"
             self.cancelled.emit()

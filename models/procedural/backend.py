@@ -52,9 +52,7 @@ def _builders():
 
 
 def _seed_sequence(seed: int) -> np.random.SeedSequence:
-    if not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise InputError(f"the seed must be a non-negative integer, got {seed!r}",
-                         hint="for example --seed 7")
+    # (the range is checked once, by GenerationRequest)
     return np.random.SeedSequence(int(seed))
 
 

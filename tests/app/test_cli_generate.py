@@ -217,8 +217,8 @@ def test_ctrl_c_cancels_cleanly_and_writes_nothing(tmp_path):
     assert list(tmp_path.iterdir()) == [], "nothing written, not even a temporary file"
 
 
-def test_perspective_images_keep_their_angular_resolution_in_the_panorama(capsys):
-    from app.commands.generate import _as_panorama
+def test_perspective_images_keep_their_angular_resolution_in_the_panorama():
+    from app.workflows import place
     from scene.depth import DepthInterpretation
     from scene.panorama import PerspectiveRGBD
 
@@ -226,14 +226,14 @@ def test_perspective_images_keep_their_angular_resolution_in_the_panorama(capsys
     rgb[:, :, 0] = 200
     depth = np.full((512, 512), 5.0, np.float32)
     p = PerspectiveRGBD(rgb, depth, DepthInterpretation("zdepth"), fov_deg=60.0)
-    pano = _as_panorama(p, None)
+    pano, notice = place(p)
     assert (pano.width, pano.height) == (3072, 1536)  # 512 px over 60 degrees -> 3072 over 360
-    assert "placed in a 3072x1536 panorama" in capsys.readouterr().err
+    assert "placed in a 3072x1536 panorama" in notice
     # the centre pixel looks down the optical axis: z-depth 5 m is 5 m away
     assert pano.distance[768, 1536] == pytest.approx(5.0, rel=1e-3)
     assert np.isnan(pano.distance[768, 0])
-    same = _as_panorama(pano, None)
-    assert same is pano
+    same, notice = place(pano)
+    assert same is pano and notice is None
 
 
 @pytest.mark.slow
@@ -289,9 +289,9 @@ def test_terminal_progress_prints_plain_lines_when_not_a_terminal():
     assert lines[-1].startswith("x: step 50/50 denoising")
 
 
-def test_preview_falls_back_to_the_flat_panorama_without_opengl(tmp_path, monkeypatch, capsys):
+def test_preview_falls_back_to_the_flat_panorama_without_opengl(tmp_path, monkeypatch):
     import renderers.offscreen
-    from app.commands.generate import _write_preview
+    from app import workflows
     from models.base import GenerationRequest
     from models.procedural import ProceduralBackend
     from renderers.gl_context import GLUnavailableError
@@ -302,11 +302,11 @@ def test_preview_falls_back_to_the_flat_panorama_without_opengl(tmp_path, monkey
     monkeypatch.setattr(renderers.offscreen, "write_render", no_gl)
     pano = ProceduralBackend().generate(
         GenerationRequest(prompt="a desert", seed=1, width=64, height=32)).panorama
-    _write_preview(tmp_path / "p.png", pano, mesh=None)
+    done = workflows.export(workflows.ExportPlan().add("preview", tmp_path / "p.png"), pano)
     assert np.array_equal(np.asarray(Image.open(tmp_path / "p.png").convert("RGB")), pano.rgb)
-    err = capsys.readouterr().err
-    assert "notice: the offscreen renderer is unavailable (no OpenGL context" in err
-    assert "flat equirect" in err
+    assert done.flat_previews == [tmp_path / "p.png"]
+    assert "the offscreen renderer is unavailable (no OpenGL context" in done.notices[0]
+    assert "flat equirect" in done.notices[0]
 
 
 @pytest.mark.slow

@@ -118,11 +118,11 @@ def test_cancel_stops_a_running_generation(make_window, qtbot):
     assert worker.wait(10000)
 
 
-def test_a_perspective_result_is_placed_on_the_sphere_in_the_worker():
-    """ldm3d / ldm3d-4c return a 512x512 perspective image: the window shows it as a panorama
-    with its depth where the camera looked and no geometry elsewhere."""
-    from app.window.worker import to_equirect
-    from models.base import GenerationResult
+def test_a_perspective_result_is_placed_on_the_sphere_by_the_shared_policy():
+    """ldm3d / ldm3d-4c return a perspective image: the window (through app.workflows, as the
+    CLI) shows it as a panorama with its depth where the camera looked and none elsewhere,
+    at the angular resolution of the image (64 px over 60 degrees -> 384, at least 512)."""
+    from app.workflows import place
     from scene.depth import DepthInterpretation
     from scene.panorama import PerspectiveRGBD, RGBDPanorama
 
@@ -130,12 +130,10 @@ def test_a_perspective_result_is_placed_on_the_sphere_in_the_worker():
     depth = np.full((64, 64), 5.0, np.float32)
     p = PerspectiveRGBD(rgb=rgb, raw_depth=depth, fov_deg=60.0,
                         interpretation=DepthInterpretation(kind="distance"))
-    out = to_equirect(GenerationResult(panorama=p, metadata=p.metadata))
-    pano = out.panorama
-    assert isinstance(pano, RGBDPanorama) and pano.width == 256 and pano.height == 128
+    pano, _ = place(p)
+    assert isinstance(pano, RGBDPanorama) and pano.width == 512 and pano.height == 256
     d = pano.distance
     assert np.nanmax(np.abs(d - 5.0)) < 1e-4  # the distances where the camera looked...
     assert np.isnan(d[:, 0]).all() and 0 < np.isfinite(d).mean() < 0.2  # ...nothing behind
-    assert np.isfinite(d[64, 128])  # straight ahead is the image centre
-    passthrough = GenerationResult(panorama=pano, metadata=pano.metadata)
-    assert to_equirect(passthrough) is passthrough
+    assert np.isfinite(d[128, 256])  # straight ahead is the image centre
+    assert place(pano)[0] is pano
