@@ -90,9 +90,16 @@ def run(args: argparse.Namespace) -> int:
           f"({settings.mode}) in {t1 - t0:.2f} s")
 
     from renderers.offscreen import write_render
+    from renderers.scene_parts import scene_parts
 
+    # The whole composition: the result's layers (meshed with the same settings) and props.
+    parts = scene_parts(project.scene(result.id), settings)
+    if not parts.empty:
+        print(f"with {len(parts.layers)} layer(s) and {len(parts.props)} prop(s): "
+              f"{parts.n_faces:,} more triangles")
     write_render(out, pano, mesh, yaw_deg=args.yaw, pitch_deg=args.pitch, fov_deg=args.fov,
-                 size=args.size, mode=args.mode, eye=args.eye, supersample=args.supersample)
+                 size=args.size, mode=args.mode, eye=args.eye, supersample=args.supersample,
+                 parts=parts)
     w, h = args.size
     print(f"wrote {out} ({w}x{h}, {args.mode}, yaw {args.yaw:g}°, pitch {args.pitch:g}°, "
           f"fov {args.fov:g}° horizontal) in {time.perf_counter() - t1:.2f} s")
