@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
@@ -76,6 +76,11 @@ class GenerationMetadata:
         Wall time of the generation, seconds.
     extra : dict
         Backend-specific facts (library versions, source file names for imports, ...).
+    licences : list of dict
+        The licence of each model that made the result (``models.catalog.licence_records``:
+        ``model``, ``spdx``, ``name``, ``url``, ``commercial_use`` (bool, or ``None`` when not
+        known), ``conditions``). Empty for the procedural generator and imports, and for
+        results stored before licences were recorded. :mod:`scene.licences` reads them.
     """
 
     backend: str = ""
@@ -97,6 +102,19 @@ class GenerationMetadata:
     created: str = field(default_factory=_now)
     duration_s: float = 0.0
     extra: dict = field(default_factory=dict)
+    licences: list = field(default_factory=list)
+
+    def with_licences(self, records) -> GenerationMetadata:
+        """A copy that also records ``records`` (licence dicts not already there, in order).
+
+        For a stage that changes a result with another model (depth estimation, upscaling):
+        ``replace(meta, ...)`` shares the list, so this never changes ``self``.
+        """
+        merged = [dict(r) for r in self.licences]
+        for rec in records:
+            if rec not in merged:
+                merged.append(dict(rec))
+        return replace(self, licences=merged)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -300,3 +300,44 @@ def test_add_never_leaves_a_half_copy_when_a_file_is_damaged(tmp_path):
         add_model(folder)
     assert (good.folder / "model.safetensors").read_bytes() == before
     assert sorted(os.listdir(tmp_path / "models")) == ["depth-anything-v2-large"]
+
+
+# -- licences travel with the work ------------------------------------------------------------
+def test_metadata_records_licences_and_old_records_load_with_none():
+    from scene.metadata import GenerationMetadata
+
+    old = GenerationMetadata(backend="ldm3d-pano", model_id="Intel/ldm3d-pano").record()
+    old.pop("licences")
+    assert GenerationMetadata.from_dict(old).licences == []
+    base = GenerationMetadata(backend="ldm3d-pano", licences=licence_records("ldm3d-pano"))
+    more = base.with_licences(licence_records("depth-anything-v2-large", "ldm3d-pano"))
+    assert [r["model"] for r in base.licences] == ["Intel/ldm3d-pano"]  # unchanged
+    assert [r["model"] for r in more.licences] == [
+        "Intel/ldm3d-pano", "depth-anything/Depth-Anything-V2-Large-hf"]
+    again = GenerationMetadata.from_dict(json.loads(json.dumps(more.record())))
+    assert again.licences == more.licences
+
+
+def test_scene_licences_gather_dome_layers_and_props_and_warn_once():
+    from scene import licences
+    from scene.composition import Layer, ObjectMesh, Prop, Scene
+    from scene.metadata import GenerationMetadata
+    from scene.panorama import RGBDPanorama
+
+    rgb = np.zeros((8, 16, 3), np.uint8)
+    dome = RGBDPanorama(rgb=rgb, metadata=GenerationMetadata(
+        backend="ldm3d-pano", licences=licence_records("ldm3d-pano")))
+    assert licences.non_commercial(dome) == [] and licences.export_warning(dome) == ""
+    layer = Layer("l1", RGBDPanorama(rgb=rgb, metadata=GenerationMetadata(
+        licences=licence_records("depth-anything-v2-base"))))
+    cube = ObjectMesh(positions=np.eye(3, dtype=np.float32), faces=np.array([[0, 1, 2]]))
+    prop = Prop("p1", cube, source={"licence": licence_records("lrm-base")[0]})
+    scene = Scene(dome=dome, layers=(layer,), props=(prop, prop))
+    assert licences.non_commercial(scene) == ["depth-anything/Depth-Anything-V2-Base-hf",
+                                              "zxhezexin/openlrm-mix-base-1.1"]
+    warning = licences.export_warning(scene)
+    assert warning.count("non-commercial use only") == 1
+    assert "zxhezexin/openlrm-mix-base-1.1 (CC-BY-NC-4.0)" in warning
+    procedural = RGBDPanorama(rgb=rgb, metadata=GenerationMetadata(
+        backend="procedural", licences=licence_records("procedural")))
+    assert licences.collect(procedural) == [] and licences.export_warning(procedural) == ""
