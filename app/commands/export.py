@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 
 from ._mesh_options import add_mesh_arguments, mesh_settings_from_args
 
@@ -76,7 +75,25 @@ def _check_options(args: argparse.Namespace) -> None:
                              hint="choose another output path")
 
 
+def _plan(args: argparse.Namespace, settings):
+    from app.workflows import ExportPlan
+
+    plan = ExportPlan(mesh_settings=settings)
+    if args.glb:
+        plan.add("glb", args.glb, texture=args.texture)
+    if args.ply:
+        plan.add("ply", args.ply, points=args.points)
+    if args.images:
+        plan.add("images", args.images)
+    if args.cubemap:
+        plan.add("cubemap", args.cubemap, face_size=args.face_size)
+    if args.stereo360:
+        plan.add("stereo360", args.stereo360, ipd=args.ipd)
+    return plan
+
+
 def run(args: argparse.Namespace) -> int:
+    from app import workflows
     from scene.project import load_project
 
     _check_options(args)
@@ -86,45 +103,24 @@ def run(args: argparse.Namespace) -> int:
     settings = mesh_settings_from_args(project.mesh_settings, args)
     print(f"exporting result {result.id} ({result.label!r}, {pano.width}x{pano.height})")
 
-    mesh = None
-    if args.glb or args.ply or args.stereo360:
-        from scene.mesh import build_depth_mesh
-
-        t0 = time.perf_counter()
-        mesh = build_depth_mesh(pano, settings)
+    def mesh_line(mesh, seconds: float) -> None:
         st = mesh.stats
         line = (f"mesh: {mesh.n_faces:,} triangles, {mesh.n_vertices:,} vertices "
                 f"({settings.mode}, {st.get('cut_faces', 0):,} faces cut at threshold "
                 f"{settings.cut_threshold:g}")
         if settings.mode == "adaptive" and "max_error" in st:
             line += f", error mean {100 * st.get('mean_error', 0):.3g} % max {100 * st['max_error']:.3g} %"
-        print(line + f"; {time.perf_counter() - t0:.2f} s)")
-    notices: list[str] = []
-    if args.glb:
-        from scene.export_glb import write_glb
+        print(line + f"; {seconds:.2f} s)")
 
-        notices += write_glb(args.glb, pano, mesh, texture=args.texture)
-        print(f"wrote {args.glb}")
-    if args.ply:
-        from scene.export_ply import write_ply
+    def written(target, paths, done) -> None:
+        if target.format in ("images", "cubemap"):
+            for path in paths:
+                print(f"wrote {path}")
+        else:
+            point_cloud = target.format == "ply" and target.options.get("points")
+            print(f"wrote {target.path}" + (" (point cloud)" if point_cloud else ""))
 
-        write_ply(args.ply, pano, mesh, points=args.points)
-        print(f"wrote {args.ply}" + (" (point cloud)" if args.points else ""))
-    if args.images:
-        from scene.export_images import write_images
-
-        for p in write_images(args.images, pano):
-            print(f"wrote {p}")
-    if args.cubemap:
-        from scene.cubemap import write_cubemap
-
-        for p in write_cubemap(args.cubemap, pano, face_size=args.face_size):
-            print(f"wrote {p}")
-    if args.stereo360:
-        from renderers.stereo360 import write_stereo360
-
-        write_stereo360(args.stereo360, pano, mesh, ipd=args.ipd)
-        print(f"wrote {args.stereo360}")
-    for n in notices:
+    done = workflows.export(_plan(args, settings), pano, on_written=written, on_mesh=mesh_line)
+    for n in done.notices:
         print(f"notice: {n}", file=sys.stderr)
     return 0

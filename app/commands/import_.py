@@ -57,36 +57,24 @@ def _fmt_range(pano) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
+    from app import workflows
+    from models.import_source import ImportRequest
 
-    from models.import_source import ImportRequest, make_backend
-    from scene.errors import ProjectFileError
-    from scene.project import Project, load_project, save_project
-
-    out = Path(args.output)
-    existing = None
-    if out.exists():
-        # Load first: an unreadable OUT is refused here, before any work, and never replaced.
-        try:
-            existing = load_project(out)
-        except ProjectFileError as exc:
-            raise ProjectFileError(
-                f"{out} already exists and cannot be added to: {exc.message}",
-                hint="it was left unchanged; choose another -o name",
-            ) from None
+    out = args.output
+    # Read first: an unreadable OUT is refused here, before any work, and never replaced.
+    project, existed = workflows.open_for_adding(out)
     request = ImportRequest(
         rgb_path=args.rgb, depth_path=args.depth, kind=args.depth_kind, near=args.near,
         far=args.far, unit=args.depth_unit, fit=args.fit, downsample=args.downsample,
         flat_radius=args.flat_radius, allow_partial_depth=args.allow_partial_depth,
     )
-    result = make_backend("import").generate(request)
-    for message in result.warnings:
+    made = workflows.import_panorama(request)
+    for message in made.warnings:
         print(f"warning: {message}", file=sys.stderr)
-    project = existing if existing is not None else Project()
-    added = project.add_result(result.panorama, kind="imported")
-    save_project(out, project)
-    pano = result.panorama
-    if existing is not None:
+    added = workflows.add_to_project(project, made)
+    workflows.save(project, out)
+    pano = made.panorama
+    if existed:
         print(f"added result {added.id} to the existing project {out} "
               f"(now {len(project.results)} results; {added.id} is active)")
     else:
