@@ -36,6 +36,7 @@ from scene.metadata import GenerationMetadata
 from scene.panorama import PerspectiveRGBD, RGBDPanorama
 
 from ..base import GenerationRequest, GenerationResult, Progress, raise_if_cancelled
+from ..catalog import licence_records
 from .weights import SPECS, ModelSpec, local_weights_available, resolve_model, spec_for
 
 __all__ = ["LDM3DBackend", "make_backend", "local_weights_available", "PERSPECTIVE_FOV_DEG",
@@ -264,7 +265,8 @@ class LDM3DBackend:
             guidance=plan.guidance, width=plan.width, height=plan.height,
             scheduler=plan.scheduler, model_id=location.model_id,
             model_revision=location.revision, device=choice.device, dtype=choice.dtype_name,
-            seamless=plan.seamless, duration_s=round(duration, 3), extra=extra)
+            seamless=plan.seamless, duration_s=round(duration, 3), extra=extra,
+            licences=licence_records((location.model_id, self.name)))
         if self.spec.layout == "equirect":
             image = RGBDPanorama(rgb=rgb, raw_depth=depth, interpretation=interp, metadata=meta)
         else:

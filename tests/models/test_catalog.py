@@ -341,3 +341,17 @@ def test_scene_licences_gather_dome_layers_and_props_and_warn_once():
     procedural = RGBDPanorama(rgb=rgb, metadata=GenerationMetadata(
         backend="procedural", licences=licence_records("procedural")))
     assert licences.collect(procedural) == [] and licences.export_warning(procedural) == ""
+
+
+def test_ldm3d_and_procedural_results_record_their_licences(pano_copy):
+    from models.base import GenerationRequest
+    from models.registry import get_backend
+
+    made = get_backend("ldm3d-pano").generate(GenerationRequest(
+        "a room", seed=1, width=64, height=32, steps=1, model=str(pano_copy)))
+    [rec] = made.metadata.licences
+    assert rec["model"] == "Intel/ldm3d-pano" and rec["spdx"] == "creativeml-openrail-m"
+    assert rec["commercial_use"] is True
+    proc = get_backend("procedural").generate(GenerationRequest("a room", seed=1, width=64,
+                                                                height=32))
+    assert proc.metadata.licences == []
