@@ -233,8 +233,9 @@ class ExportTarget:
     path : Path
         A file (glb, ply, stereo360, preview) or a folder (images, cubemap).
     options : dict
-        Format options: ``texture`` (glb), ``points`` (ply), ``face_size`` (cubemap), ``ipd``
-        (stereo360, metres), ``fov_deg``/``size`` (preview).
+        Format options: ``texture``, ``jpeg_quality`` (glb), ``points`` (ply), ``stem``
+        (images: file names, default ``panorama``; cubemap: face-name prefix, default none),
+        ``face_size`` (cubemap), ``ipd`` (stereo360, metres), ``fov_deg``/``size`` (preview).
     """
 
     format: str
@@ -349,7 +350,8 @@ def _write_glb(t: ExportTarget, pano, out: Exported, settings, plan) -> list[Pat
     from scene.export_glb import write_glb
 
     t.path.parent.mkdir(parents=True, exist_ok=True)
-    out.notices += write_glb(t.path, pano, out.mesh, texture=t.options.get("texture", "jpeg"))
+    out.notices += write_glb(t.path, pano, out.mesh, texture=t.options.get("texture", "jpeg"),
+                             jpeg_quality=int(t.options.get("jpeg_quality", 92)))
     return [t.path]
 
 
@@ -364,13 +366,14 @@ def _write_ply(t: ExportTarget, pano, out: Exported, settings, plan) -> list[Pat
 def _write_images(t: ExportTarget, pano, out: Exported, settings, plan) -> list[Path]:
     from scene.export_images import write_images
 
-    return [Path(p) for p in write_images(t.path, pano)]
+    return [Path(p) for p in write_images(t.path, pano, stem=t.options.get("stem", "panorama"))]
 
 
 def _write_cubemap(t: ExportTarget, pano, out: Exported, settings, plan) -> list[Path]:
     from scene.cubemap import write_cubemap
 
-    return [Path(p) for p in write_cubemap(t.path, pano, face_size=t.options.get("face_size"))]
+    return [Path(p) for p in write_cubemap(t.path, pano, face_size=t.options.get("face_size"),
+                                           stem=t.options.get("stem", ""))]
 
 
 def _write_stereo360(t: ExportTarget, pano, out: Exported, settings, plan) -> list[Path]:

@@ -235,6 +235,26 @@ class Document(QObject):
         """
         previous = self.project.active_id
         res = self.project.add_result(panorama, kind=kind, parent_id=parent_id)
+        return self._added(res, previous, make_active)
+
+    def add_made(self, made, parent_id: str | None = None, make_active: bool = True):
+        """Add what a generation or an import made (:class:`app.workflows.Generated`).
+
+        Goes through :func:`app.workflows.add_to_project`, the use case the command line
+        runs, so both front-ends put the same result into a project. Not undoable.
+
+        Returns
+        -------
+        scene.project.Result
+        """
+        from app import workflows
+
+        previous = self.project.active_id
+        res = workflows.add_to_project(self.project, made, parent_id=parent_id)
+        return self._added(res, previous, make_active)
+
+    def _added(self, res, previous: str | None, make_active: bool):
+        """A result was appended to the project: keep ids unique, tell the views."""
         if res.id in self._used_ids:  # a deleted result (still on the undo stack) had it
             res.id = self._fresh_id()
         self._used_ids.add(res.id)

@@ -13,14 +13,38 @@ from scene.panorama import RGBDPanorama
 from .dialogs import ExportOptions
 from .settings import KEY_LAST_EXPORT_DIR
 
-__all__ = ["export_result", "ExportControl", "EXPORT_KINDS"]
+__all__ = ["export_plan", "export_result", "ExportControl", "EXPORT_KINDS"]
 
 #: The outputs the Export dialog offers (and the File ▸ Export submenu preselects).
 EXPORT_KINDS = ("glb", "ply", "images", "cubemap")
 
 
+def export_plan(options: ExportOptions):
+    """The Export dialog's choices as an :class:`app.workflows.ExportPlan`.
+
+    File names: ``<stem>.glb``, ``<stem>.ply`` (``<stem>_points.ply`` for a point cloud), the
+    flat images as ``<stem>.png`` etc. and the cube faces as ``<stem>_px.png`` ... in
+    ``options.folder``.
+    """
+    from app.workflows import ExportPlan
+
+    folder, stem = Path(options.folder), options.stem
+    plan = ExportPlan(mesh_settings=options.mesh, preview_keeps_all_faces=False)
+    if options.glb:
+        plan.add("glb", folder / f"{stem}.glb", texture=options.texture,
+                 jpeg_quality=options.jpeg_quality)
+    if options.ply:
+        plan.add("ply", folder / f"{stem}{'_points' if options.ply_points else ''}.ply",
+                 points=options.ply_points)
+    if options.images:
+        plan.add("images", folder, stem=stem)
+    if options.cubemap:
+        plan.add("cubemap", folder, face_size=options.cube_face, stem=f"{stem}_")
+    return plan
+
+
 def export_result(pano: RGBDPanorama, options: ExportOptions) -> tuple[list[Path], list[str]]:
-    """Write the chosen outputs.
+    """Write the chosen outputs through :func:`app.workflows.export` (the CLI's writers).
 
     Parameters
     ----------
@@ -34,38 +58,12 @@ def export_result(pano: RGBDPanorama, options: ExportOptions) -> tuple[list[Path
     notices : list of str
         What the writers reported (texture downscaled, ...).
     """
-    from scene.mesh import build_depth_mesh
+    from app import workflows
 
-    folder = Path(options.folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
-    notices: list[str] = []
-    mesh = None
-    if options.glb or options.ply:
-        mesh = build_depth_mesh(pano, options.mesh)
-    if options.glb:
-        from scene.export_glb import write_glb
-
-        path = folder / f"{options.stem}.glb"
-        notices += list(write_glb(path, pano, mesh, texture=options.texture,
-                                  jpeg_quality=options.jpeg_quality) or [])
-        written.append(path)
-    if options.ply:
-        from scene.export_ply import write_ply
-
-        path = folder / f"{options.stem}{'_points' if options.ply_points else ''}.ply"
-        write_ply(path, pano, mesh, points=options.ply_points)
-        written.append(path)
-    if options.images:
-        from scene.export_images import write_images
-
-        written += list(write_images(folder, pano, stem=options.stem))
-    if options.cubemap:
-        from scene.cubemap import write_cubemap
-
-        written += list(write_cubemap(folder, pano, face_size=options.cube_face,
-                                      stem=f"{options.stem}_"))
-    return written, notices
+    Path(options.folder).mkdir(parents=True, exist_ok=True)
+    done = workflows.export(export_plan(options), pano)
+    written = [p for _target, paths in done.written for p in paths]
+    return written, list(done.notices)
 
 
 class ExportControl(QObject):

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QApplication
 from scene.errors import PanoforgeError
 from scene.imageio import RGB_EXTENSIONS
 
-from .dialogs import PROJECT_FILTER, ImportOptions
+from .dialogs import PROJECT_FILTER
 from .document import Document, DocumentView
 from .recovery import RecoveryStore, find_orphans
 from .settings import KEY_LAST_IMPORT_DIR, KEY_LAST_OPEN_DIR
@@ -223,19 +223,24 @@ class ProjectFiles(DocumentView, QObject):
         if opts is not None:
             self.import_files(opts)
 
-    def import_files(self, opts: ImportOptions):
-        """Import a panorama (with optional depth) as a new result; returns it or ``None``."""
-        from scene.importer import import_panorama
+    def import_files(self, request):
+        """Import a panorama (with optional depth) as a new result; returns it or ``None``.
+
+        Parameters
+        ----------
+        request : models.import_source.ImportRequest
+            Run by :func:`app.workflows.import_panorama`, as ``panoforge import`` does.
+        """
+        from app import workflows
 
         try:
-            outcome = import_panorama(opts.rgb, opts.depth, kind=opts.kind, near=opts.near,
-                                      far=opts.far, fit=opts.fit)
+            made = workflows.import_panorama(request)
         except (PanoforgeError, OSError) as exc:
             self._error("Import panorama", exc)
             return None
-        self.window.settings.set_last_dir(KEY_LAST_IMPORT_DIR, opts.rgb)
-        res = self.doc.add_result(outcome.panorama, kind="imported")
-        for text in outcome.warnings:
+        self.window.settings.set_last_dir(KEY_LAST_IMPORT_DIR, request.rgb_path)
+        res = self.doc.add_made(made)
+        for text in made.warnings:
             self._say(text, 8000)
         return res
 
@@ -258,8 +263,11 @@ class ProjectFiles(DocumentView, QObject):
         rgbs = [p for p in paths if p not in depth]
         if not rgbs:
             return
+        from models.import_source import ImportRequest
+
         if len(rgbs) == 1:
-            self.import_files(ImportOptions(rgb=rgbs[0], depth=depth[0] if depth else None))
+            self.import_files(ImportRequest(rgb_path=rgbs[0],
+                                            depth_path=depth[0] if depth else None))
         else:
             for p in rgbs:
-                self.import_files(ImportOptions(rgb=p))
+                self.import_files(ImportRequest(rgb_path=p))

@@ -7,9 +7,7 @@ fires and feeds reports back through :meth:`GeneratePanel.show_progress`.
 
 from __future__ import annotations
 
-import json
 import random
-from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -33,10 +31,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from models.base import GenerationRequest, Progress
+from models.base import SEED_MAX, SEED_MIN, GenerationRequest, Progress
 from models.registry import BackendInfo, list_backends
 
 from .images import to_pixmap
+from .presets import FlowRows, StylePreset, append_words, load_presets
+from .seed_box import SeedBox
 
 __all__ = ["GeneratePanel", "StylePreset", "load_presets", "format_eta", "SIZES"]
 
@@ -53,57 +53,15 @@ DEFAULTS = {
     "ldm3d": (50, 7.5, "512x512"),
 }
 _PERSPECTIVE = {"ldm3d-4c", "ldm3d"}
-MAX_SEED = 2**31 - 1
-
-
-@dataclass(frozen=True)
-class StylePreset:
-    """A style preset from ``resources/presets/*.json``.
-
-    Parameters
-    ----------
-    name : str
-    words : str
-        Appended to the prompt (visibly) when the preset is applied.
-    negative : str
-        Appended to the negative prompt.
-    description : str
-    """
-
-    name: str
-    words: str
-    negative: str = ""
-    description: str = ""
-
-
-def load_presets(folder: Path | None = None) -> list[StylePreset]:
-    """The shipped presets, sorted by name; unreadable files are skipped."""
-    if folder is None:
-        from resources import RESOURCES_DIR
-
-        folder = RESOURCES_DIR / "presets"
-    out = []
-    for path in sorted(Path(folder).glob("*.json")):
-        try:
-            data = json.loads(path.read_text("utf-8"))
-            out.append(StylePreset(str(data["name"]), str(data["words"]),
-                                   str(data.get("negative", "")), str(data.get("description", ""))))
-        except (OSError, ValueError, KeyError):
-            continue
-    return sorted(out, key=lambda p: p.name)
+#: "Random" draws seeds up to this (short enough to read and type); the seed field accepts
+#: every seed a request accepts (:data:`models.base.SEED_MIN` .. :data:`~models.base.SEED_MAX`).
+RANDOM_SEED_MAX = 2**31 - 1
 
 
 def format_eta(seconds: float) -> str:
     """``"42 s"``, ``"3 min 05 s"``."""
     s = max(0, int(round(seconds)))
     return f"{s} s" if s < 60 else f"{s // 60} min {s % 60:02d} s"
-
-
-def _append_words(text: str, words: str) -> str:
-    text = text.rstrip()
-    if not words or words in text:
-        return text
-    return f"{text}, {words}" if text else words
 
 
 class GeneratePanel(QWidget):
@@ -155,7 +113,7 @@ class GeneratePanel(QWidget):
         preset_row.setSpacing(4)
         self.preset_buttons: dict[str, QToolButton] = {}
         flow = QWidget()
-        flow_lay = _FlowRows(flow, per_row=3)
+        flow_lay = FlowRows(flow, per_row=3)
         for preset in self.presets:
             btn = QToolButton()
             btn.setText(preset.name)
@@ -205,8 +163,7 @@ class GeneratePanel(QWidget):
         form.addRow("", self.availability)
 
         seed_row = QHBoxLayout()
-        self.seed_spin = QSpinBox()
-        self.seed_spin.setRange(0, MAX_SEED)
+        self.seed_spin = SeedBox(SEED_MIN, SEED_MAX)
         self.seed_spin.setValue(random.randint(0, 99999))
         self.seed_lock = QToolButton()
         self.seed_lock.setCheckable(True)
@@ -305,13 +262,13 @@ class GeneratePanel(QWidget):
 
     def apply_preset(self, preset: StylePreset) -> None:
         """Append the preset's words to the prompt (and negatives), where the user sees them."""
-        self.prompt_edit.setPlainText(_append_words(self.prompt_edit.toPlainText(), preset.words))
+        self.prompt_edit.setPlainText(append_words(self.prompt_edit.toPlainText(), preset.words))
         if preset.negative:
             self.negative_edit.setPlainText(
-                _append_words(self.negative_edit.toPlainText(), preset.negative))
+                append_words(self.negative_edit.toPlainText(), preset.negative))
 
     def randomise_seed(self) -> None:
-        self.seed_spin.setValue(random.randint(0, MAX_SEED))
+        self.seed_spin.setValue(random.randint(SEED_MIN, RANDOM_SEED_MAX))
 
     def set_model_folders(self, folders: dict[str, str]) -> None:
         self._model_folders = dict(folders)
@@ -415,7 +372,7 @@ class GeneratePanel(QWidget):
             self.set_backend(meta.backend)
         self.prompt_edit.setPlainText(meta.user_prompt or meta.prompt)
         self.negative_edit.setPlainText(meta.negative_prompt)
-        self.seed_spin.setValue(int(meta.seed) % (MAX_SEED + 1))
+        self.seed_spin.setValue(int(meta.seed))  # every seed a request takes fits
         self.seed_lock.setChecked(True)
         if meta.steps:
             self.steps_spin.setValue(int(meta.steps))
@@ -465,20 +422,3 @@ class GeneratePanel(QWidget):
         if p.preview is not None:
             w = max(120, self.preview_label.width() - 4)
             self.preview_label.setPixmap(to_pixmap(p.preview, w, w // 2 + 40))
-
-
-class _FlowRows:
-    """Lay widgets out in rows of ``per_row`` (presets as a small grid of chips)."""
-
-    def __init__(self, parent: QWidget, per_row: int) -> None:
-        from PySide6.QtWidgets import QGridLayout
-
-        self.grid = QGridLayout(parent)
-        self.grid.setContentsMargins(0, 0, 0, 0)
-        self.grid.setSpacing(4)
-        self.per_row = per_row
-        self.n = 0
-
-    def add(self, widget: QWidget) -> None:
-        self.grid.addWidget(widget, self.n // self.per_row, self.n % self.per_row)
-        self.n += 1

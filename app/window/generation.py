@@ -88,14 +88,16 @@ class GenerationControl(QObject):
             self.worker.cancel()
             self.panel.status_label.setText("Cancelling…")
 
-    def _on_finished(self, result) -> None:
+    def _on_finished(self, made) -> None:
+        """``made`` (:class:`app.workflows.Generated`) joins the project as the CLI adds it."""
         self._set_running(False)
         doc = self.window.doc
-        pano = result.panorama
-        res = doc.add_result(pano, kind="generated")
-        m = pano.metadata
-        self.panel.set_running(False, f"Done in {m.duration_s:.1f} s · seed {m.seed}")
-        self.window.statusBar().showMessage(f"New result: {doc.label_of(res)}", 5000)
+        res = doc.add_made(made)
+        self.panel.set_running(False, f"Done in {made.duration_s:.1f} s · seed {made.metadata.seed}")
+        message = f"New result: {doc.label_of(res)}"
+        if made.notices:
+            message += " — " + "; ".join(made.notices)
+        self.window.statusBar().showMessage(message, 8000 if made.notices else 5000)
         self.resultArrived.emit(res.id)
 
     def _on_errored(self, exc) -> None:

@@ -386,7 +386,7 @@ def test_a_drag_shows_a_coarse_preview_then_the_full_mesh(make_window, qtbot):
 
 
 def test_import_dialog_brings_rgb_and_depth_back_exactly(make_window, tmp_path):
-    from app.window.dialogs import ImportOptions
+    from models.import_source import ImportRequest
 
     w = make_window()
     scene = box_room(128)
@@ -397,8 +397,8 @@ def test_import_dialog_brings_rgb_and_depth_back_exactly(make_window, tmp_path):
     exr = next((tmp_path / "flat").glob("*.exr"))
     png16 = next(p for p in (tmp_path / "flat").glob("*depth*.png"))
     for depth, tol in ((exr, 0.0), (png16, 0.0005)):
-        w.prompter.import_answer = ImportOptions(rgb=tmp_path / "flat" / "scene.png",
-                                                 depth=depth, kind="distance")
+        w.prompter.import_answer = ImportRequest(rgb_path=tmp_path / "flat" / "scene.png",
+                                                 depth_path=depth, kind="distance")
         w.act_import.trigger()
         assert w.prompter.errors == []
         res = w.doc.active
@@ -407,7 +407,7 @@ def test_import_dialog_brings_rgb_and_depth_back_exactly(make_window, tmp_path):
         np.testing.assert_allclose(res.panorama.distance, scene.panorama.distance, atol=tol)
     # A bad file is refused with a message, and nothing is added.
     (tmp_path / "bad.png").write_bytes(b"not an image")
-    w.prompter.import_answer = ImportOptions(rgb=tmp_path / "bad.png")
+    w.prompter.import_answer = ImportRequest(rgb_path=tmp_path / "bad.png")
     n = len(w.doc.results)
     w.act_import.trigger()
     assert len(w.doc.results) == n and w.prompter.errors[-1][0] == "Import panorama"

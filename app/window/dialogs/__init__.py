@@ -3,7 +3,7 @@
 from .about import AboutDialog, environment_report
 from .export_dialog import ExportDialog, ExportOptions
 from .file_filters import IMAGE_FILTER, PROJECT_FILTER
-from .import_dialog import ImportDialog, ImportOptions
+from .import_dialog import ImportDialog
 from .preferences import PreferencesDialog
 from .prompter import Prompter
 from .recovery_dialog import RecoveryDialog
@@ -11,6 +11,6 @@ from .shortcuts import ShortcutsDialog
 
 __all__ = [
     "Prompter", "PreferencesDialog", "AboutDialog", "ShortcutsDialog", "ExportDialog",
-    "ExportOptions", "ImportDialog", "ImportOptions", "RecoveryDialog", "PROJECT_FILTER",
+    "ExportOptions", "ImportDialog", "RecoveryDialog", "PROJECT_FILTER",
     "IMAGE_FILTER", "environment_report",
 ]

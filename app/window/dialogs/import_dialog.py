@@ -1,8 +1,11 @@
-"""The Import dialog and :class:`ImportOptions`, what it answers."""
+"""The Import dialog: it answers a :class:`models.import_source.ImportRequest`.
+
+The request is the one the command line's ``panoforge import`` builds, so both front-ends
+import through :func:`app.workflows.import_panorama`.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtWidgets import (
@@ -23,31 +26,7 @@ from PySide6.QtWidgets import (
 
 from .file_filters import IMAGE_FILTER
 
-__all__ = ["ImportDialog", "ImportOptions"]
-
-
-@dataclass
-class ImportOptions:
-    """Arguments for :func:`scene.importer.import_panorama`.
-
-    Parameters
-    ----------
-    rgb : Path
-    depth : Path or None
-    kind : str or None
-        ``disparity`` / ``zdepth`` / ``distance``; ``None`` lets the importer suggest one.
-    near, far : float or None
-        Metres, for disparity.
-    fit : {"error", "pad", "crop"}
-        What to do with a panorama that is not 2:1.
-    """
-
-    rgb: Path
-    depth: Path | None = None
-    kind: str | None = None
-    near: float | None = None
-    far: float | None = None
-    fit: str = "error"
+__all__ = ["ImportDialog"]
 
 
 class ImportDialog(QDialog):
@@ -115,11 +94,14 @@ class ImportDialog(QDialog):
             return
         self.accept()
 
-    def options(self) -> ImportOptions:
+    def options(self):
+        """The :class:`models.import_source.ImportRequest` for the dialog's choices."""
+        from models.import_source import ImportRequest
+
         depth = self.depth_edit.text().strip()
         kind = self.kind_combo.currentData()
-        return ImportOptions(
-            rgb=Path(self.rgb_edit.text()), depth=Path(depth) if depth else None,
+        return ImportRequest(
+            rgb_path=Path(self.rgb_edit.text()), depth_path=Path(depth) if depth else None,
             kind=kind, near=self.near_spin.value() if kind == "disparity" else None,
             far=self.far_spin.value() if kind == "disparity" else None,
             fit=str(self.fit_combo.currentData()),

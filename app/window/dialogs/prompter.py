@@ -11,7 +11,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox, QWidget
 
 from .export_dialog import ExportDialog, ExportOptions
-from .import_dialog import ImportDialog, ImportOptions
+from .import_dialog import ImportDialog
 from .recovery_dialog import RecoveryDialog
 
 __all__ = ["Prompter"]
@@ -66,6 +66,6 @@ class Prompter:
         dlg = ExportDialog(defaults, parent)
         return dlg.options() if dlg.exec() == QDialog.DialogCode.Accepted else None
 
-    def import_options(self, parent: QWidget, folder: str) -> ImportOptions | None:
+    def import_options(self, parent: QWidget, folder: str):
         dlg = ImportDialog(folder, parent)
         return dlg.options() if dlg.exec() == QDialog.DialogCode.Accepted else None
