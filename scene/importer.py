@@ -9,12 +9,15 @@ says what to do (never a silently wrong mesh):
    (:func:`interpretation_for`) and count unusable values: NaN, inf, negative, and 0 where 0
    means "no data" (:func:`count_invalid`). A minority becomes "unknown" with a warning; a
    majority is refused unless ``allow_partial_depth``; all-invalid is always refused.
-4. Fit to 2:1 when asked (``fit="pad"`` adds black rows/columns around the image, and unknown
-   depth around the depth map; ``fit="crop"`` keeps the centre). Without ``fit`` a non-2:1
-   image is refused.
-5. Downsample by an integer factor when asked (RGB box-filtered, depth by nearest sample so
+4. A JPEG whose GPano XMP tags say it covers only part of the sphere (a phone panorama)
+   is placed at its longitude/latitude range on a full 2:1 canvas (:mod:`scene.gpano`),
+   black with unknown depth elsewhere; the tags (initial heading too) are recorded.
+5. Otherwise fit to 2:1 when asked (``fit="pad"`` adds black rows/columns around the image,
+   and unknown depth around the depth map; ``fit="crop"`` keeps the centre). Without ``fit``
+   a non-2:1 image is refused.
+6. Downsample by an integer factor when asked (RGB box-filtered, depth by nearest sample so
    raw values stay exact).
-6. Refuse an image whose full-grid mesh would not fit in memory (:func:`check_mesh_memory`).
+7. Refuse an image whose full-grid mesh would not fit in memory (:func:`check_mesh_memory`).
 
 The raw depth is kept as read (padding turns integer data into float with NaN in the padded
 border, which is exact); the interpretation records the source file and bit depth.
@@ -29,6 +32,7 @@ import numpy as np
 
 from .depth import DEFAULT_FAR_M, DEFAULT_NEAR_M, DEPTH_KINDS, DepthInterpretation
 from .errors import InputError, ResourceError
+from .gpano import GPanoInfo, place_on_sphere, read_gpano_file
 from .imageio import LoadedDepth, LoadedRGB, read_depth, read_rgb
 from .metadata import GenerationMetadata
 from .panorama import DEFAULT_FLAT_RADIUS_M, RGBDPanorama, resize_nearest_wrap
@@ -57,10 +61,14 @@ class ImportOutcome:
     warnings : list of str
         Things that were accepted but may surprise (8-bit banding, unknown depth values,
         conversions, ignored options), one sentence each.
+    known : (H, W) bool ndarray or None
+        Where the panorama has picture, when it covers only part of the sphere (a cropped
+        panorama placed by its GPano tags); ``None`` when it covers all of it.
     """
 
     panorama: RGBDPanorama
     warnings: list[str] = field(default_factory=list)
+    known: np.ndarray | None = None
 
 
 # -- memory ----------------------------------------------------------------------------------
@@ -439,6 +447,14 @@ def import_panorama(
             )
         warnings.extend(_check_depth_values(depth_name, depth, interp, allow_partial_depth))
 
+    gpano, known = None, None
+    if loaded.source_format == "JPEG":
+        gpano = read_gpano_file(rgb_path)
+    if gpano is not None and gpano.has_crop:
+        rgb, known, raw = _place_by_gpano(rgb_path.name, rgb, raw, gpano, warnings)
+        encoded, mime = None, ""
+        h, w = rgb.shape[:2]
+
     not_equirect = w != 2 * h or (raw is not None and raw.shape[1] != 2 * raw.shape[0])
     if not_equirect:
         if fit == "error":
@@ -473,6 +489,8 @@ def import_panorama(
         w, h = 2 * new_h, new_h
         if raw is not None and raw.shape[0] > h:
             raw = resize_nearest_wrap(raw, h, w)
+        if known is not None:
+            known = resize_nearest_wrap(known, h, w)
         warnings.append(f"downsampled by {downsample} to {w}x{h}")
 
     if check_memory:
@@ -488,10 +506,27 @@ def import_panorama(
             "source_size": source_size,
             "fit": fit,
             "downsample": downsample,
+            **({"gpano": {**gpano.to_dict(), "placed": known is not None}} if gpano else {}),
         },
     )
     pano = RGBDPanorama(
         rgb=rgb, raw_depth=raw, interpretation=interp, metadata=metadata,
         flat_radius=float(flat_radius), rgb_encoded=encoded, rgb_mime=mime,
     )
-    return ImportOutcome(panorama=pano, warnings=warnings)
+    return ImportOutcome(panorama=pano, warnings=warnings, known=known)
+
+
+def _place_by_gpano(name: str, rgb: np.ndarray, raw: np.ndarray | None, info: GPanoInfo,
+                    warnings: list[str]):
+    """A cropped panorama (and its depth) on the full sphere where its GPano tags put it."""
+    canvas, known = place_on_sphere(rgb, info)
+    if raw is not None:
+        if raw.dtype.kind != "f":
+            raw = raw.astype(np.float32 if raw.dtype.itemsize <= 2 else np.float64)
+        raw = place_on_sphere(raw, info, fill=np.nan)[0]
+    west, east, south, north = info.lonlat_range_deg()
+    warnings.append(
+        f"{name} covers only part of the sphere: placed by its GPano tags at longitude "
+        f"{west:.1f}..{east:.1f}°, latitude {south:.1f}..{north:.1f}° "
+        f"({canvas.shape[1]}x{canvas.shape[0]}); the rest is black with unknown depth")
+    return canvas, known, raw
