@@ -114,35 +114,13 @@ def _check_outputs(args: argparse.Namespace) -> Path:
     return out
 
 
-def _backend_for_model(model: str) -> tuple[str, str]:
-    """The LDM3D backend a ``--model`` given without ``--backend`` is meant for, and why.
-
-    A 6-channel VAE is ``ldm3d``; a name with "4c" is ``ldm3d-4c``; anything else is
-    ``ldm3d-pano``, the 360° model (the two 4-channel models share a layout, so the name is
-    the only hint; ``--backend`` says it outright).
-    """
-    import json
-
-    folder = Path(model).expanduser()
-    channels = None
-    try:
-        channels = json.loads((folder / "vae" / "config.json").read_text()).get("out_channels")
-    except (OSError, ValueError, AttributeError):
-        pass
-    base = folder.name.lower() if folder.exists() else model.rstrip("/").lower()
-    if channels == 6 or (channels is None and base.endswith("ldm3d")):
-        return "ldm3d", "6-channel VAE"
-    if "4c" in base:
-        return "ldm3d-4c", "the name says 4c"
-    return "ldm3d-pano", "4-channel VAE: the 360° model; --backend ldm3d-4c for perspective"
-
-
 def _pick_backend(name: str | None, model: str | None = None):
+    from models.model_folder import backend_for_model
     from models.registry import BACKENDS, default_backend, get_backend
     from scene.errors import InputError
 
     if name is None and model:
-        name, why = _backend_for_model(model)
+        name, why = backend_for_model(model)
         print(f"notice: --model given: using {name} ({why})", file=sys.stderr)
     elif name is None:
         name, why = default_backend()

@@ -25,6 +25,8 @@ from pathlib import Path
 
 from scene.errors import InputError
 
+from ..model_folder import is_diffusers_folder
+
 __all__ = [
     "ModelSpec", "SPECS", "FolderCheck", "ModelLocation", "spec_for", "models_home",
     "hf_hub_cache", "hf_offline", "find_in_hf_cache", "check_model_folder", "resolve_model",
@@ -426,7 +428,7 @@ def resolve_model(spec: ModelSpec, model: str | None = None, check=None) -> Mode
     else:
         repo_id = spec.repo_id
         own = models_home() / spec.name
-        if (own / "model_index.json").is_file():
+        if is_diffusers_folder(own):
             return ModelLocation(own, str(own), "", check(own, spec))
     cached = find_in_hf_cache(repo_id)
     if cached is not None:
@@ -466,7 +468,7 @@ def local_weights_available(name: str, spec: ModelSpec | None = None,
         candidates.append(cached[0])
     reasons = []
     for folder in candidates:
-        if not (folder / "model_index.json").is_file():
+        if not is_diffusers_folder(folder):
             continue
         try:
             check(folder, spec)

@@ -322,7 +322,7 @@ def test_model_without_backend_uses_ldm3d_and_procedural_refuses_a_model(tmp_pat
     assert "using ldm3d-pano" in res.stderr
     assert load_project(tmp_path / "m.panoforge").active.panorama.metadata.backend == "ldm3d-pano"
 
-    from app.commands.generate import _backend_for_model
+    from models.model_folder import backend_for_model as _backend_for_model
 
     assert _backend_for_model(str(tiny_model(6)))[0] == "ldm3d"
     assert _backend_for_model("Intel/ldm3d-4c")[0] == "ldm3d-4c"

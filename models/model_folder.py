@@ -1,0 +1,101 @@
+"""What kind of model a folder holds, read from its JSON files only (no torch, no weights).
+
+The one place that looks at ``model_index.json`` and ``vae/config.json`` to say what a folder
+is: the command line picks a backend for ``--model`` with it, the window's model field says
+whether a folder is usable, and the LDM3D weight lookup skips folders that are no pipeline.
+The thorough checks before loading (components, libraries, safetensors) stay with each family
+(:func:`models.ldm3d.weights.check_model_folder`); this module only recognises.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["ModelFolder", "inspect_model_folder", "is_diffusers_folder", "backend_for_model"]
+
+
+@dataclass(frozen=True)
+class ModelFolder:
+    """What :func:`inspect_model_folder` read.
+
+    Parameters
+    ----------
+    path : Path
+    layout : {"diffusers", "transformers"} or None
+        ``"diffusers"``: a pipeline folder (``model_index.json``); ``"transformers"``: a single
+        model (``config.json`` at the top); ``None``: neither, or no such folder.
+    class_name : str
+        ``_class_name`` of ``model_index.json`` (diffusers), ``""`` otherwise.
+    vae_channels : int or None
+        ``out_channels`` of ``vae/config.json`` when readable: 4 or 6 for LDM3D, 3 for plain
+        Stable Diffusion.
+    """
+
+    path: Path
+    layout: str | None = None
+    class_name: str = ""
+    vae_channels: int | None = None
+
+
+def _json(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def is_diffusers_folder(path: str | Path) -> bool:
+    """Whether ``path`` is a folder holding ``model_index.json`` (a diffusers pipeline)."""
+    return (Path(path).expanduser() / "model_index.json").is_file()
+
+
+def inspect_model_folder(path: str | Path) -> ModelFolder:
+    """Recognise the model in ``path``; never raises (an unreadable file reads as absent).
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    ModelFolder
+    """
+    folder = Path(path).expanduser()
+    if is_diffusers_folder(folder):
+        channels = _json(folder / "vae" / "config.json").get("out_channels")
+        return ModelFolder(folder, "diffusers",
+                           str(_json(folder / "model_index.json").get("_class_name", "")),
+                           channels if isinstance(channels, int) else None)
+    if (folder / "config.json").is_file():
+        return ModelFolder(folder, "transformers")
+    return ModelFolder(folder)
+
+
+def backend_for_model(model: str) -> tuple[str, str]:
+    """The LDM3D backend a model folder or Hugging Face id is meant for, and why.
+
+    A 6-channel VAE is ``ldm3d``; a name with "4c" is ``ldm3d-4c``; anything else is
+    ``ldm3d-pano``, the 360° model (the two 4-channel models share a layout, so the name is
+    the only hint; ``--backend`` says it outright).
+
+    Parameters
+    ----------
+    model : str
+        A folder or a Hugging Face id (``Intel/ldm3d-4c``).
+
+    Returns
+    -------
+    (str, str)
+        Backend name and a short reason.
+    """
+    folder = Path(model).expanduser()
+    channels = inspect_model_folder(folder).vae_channels
+    base = folder.name.lower() if folder.exists() else model.rstrip("/").lower()
+    if channels == 6 or (channels is None and base.endswith("ldm3d")):
+        return "ldm3d", "6-channel VAE"
+    if "4c" in base:
+        return "ldm3d-4c", "the name says 4c"
+    return "ldm3d-pano", "4-channel VAE: the 360° model; --backend ldm3d-4c for perspective"
