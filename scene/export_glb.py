@@ -1,19 +1,30 @@
-"""Export a DepthFusion mesh and its panorama as one binary glTF (``.glb``) file.
+"""Export a composition (dome, layers, props) as one binary glTF (``.glb``) file.
 
 What the file holds (glTF 2.0, checked by the Khronos validator in the tests):
 
-* one scene, one node, one mesh with one triangle primitive: ``POSITION`` (float32, metres,
-  +Y up, the panorama centre towards -Z, exact ``min``/``max``), ``TEXCOORD_0`` (float32) and
-  indices (uint16 when every index fits below 65535, else uint32);
-* one material: ``KHR_materials_unlit`` (a sky dome must not be lit), base colour texture,
-  ``doubleSided: false``; faces wind counter-clockwise seen from the origin, so the scene is
-  seen from inside and culled from outside;
-* the texture embedded in the binary chunk: JPEG by default or PNG; when the panorama already
-  carries encoded bytes of the wanted format (``RGBDPanorama.rgb_encoded``) they are embedded
-  as they are, without decoding or re-encoding. The sampler repeats horizontally (the seam
-  column of the mesh has ``u`` just past 1) and clamps vertically;
-* the generation metadata, mesh statistics and depth interpretation in ``scenes[0].extras``;
-  ``asset.generator`` is ``"Panoforge <version>"``.
+* one scene with one root node named after the scene (``Scene.name``) and one child node per
+  part, each with its own mesh of one triangle primitive:
+
+  - ``dome``, then ``layer <id>`` per layer: ``POSITION`` (float32, metres, +Y up, the
+    panorama centre towards -Z, exact ``min``/``max``), ``TEXCOORD_0`` (float32) and indices
+    (uint16 when every index fits below 65535, else uint32). Material ``KHR_materials_unlit``
+    (a sky dome must not be lit) with the part's own base colour texture,
+    ``doubleSided: false``; faces wind counter-clockwise seen from the origin, so the scene is
+    seen from inside and culled from outside. A layer's pixels of unknown (NaN) depth have no
+    vertex (the mesh builder drops them);
+  - each prop under its own name: its object-frame mesh (``POSITION``, ``NORMAL`` for lit
+    props, ``COLOR_0`` linear unsigned-short vertex colours converted from sRGB, or
+    ``TEXCOORD_0`` and a PNG texture), faces wound outward, material metallic-roughness PBR
+    (metallic 0, roughness 1) or ``KHR_materials_unlit`` as ``Prop.material`` says, and the
+    prop's :class:`~scene.composition.Transform` as the node's translation/rotation/scale;
+    ``extras`` hold its id and where it came from;
+
+* dome and layer textures embedded in the binary chunk: JPEG by default or PNG; when the
+  panorama already carries encoded bytes of the wanted format (``RGBDPanorama.rgb_encoded``)
+  they are embedded as they are, without decoding or re-encoding. Their samplers repeat
+  horizontally (the seam column of the mesh has ``u`` just past 1) and clamp vertically;
+* the dome's generation metadata, mesh statistics and depth interpretation in
+  ``scenes[0].extras``; ``asset.generator`` is ``"Panoforge <version>"``.
 
 Speed: the vertex, uv and index arrays are written straight from the mesh's own memory
 (one ``write`` per array, no concatenation or ``tobytes`` copy); only the small JSON chunk is
@@ -25,21 +36,24 @@ from __future__ import annotations
 
 import io
 import json
-import math
 import os
 import struct
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from .atomic import atomic_writer
+from .composition import Prop, Scene
 from .errors import InputError
 from .meshdata import DepthMesh
 from .metadata import plain_json, software_version
 from .panorama import RGBDPanorama
+from .scene_mesh import SceneMeshes
+from .settings import MeshSettings
 
 __all__ = [
+    "write_scene_glb",
+    "build_scene_glb",
     "write_glb",
     "glb_bytes",
     "build_glb",
@@ -178,135 +192,251 @@ class GLBParts:
     gltf: dict = field(default_factory=dict)
 
 
-def _check_mesh(mesh: DepthMesh) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """:meth:`DepthMesh.checked` arrays, indices narrowed to uint16 when they fit."""
-    pos, uvs, faces = mesh.checked()
-    if pos.shape[0] - 1 <= UINT16_MAX_INDEX:
-        return pos, uvs, np.ascontiguousarray(faces, dtype="<u2")
-    return pos, uvs, faces
-
-
 def _bounds(pos: np.ndarray) -> tuple[list[float], list[float]]:
-    """Exact per-axis min/max of float32 positions (column reductions); NaN is an error."""
-    lo = [float(pos[:, k].min()) for k in range(3)]
-    hi = [float(pos[:, k].max()) for k in range(3)]
-    if not all(math.isfinite(v) for v in lo + hi):
-        raise InputError("the mesh has non-finite vertex positions",
-                         hint="rebuild the mesh: unknown depth must drop faces, not make NaN vertices")
-    return lo, hi
+    """Exact per-axis min/max of (checked, finite) positions: column reductions."""
+    return ([float(pos[:, k].min()) for k in range(pos.shape[1])],
+            [float(pos[:, k].max()) for k in range(pos.shape[1])])
 
 
-def build_glb(
-    pano: RGBDPanorama,
-    mesh: DepthMesh,
+class _Writer:
+    """Collects the BIN chunk's blobs with their bufferViews/accessors and the JSON lists."""
+
+    def __init__(self) -> None:
+        self.blobs: list = []
+        self.sizes: list[int] = []
+        self.cursor = 0
+        self.gltf: dict = {"bufferViews": [], "accessors": [], "images": [], "textures": [],
+                           "samplers": [], "materials": [], "meshes": [], "nodes": []}
+
+    def _view(self, blob, size: int, target: int | None) -> int:
+        view = {"buffer": 0, "byteOffset": self.cursor, "byteLength": size}
+        if target is not None:
+            view["target"] = target
+        self.blobs.append(blob)
+        self.sizes.append(size)
+        self.cursor += size + _pad4(size)
+        self.gltf["bufferViews"].append(view)
+        return len(self.gltf["bufferViews"]) - 1
+
+    def accessor(self, arr: np.ndarray, kind: str, component: int, *, target: int = ARRAY_BUFFER,
+                 bounds: bool = False, normalized: bool = False) -> int:
+        """An accessor over ``arr`` (C-contiguous little-endian), written without a copy."""
+        view = self._view(arr, arr.nbytes, target)
+        acc = {"bufferView": view, "componentType": component,
+               "count": int(arr.shape[0]) if kind != "SCALAR" else int(arr.size), "type": kind}
+        if normalized:
+            acc["normalized"] = True
+        if bounds:
+            acc["min"], acc["max"] = _bounds(arr)
+        self.gltf["accessors"].append(acc)
+        return len(self.gltf["accessors"]) - 1
+
+    def indices(self, faces: np.ndarray, n_vertices: int) -> int:
+        idx = faces if n_vertices - 1 > UINT16_MAX_INDEX else np.ascontiguousarray(faces, "<u2")
+        comp = COMPONENT_UNSIGNED_SHORT if idx.dtype.itemsize == 2 else COMPONENT_UNSIGNED_INT
+        return self.accessor(idx, "SCALAR", comp, target=ELEMENT_ARRAY_BUFFER)
+
+    def texture(self, data: bytes, mime: str, name: str, wrap_s: int) -> int:
+        view = self._view(data, len(data), None)
+        g = self.gltf
+        g["images"].append({"name": name, "bufferView": view, "mimeType": mime})
+        g["samplers"].append({"magFilter": FILTER_LINEAR, "minFilter": FILTER_LINEAR_MIPMAP_LINEAR,
+                              "wrapS": wrap_s, "wrapT": WRAP_CLAMP_TO_EDGE})
+        g["textures"].append({"sampler": len(g["samplers"]) - 1, "source": len(g["images"]) - 1})
+        return len(g["textures"]) - 1
+
+    def add(self, key: str, item: dict) -> int:
+        self.gltf[key].append(item)
+        return len(self.gltf[key]) - 1
+
+    def finish(self, head: dict, notices: list[str]) -> GLBParts:
+        gltf = dict(head)
+        gltf.update({k: v for k, v in self.gltf.items() if v})
+        gltf["buffers"] = [{"byteLength": self.cursor}]
+        js = json.dumps(gltf, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        js_bytes = js.encode("utf-8")
+        js_bytes += b" " * _pad4(len(js_bytes))
+        total = 12 + 8 + len(js_bytes) + 8 + self.cursor
+        parts: list = [
+            struct.pack("<III", GLB_MAGIC, GLB_VERSION, total),
+            struct.pack("<II", len(js_bytes), CHUNK_JSON),
+            js_bytes,
+            struct.pack("<II", self.cursor, CHUNK_BIN),
+        ]
+        for blob, size in zip(self.blobs, self.sizes, strict=True):
+            parts.append(memoryview(blob).cast("B") if isinstance(blob, np.ndarray) else blob)
+            if _pad4(size):
+                parts.append(b"\0" * _pad4(size))
+        return GLBParts(parts=parts, byte_length=total, notices=notices, gltf=gltf)
+
+
+def _unlit_material(w: _Writer, name: str, texture: int) -> int:
+    return w.add("materials", {
+        "name": name,
+        "pbrMetallicRoughness": {"baseColorTexture": {"index": texture},
+                                 "metallicFactor": 0.0, "roughnessFactor": 1.0},
+        "extensions": {"KHR_materials_unlit": {}},
+        "doubleSided": False,
+    })
+
+
+def _panorama_node(w: _Writer, name: str, pano: RGBDPanorama, mesh: DepthMesh, options: dict,
+                   notices: list[str], extras: dict | None = None) -> int:
+    """A node with an unlit, inward DepthFusion mesh textured by ``pano`` (dome or layer)."""
+    pos, uvs, faces = mesh.checked()
+    image, mime, more = texture_bytes(pano, options["texture"],
+                                      jpeg_quality=options["jpeg_quality"],
+                                      max_width=options["max_texture_width"])
+    notices += more
+    attrs = {"POSITION": w.accessor(pos, "VEC3", COMPONENT_FLOAT, bounds=True),
+             "TEXCOORD_0": w.accessor(uvs, "VEC2", COMPONENT_FLOAT)}
+    index = w.indices(faces, pos.shape[0])
+    material = _unlit_material(w, f"{name} (unlit)", w.texture(image, mime, name, WRAP_REPEAT))
+    mesh_i = w.add("meshes", {"name": name, "primitives": [
+        {"attributes": attrs, "indices": index, "material": material}]})
+    node = {"name": name, "mesh": mesh_i}
+    if extras:
+        node["extras"] = plain_json(extras)
+    return w.add("nodes", node)
+
+
+def vertex_normals(positions: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    """(N, 3) float32 unit area-weighted vertex normals; ``+Y`` for vertices no face uses.
+
+    Parameters
+    ----------
+    positions : (N, 3) float32 ndarray
+    faces : (M, 3) integer ndarray, counter-clockwise seen from outside
+    """
+    p = positions.astype(np.float64)
+    f = faces.astype(np.int64)
+    fn = np.cross(p[f[:, 1]] - p[f[:, 0]], p[f[:, 2]] - p[f[:, 0]])
+    n = np.zeros_like(p)
+    for k in range(3):
+        np.add.at(n, f[:, k], fn)
+    length = np.linalg.norm(n, axis=1)
+    ok = length > 0
+    n[ok] /= length[ok, None]
+    n[~ok] = (0.0, 1.0, 0.0)
+    return np.ascontiguousarray(n, "<f4")
+
+
+def _srgb_to_linear(c: np.ndarray) -> np.ndarray:
+    c = c.astype(np.float64) / 255.0
+    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+
+
+def _prop_node(w: _Writer, prop: Prop) -> int:
+    """A node with the prop's own mesh (object frame) and its transform as TRS."""
+    m = prop.mesh
+    pos = np.ascontiguousarray(m.positions, "<f4")
+    attrs = {"POSITION": w.accessor(pos, "VEC3", COMPONENT_FLOAT, bounds=True)}
+    if prop.material == "pbr":
+        attrs["NORMAL"] = w.accessor(vertex_normals(pos, m.faces), "VEC3", COMPONENT_FLOAT)
+    pbr: dict = {"metallicFactor": 0.0, "roughnessFactor": 1.0}
+    if m.texture is not None:
+        attrs["TEXCOORD_0"] = w.accessor(np.ascontiguousarray(m.uvs, "<f4"), "VEC2",
+                                         COMPONENT_FLOAT)
+        buf = io.BytesIO()
+        from PIL import Image
+
+        Image.fromarray(m.texture).save(buf, format="PNG", compress_level=PNG_COMPRESS_LEVEL)
+        pbr["baseColorTexture"] = {"index": w.texture(buf.getvalue(), "image/png", prop.name,
+                                                      WRAP_CLAMP_TO_EDGE)}
+    if m.colors is not None:
+        # glTF vertex colours are linear; ours are sRGB like every image.
+        rgb = _srgb_to_linear(m.colors[:, :3])
+        lin = np.concatenate([rgb, m.colors[:, 3:4] / 255.0], axis=1)
+        attrs["COLOR_0"] = w.accessor(np.ascontiguousarray(np.round(lin * 65535), "<u2"),
+                                      "VEC4", COMPONENT_UNSIGNED_SHORT, normalized=True)
+    material = {"name": f"{prop.name} ({prop.material})", "pbrMetallicRoughness": pbr,
+                "doubleSided": False}
+    if prop.material == "unlit":
+        material["extensions"] = {"KHR_materials_unlit": {}}
+    prim = {"attributes": attrs, "material": w.add("materials", material),
+            "indices": w.indices(np.ascontiguousarray(m.faces, "<u4"), pos.shape[0])}
+    mesh_i = w.add("meshes", {"name": prop.name, "primitives": [prim]})
+    t = prop.transform
+    return w.add("nodes", {
+        "name": prop.name, "mesh": mesh_i, "translation": list(t.translation),
+        "rotation": list(t.rotation), "scale": [t.scale] * 3,
+        "extras": plain_json({"id": prop.id, "material": prop.material, "source": prop.source}),
+    })
+
+
+def build_scene_glb(
+    scene: Scene,
+    meshes: SceneMeshes,
     *,
     texture: str = "jpeg",
     jpeg_quality: int = 92,
     metadata: dict | None = None,
     max_texture_width: int = MAX_TEXTURE_WIDTH,
 ) -> GLBParts:
-    """Assemble a GLB as a list of buffers without copying the mesh arrays.
+    """Assemble the GLB of a whole composition without copying the mesh arrays.
+
+    The file has one scene whose one root node (named ``scene.name``) has a child per part:
+    ``dome``, then ``layer <id>`` for each layer in ``meshes.layers``, then each prop under
+    its own name, with its :class:`~scene.composition.Transform` as the node's TRS.
 
     Parameters
     ----------
-    pano : RGBDPanorama
-        Supplies the texture, the generation metadata and the depth interpretation.
-    mesh : DepthMesh
-        ``positions`` (N, 3) float32 metres, ``uvs`` (N, 2) float32, ``faces`` (M, 3) uint32
-        wound counter-clockwise seen from the origin.
+    scene : Scene
+        The dome supplies the generation metadata and depth interpretation of the extras.
+    meshes : SceneMeshes
+        The dome's and layers' meshes (:func:`scene.scene_mesh.build_scene_meshes`).
     texture, jpeg_quality, max_texture_width
-        See :func:`texture_bytes`.
+        See :func:`texture_bytes` (dome and layers; prop textures are PNG).
     metadata : dict, optional
-        Generation metadata for ``extras`` (default: ``pano.metadata.record()``).
+        Generation metadata for ``extras`` (default: ``scene.dome.metadata.record()``).
 
     Returns
     -------
     GLBParts
     """
-    pos, uvs, idx = _check_mesh(mesh)
-    lo, hi = _bounds(pos)
-    image, mime, notices = texture_bytes(pano, texture, jpeg_quality=jpeg_quality,
-                                         max_width=max_texture_width)
-    n_vert = int(pos.shape[0])
-    n_index = int(idx.size)
-    index_type = COMPONENT_UNSIGNED_SHORT if idx.dtype.itemsize == 2 else COMPONENT_UNSIGNED_INT
-
-    # BIN chunk layout: positions | uvs | indices | image, each 4-byte aligned.
-    blobs: Sequence = (pos, uvs, idx, image)
-    sizes = [pos.nbytes, uvs.nbytes, idx.nbytes, len(image)]
-    offsets = []
-    cursor = 0
-    for size in sizes:
-        offsets.append(cursor)
-        cursor += size + _pad4(size)
-    bin_length = cursor
+    pano, mesh = scene.dome, meshes.dome
+    options = {"texture": texture, "jpeg_quality": jpeg_quality,
+               "max_texture_width": max_texture_width}
+    notices: list[str] = []
+    w = _Writer()
+    w.add("nodes", {"name": scene.name or "scene"})
+    children = [_panorama_node(w, "dome", pano, mesh, options, notices)]
+    for layer, layer_mesh in meshes.layers:
+        children.append(_panorama_node(
+            w, f"layer {layer.id}", layer.panorama, layer_mesh, options, notices,
+            {"id": layer.id, "kind": layer.kind, "walk_radius_m": layer.walk_radius,
+             "method": layer.method, "label": layer.label,
+             "depth_interpretation": (layer.panorama.interpretation.to_dict()
+                                      if layer.panorama.interpretation else None)}))
+    children += [_prop_node(w, prop) for prop in scene.props]
+    w.gltf["nodes"][0]["children"] = children
 
     extras = {
         "generation": metadata if metadata is not None else pano.metadata.record(),
-        "mesh": dict(mesh.stats, vertices=n_vert, faces=n_index // 3),
+        "mesh": dict(mesh.stats, vertices=mesh.n_vertices, faces=mesh.n_faces),
         "depth_interpretation": (pano.interpretation.to_dict()
                                  if pano.interpretation is not None else None),
         "panorama": {"width": pano.width, "height": pano.height,
                      "flat_radius_m": float(pano.flat_radius) if not pano.has_depth else None},
         "units": "metres",
+        "parts": {"layers": len(meshes.layers), "props": len(scene.props)},
     }
-    gltf = {
-        "asset": {"version": "2.0", "generator": f"Panoforge {software_version()}"},
-        "extensionsUsed": ["KHR_materials_unlit"],
-        "scene": 0,
-        "scenes": [{"name": "Panoforge scene", "nodes": [0], "extras": plain_json(extras)}],
-        "nodes": [{"name": "panorama", "mesh": 0}],
-        "meshes": [{
-            "name": "depthfusion",
-            "primitives": [{"attributes": {"POSITION": 0, "TEXCOORD_0": 1},
-                            "indices": 2, "material": 0}],
-        }],
-        "materials": [{
-            "name": "panorama (unlit)",
-            "pbrMetallicRoughness": {"baseColorTexture": {"index": 0},
-                                     "metallicFactor": 0.0, "roughnessFactor": 1.0},
-            "extensions": {"KHR_materials_unlit": {}},
-            "doubleSided": False,
-        }],
-        "textures": [{"sampler": 0, "source": 0}],
-        "samplers": [{"magFilter": FILTER_LINEAR, "minFilter": FILTER_LINEAR_MIPMAP_LINEAR,
-                      "wrapS": WRAP_REPEAT, "wrapT": WRAP_CLAMP_TO_EDGE}],
-        "images": [{"name": "panorama", "bufferView": 3, "mimeType": mime}],
-        "accessors": [
-            {"bufferView": 0, "componentType": COMPONENT_FLOAT, "count": n_vert,
-             "type": "VEC3", "min": lo, "max": hi},
-            {"bufferView": 1, "componentType": COMPONENT_FLOAT, "count": n_vert,
-             "type": "VEC2"},
-            {"bufferView": 2, "componentType": index_type, "count": n_index,
-             "type": "SCALAR"},
-        ],
-        "bufferViews": [
-            {"buffer": 0, "byteOffset": offsets[0], "byteLength": sizes[0],
-             "target": ARRAY_BUFFER},
-            {"buffer": 0, "byteOffset": offsets[1], "byteLength": sizes[1],
-             "target": ARRAY_BUFFER},
-            {"buffer": 0, "byteOffset": offsets[2], "byteLength": sizes[2],
-             "target": ELEMENT_ARRAY_BUFFER},
-            {"buffer": 0, "byteOffset": offsets[3], "byteLength": sizes[3]},
-        ],
-        "buffers": [{"byteLength": bin_length}],
-    }
-    js = json.dumps(gltf, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-    js_bytes = js.encode("utf-8")
-    js_bytes += b" " * _pad4(len(js_bytes))
-    total = 12 + 8 + len(js_bytes) + 8 + bin_length
+    used = sorted({e for m in w.gltf["materials"] for e in m.get("extensions", {})})
+    head = {"asset": {"version": "2.0", "generator": f"Panoforge {software_version()}"}}
+    if used:
+        head["extensionsUsed"] = used
+    head.update({"scene": 0,
+                 "scenes": [{"name": "Panoforge scene", "nodes": [0], "extras": plain_json(extras)}]})
+    return w.finish(head, notices)
 
-    parts: list = [
-        struct.pack("<III", GLB_MAGIC, GLB_VERSION, total),
-        struct.pack("<II", len(js_bytes), CHUNK_JSON),
-        js_bytes,
-        struct.pack("<II", bin_length, CHUNK_BIN),
-    ]
-    for blob, size in zip(blobs, sizes, strict=True):
-        parts.append(memoryview(blob).cast("B") if isinstance(blob, np.ndarray) else blob)
-        if _pad4(size):
-            parts.append(b"\0" * _pad4(size))
-    return GLBParts(parts=parts, byte_length=total, notices=notices, gltf=gltf)
+
+def build_glb(pano: RGBDPanorama, mesh: DepthMesh, **options) -> GLBParts:
+    """The GLB of a scene that is only ``pano``'s dome (see :func:`build_scene_glb`)."""
+    return build_scene_glb(Scene(dome=pano), _dome_only(mesh), **options)
+
+
+def _dome_only(mesh: DepthMesh) -> SceneMeshes:
+    return SceneMeshes(dome=mesh, layers=(), settings=MeshSettings())
 
 
 def glb_bytes(pano: RGBDPanorama, mesh: DepthMesh, **options) -> tuple[bytes, list[str]]:
@@ -355,8 +485,26 @@ def write_glb(
     list of str
         Notices for the user, e.g. that the texture was downscaled.
     """
-    glb = build_glb(pano, mesh, texture=texture, jpeg_quality=jpeg_quality, metadata=metadata,
-                    max_texture_width=max_texture_width)
+    return write_scene_glb(path, Scene(dome=pano), _dome_only(mesh), texture=texture,
+                           jpeg_quality=jpeg_quality, metadata=metadata,
+                           max_texture_width=max_texture_width)
+
+
+def write_scene_glb(
+    path: str | os.PathLike,
+    scene: Scene,
+    meshes: SceneMeshes,
+    **options,
+) -> list[str]:
+    """Write the whole composition to a ``.glb`` file, atomically (see :func:`build_scene_glb`
+    for ``options``).
+
+    Returns
+    -------
+    list of str
+        Notices for the user, e.g. that a texture was downscaled.
+    """
+    glb = build_scene_glb(scene, meshes, **options)
     with atomic_writer(path) as fh:
         for part in glb.parts:
             fh.write(part)

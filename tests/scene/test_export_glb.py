@@ -105,9 +105,12 @@ def test_document_structure(tmp_path, room):
     doc, _ = read_glb(path)
     assert doc["asset"]["version"] == "2.0"
     assert doc["asset"]["generator"].startswith("Panoforge ")
-    assert len(doc["meshes"]) == 1 and len(doc["nodes"]) == 1
+    # One named root with one child per part: here only the dome.
+    assert len(doc["meshes"]) == 1 and len(doc["nodes"]) == 2
     assert len(doc["meshes"][0]["primitives"]) == 1
     assert doc["scenes"][doc["scene"]]["nodes"] == [0]
+    assert doc["nodes"][0] == {"name": "scene", "children": [1]}
+    assert doc["nodes"][1] == {"name": "dome", "mesh": 0}
     assert "KHR_materials_unlit" in doc["extensionsUsed"]
     mat = doc["materials"][0]
     assert mat["extensions"] == {"KHR_materials_unlit": {}}

@@ -52,18 +52,3 @@ def test_without_depth_nothing_changes():
 def test_bad_ranges_are_refused(kind):
     with pytest.raises(InputError):
         DepthInterpretation(kind).with_near_far(5.0, 1.0)
-
-
-def test_headset_and_window_apply_the_same_rule(tmp_path):
-    """The XR scene source's near/far edit gives the same distances as the window's rule."""
-    from renderers.xr.scene_source import _build
-    from scene.project import Project
-    from scene.settings import MeshSettings
-
-    raw = np.linspace(1.0, 20.0, 32 * 64, dtype=np.float32).reshape(32, 64)
-    pano = _pano(raw, DepthInterpretation("distance"))
-    project = Project()
-    rid = project.add_result(pano, kind="imported").id
-    state = _build(tmp_path / "x.panoforge", project, rid, MeshSettings(), None, 12.0)
-    expected = pano.with_near_far(1.0, 12.0)
-    np.testing.assert_array_equal(state.panorama.distance, expected.distance)

@@ -67,6 +67,28 @@ def test_v1_exports_the_same_ply(name, tmp_path):
 
 
 @pytest.mark.parametrize("name", NAMES)
+def test_v1_exports_a_glb_whose_dome_is_the_release_mesh(name, tmp_path):
+    """The GLB now has a root node, so its bytes differ; the dome's arrays do not."""
+    from scene.exporters import ExportOptions, export
+
+    from .test_export_scene_glb import accessor, read_glb
+
+    want = EXPECTED[name]
+    project = load_project(V1 / name)
+    export("glb", project.scene(), tmp_path / "x.glb",
+           ExportOptions(mesh_settings=project.mesh_settings))
+    doc, bin_chunk = read_glb(tmp_path / "x.glb")
+    dome = next(n for n in doc["nodes"] if n["name"] == "dome")
+    prim = doc["meshes"][dome["mesh"]]["primitives"][0]
+    arrays = {k: accessor(doc, bin_chunk, prim["attributes"][a])
+              for k, a in (("positions", "POSITION"), ("uvs", "TEXCOORD_0"))}
+    arrays["faces"] = accessor(doc, bin_chunk, prim["indices"]).astype("<u4")
+    for key, arr in arrays.items():
+        assert _sha(np.ascontiguousarray(arr).tobytes()) == want[f"{key}_sha256"], key
+    assert len(doc["nodes"]) == 2
+
+
+@pytest.mark.parametrize("name", NAMES)
 def test_saving_v1_migrates_it_and_keeps_every_image_byte(name):
     old = (V1 / name).read_bytes()
     project = load_project(V1 / name)

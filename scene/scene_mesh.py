@@ -1,0 +1,65 @@
+"""The meshes of a whole composition, built once: the dome's and each layer's DepthFusion mesh.
+
+Every consumer that needs geometry for a :class:`~scene.composition.Scene` (the exporters in
+:mod:`scene.exporters`, stereo 360, the headset) builds it here, with one
+:class:`~scene.settings.MeshSettings` for the dome and all its layers. Props need no building:
+they already are meshes (:class:`~scene.composition.ObjectMesh`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .composition import Layer, Scene
+from .mesh import DEFAULT_SETTINGS, build_depth_mesh
+from .meshdata import DepthMesh
+from .settings import MeshSettings
+
+__all__ = ["SceneMeshes", "build_scene_meshes"]
+
+
+@dataclass(frozen=True, eq=False)
+class SceneMeshes:
+    """The built geometry of a scene.
+
+    Attributes
+    ----------
+    dome : DepthMesh
+    layers : tuple of (Layer, DepthMesh)
+        In the scene's order; a layer without known depth (nothing to show) is left out.
+        Pixels with NaN depth have no vertex.
+    settings : MeshSettings
+        What they were built with.
+    """
+
+    dome: DepthMesh
+    layers: tuple[tuple[Layer, DepthMesh], ...]
+    settings: MeshSettings
+
+
+def build_scene_meshes(scene: Scene, settings: MeshSettings = DEFAULT_SETTINGS) -> SceneMeshes:
+    """Build the dome's and every layer's mesh with the same ``settings``.
+
+    Parameters
+    ----------
+    scene : Scene
+    settings : MeshSettings
+
+    Returns
+    -------
+    SceneMeshes
+
+    Raises
+    ------
+    InputError, ResourceError
+        From :func:`scene.mesh.build_depth_mesh` (bad distances, too large).
+    """
+    dome = build_depth_mesh(scene.dome, settings)
+    layers = []
+    for layer in scene.layers:
+        if not layer.panorama.has_depth:
+            continue
+        mesh = build_depth_mesh(layer.panorama, settings)
+        if mesh.n_faces:
+            layers.append((layer, mesh))
+    return SceneMeshes(dome=dome, layers=tuple(layers), settings=settings)
