@@ -255,11 +255,15 @@ class ExportPlan:
     preview_keeps_all_faces : bool
         Draw the preview from the mesh with every triangle kept (no cut cracks along
         silhouettes); the cut mesh is used when the user set a cut threshold.
+    scene : scene.composition.Scene or None
+        The composition the panorama is the dome of (``Project.scene``); its layers and props
+        are drawn by the renderers' formats (stereo360). ``None``: the dome alone.
     """
 
     targets: list[ExportTarget] = field(default_factory=list)
     mesh_settings: object = None
     preview_keeps_all_faces: bool = True
+    scene: object = None
 
     def add(self, format: str, path: str | Path, **options) -> ExportPlan:
         """Append a target (returns the plan, so calls chain)."""
@@ -379,7 +383,13 @@ def _write_cubemap(t: ExportTarget, pano, out: Exported, settings, plan) -> list
 def _write_stereo360(t: ExportTarget, pano, out: Exported, settings, plan) -> list[Path]:
     from renderers.stereo360 import write_stereo360
 
-    write_stereo360(t.path, pano, out.mesh, ipd=float(t.options.get("ipd", 0.064)))
+    parts = None
+    if plan.scene is not None:
+        from renderers.scene_parts import scene_parts
+
+        parts = scene_parts(plan.scene, settings)
+    write_stereo360(t.path, pano, out.mesh, ipd=float(t.options.get("ipd", 0.064)),
+                    parts=parts)
     return [t.path]
 
 

@@ -24,6 +24,7 @@ import numpy as np
 
 from scene.composition import Prop, Scene
 from scene.meshdata import DepthMesh
+from scene.panorama import RGBDPanorama
 from scene.settings import MeshSettings
 
 __all__ = ["LayerPart", "PropPart", "SceneParts", "scene_parts", "prop_part", "vertex_normals",
@@ -48,11 +49,14 @@ class LayerPart:
         The layer's colour (its texture).
     mesh : DepthMesh
         Its DepthFusion mesh (no vertex where the layer's depth is NaN).
+    panorama : RGBDPanorama or None
+        The layer itself (its distance where the mesh has no vertex, for stereo 360).
     """
 
     id: str
     rgb: np.ndarray
     mesh: DepthMesh
+    panorama: RGBDPanorama | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -204,7 +208,7 @@ def scene_parts(scene: Scene, settings: MeshSettings | None = None) -> ScenePart
             continue
         mesh = build_depth_mesh(pano, settings)
         if mesh.n_faces:
-            layers.append(LayerPart(id=layer.id, rgb=pano.rgb, mesh=mesh))
+            layers.append(LayerPart(id=layer.id, rgb=pano.rgb, mesh=mesh, panorama=pano))
     return SceneParts(layers=tuple(layers), props=tuple(prop_part(p) for p in scene.props))
 
 

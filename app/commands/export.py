@@ -120,7 +120,9 @@ def run(args: argparse.Namespace) -> int:
             point_cloud = target.format == "ply" and target.options.get("points")
             print(f"wrote {target.path}" + (" (point cloud)" if point_cloud else ""))
 
-    done = workflows.export(_plan(args, settings), pano, on_written=written, on_mesh=mesh_line)
+    plan = _plan(args, settings)
+    plan.scene = project.scene(result.id)  # the layers and props go with the dome
+    done = workflows.export(plan, pano, on_written=written, on_mesh=mesh_line)
     for n in done.notices:
         print(f"notice: {n}", file=sys.stderr)
     return 0
