@@ -33,10 +33,10 @@ def collect(thing) -> list[dict]:
 
     Parameters
     ----------
-    thing : RGBDPanorama, GenerationMetadata, Scene, dict or list
+    thing : RGBDPanorama, GenerationMetadata, Scene, Result, dict or list
         A panorama (its ``metadata``), a metadata object, a :class:`scene.composition.Scene`
-        (the dome, each layer's panorama and each prop's ``source``), a metadata record
-        dict (``record()``), or a list of records.
+        or a project ``Result`` (the dome, each layer's panorama and each prop's ``source``),
+        a metadata record dict (``record()``), or a list of records.
 
     Returns
     -------
@@ -53,8 +53,8 @@ def collect(thing) -> list[dict]:
         add(thing)
     elif isinstance(thing, dict):
         add(thing.get("licences"))
-    elif hasattr(thing, "dome"):  # Scene
-        add(collect(thing.dome))
+    elif hasattr(thing, "dome") or hasattr(thing, "props"):  # Scene, or a project Result
+        add(collect(thing.dome if hasattr(thing, "dome") else thing.panorama))
         for layer in getattr(thing, "layers", ()):
             add(collect(layer.panorama))
         for prop in getattr(thing, "props", ()):

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from .document import DocumentView
 from .images import to_pixmap
+from .licence_badge import licence_rows, mark_item
 
 __all__ = ["Gallery", "describe", "THUMB_SIZE"]
 
@@ -61,6 +62,7 @@ def describe(result) -> str:
         rows.append(("Took", f"{m.duration_s:.1f} s"))
     if m.created:
         rows.append(("Created", m.created.replace("T", " ").replace("+00:00", " UTC")))
+    rows += licence_rows(result)
     body = "".join(f"<tr><td><b>{html.escape(k)}</b>&nbsp;</td><td>{html.escape(v)}</td></tr>"
                    for k, v in rows)
     return f"<table>{body}</table>"
@@ -158,6 +160,7 @@ class Gallery(DocumentView, QWidget):
                 item = QListWidgetItem(icon, text)
                 item.setData(_ID_ROLE, res.id)
                 item.setToolTip(describe(res))
+                mark_item(item, res, THUMB_SIZE.width(), THUMB_SIZE.height())
                 item.setSizeHint(QSize(THUMB_SIZE.width() + 12, THUMB_SIZE.height() + 40))
                 self.list.addItem(item)
                 if res.id == active_id:

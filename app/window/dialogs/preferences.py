@@ -1,4 +1,4 @@
-"""Preferences: default backend, device, local model folders."""
+"""Preferences: default backend, device, local model folders, the models and their licences."""
 
 from __future__ import annotations
 
@@ -62,6 +62,12 @@ class PreferencesDialog(QDialog):
             grid.addRow(info.name, row)
             self.folder_edits[info.name] = edit
         lay.addWidget(box)
+        from ..models_page import ModelsPage
+
+        models_box = QGroupBox("Models: installed, missing, damaged; licences")
+        self.models_page = ModelsPage(models_box)
+        QVBoxLayout(models_box).addWidget(self.models_page)
+        lay.addWidget(models_box, 1)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                    | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
