@@ -176,7 +176,7 @@ class SceneView(DocumentView, QObject):
             if self._shown_result == job.result_id and self._shown_rgb is job.pano.rgb:
                 self.viewport.update_mesh(mesh)
             else:
-                self.viewport.set_scene(job.pano, mesh)
+                self.viewport.set_scene(job.pano, mesh, parts=self._parts(job.result_id))
                 self._shown_result = job.result_id
                 self._shown_rgb = job.pano.rgb
         self.last_edit_latency_ms = (time.perf_counter() - job.requested_at) * 1e3
@@ -184,6 +184,15 @@ class SceneView(DocumentView, QObject):
                                                                  else ""))
         self.build_label.setText(f"mesh {build_ms:.0f} ms")
         self.meshShown.emit(job, mesh, build_ms)
+
+    def _parts(self, result_id: str):
+        """The result's layers and props for the viewport (``None``: the dome alone)."""
+        scene = self.doc.project.scene(result_id)
+        if not (scene.layers or scene.props):
+            return None
+        from renderers.scene_parts import scene_parts
+
+        return scene_parts(scene, self.doc.mesh_settings)
 
     def _update_frame_time(self) -> None:
         if self.viewport is None:

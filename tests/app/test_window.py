@@ -52,6 +52,26 @@ def test_window_starts_without_heavy_imports(qt_app, tmp_path):
     assert lines[-1] == "[]", f"heavy modules at start: {lines[-1]}"
 
 
+def test_viewport_draws_the_active_result_s_layers_and_props(make_window, qtbot):
+    from renderers import view_math as vm
+    from tests.renderers.composition_fixtures import UNLIT_COLOUR, composition
+
+    w = make_window()
+    room, scene = composition(256)
+    res = _add(w, scene.dome)
+    res.layers[:] = list(scene.layers)
+    res.props[:] = list(scene.props)
+    wait_mesh(qtbot, w)
+    assert w.viewport.triangle_count > w.current_mesh.n_faces
+    w.viewport.set_look(yaw_deg=0.0, pitch_deg=0.0, fov_deg=90.0)
+    img = w.viewport.grab()
+    cam = w.viewport.inside_camera
+    h, wd = img.shape[:2]
+    (x, y), _ = vm.project_points(np.asarray(scene.props[0].transform.translation),
+                                  cam.view_matrix(), cam.projection_matrix(wd / h), (wd, h))
+    assert tuple(img[int(y), int(x)]) == UNLIT_COLOUR
+
+
 def test_viewport_shows_the_box_room_in_its_known_colours(make_window, qtbot):
     w = make_window()
     scene = box_room(256)
