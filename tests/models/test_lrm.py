@@ -1,0 +1,209 @@
+"""The LRM backend end to end on a tiny random checkpoint the test writes itself.
+
+Checked: OpenLRM's key names (so a published checkpoint loads key for key), the loading path
+(config.json → network → model.safetensors), shapes, determinism, a closed mesh inside its
+box, the licence on the prop, and the refusals that come before any weight is read.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import Counter
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from models.lrm import loading  # noqa: E402
+from models.lrm.weights import check_lrm_folder, resolve_lrm, spec_for  # noqa: E402
+from models.props import PropRequest, generate_prop  # noqa: E402
+from scene.errors import CancelledError, InputError  # noqa: E402
+from tests.models.tiny_lrm import TINY_CONFIG, write_tiny_lrm  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    folder, net = write_tiny_lrm(tmp_path_factory.mktemp("lrm") / "tiny-lrm")
+    return folder, net
+
+
+@pytest.fixture()
+def picture(tmp_path):
+    """A red disc on a plain grey backdrop (no alpha): border matting must find the disc."""
+    from PIL import Image
+
+    yy, xx = np.mgrid[0:96, 0:128]
+    img = np.full((96, 128, 3), 200, np.uint8)
+    img[(yy - 50) ** 2 + (xx - 60) ** 2 < 30 ** 2] = (200, 40, 30)
+    path = tmp_path / "disc.png"
+    Image.fromarray(img).save(path)
+    return path
+
+
+def _median_threshold(net, folder, picture):
+    """A threshold that the random field surely crosses: its median density in the box."""
+    from models.lrm.preprocess import cut_out, load_rgba, recentre
+    from models.lrm.reconstruct import image_tensor, source_camera
+
+    rgba, has_alpha = load_rgba(picture)
+    rgb = recentre(cut_out(rgba, has_alpha)[0], TINY_CONFIG["source_size"])
+    with torch.no_grad():
+        planes = net.forward_planes(image_tensor(rgb), torch.from_numpy(source_camera())[None])
+        pts = torch.rand(1, 4096, 3, generator=torch.Generator().manual_seed(0)) * 1.6 - 0.8
+        d, _ = net.query(planes, pts)
+    return float(d.median())
+
+
+def test_checkpoint_uses_openlrm_names(tiny):
+    from safetensors import safe_open
+
+    folder, _ = tiny
+    with safe_open(str(folder / "model.safetensors"), "pt") as f:
+        keys = set(f.keys())
+    for k in ("pos_embed", "camera_embedder.mlp.0.weight", "camera_embedder.mlp.2.bias",
+              "encoder.model.cls_token", "encoder.model.pos_embed",
+              "encoder.model.register_tokens", "encoder.model.patch_embed.proj.weight",
+              "encoder.model.blocks.1.attn.qkv.weight", "encoder.model.blocks.0.ls1.gamma",
+              "encoder.model.norm.weight", "transformer.layers.1.norm1.norm.weight",
+              "transformer.layers.0.norm3.mlp.1.weight",
+              "transformer.layers.0.cross_attn.in_proj_weight",
+              "transformer.layers.0.self_attn.out_proj.weight", "transformer.norm.bias",
+              "upsampler.weight", "upsampler.bias", "synthesizer.decoder.net.0.weight",
+              "synthesizer.decoder.net.6.bias"):
+        assert k in keys, k
+    assert not any("mask_token" in k for k in keys)
+
+
+def test_loads_by_path_and_matches_the_saved_network(tiny):
+    folder, net = tiny
+    loc = resolve_lrm(spec_for("lrm"), str(folder))
+    loaded = loading.load_lrm(loc, "cpu")
+    img = torch.rand(1, 3, 56, 56, generator=torch.Generator().manual_seed(1))
+    cam = torch.rand(1, 16, generator=torch.Generator().manual_seed(2))
+    with torch.no_grad():
+        a = net.forward_planes(img, cam)
+        b = loaded.forward_planes(img, cam)
+    assert a.shape == (1, 3, 8, 8, 8)
+    torch.testing.assert_close(a, b)
+
+
+def test_picture_to_prop_end_to_end(tiny, picture):
+    folder, net = tiny
+    thr = _median_threshold(net, folder, picture)
+    steps = []
+    req = PropRequest(backend="lrm", image=picture, model=str(folder), resolution=32,
+                      device="cpu", threshold=thr)
+    prop = generate_prop(req, on_progress=steps.append)
+    again = generate_prop(req)
+    mesh = prop.mesh
+    assert mesh.n_faces > 0 and mesh.colors.shape == (mesh.n_vertices, 4)
+    np.testing.assert_array_equal(mesh.positions, again.mesh.positions)  # deterministic
+    np.testing.assert_array_equal(mesh.faces, again.mesh.faces)
+    # closed: every edge is shared by exactly two faces, in opposite directions
+    f = mesh.faces.astype(np.int64)
+    directed = Counter(map(tuple, np.concatenate([f[:, [0, 1]], f[:, [1, 2]], f[:, [2, 0]]])))
+    assert all(n == 1 for n in directed.values())
+    assert all((b, a) in directed for a, b in directed)
+    # standing on y = 0, one metre tall, centred
+    lo, hi = mesh.bounds()
+    assert lo[1] == pytest.approx(0.0, abs=1e-6) and hi[1] == pytest.approx(1.0, abs=1e-5)
+    assert np.allclose((lo[[0, 2]] + hi[[0, 2]]) / 2, 0.0, atol=1e-5)
+    src = prop.source
+    assert src["backend"] == "lrm" and src["licence"] == "CC-BY-NC-4.0"
+    assert src["commercial_use"] is False and src["background"] == "border-matting"
+    assert src["model_id"] == str(folder) and src["grid"] == 32 and len(src["image_sha256"]) == 64
+    assert steps and steps[-1].step == steps[-1].total
+
+
+def test_reconstruct_mesh_inside_the_box(tiny, picture):
+    from models.lrm.preprocess import cut_out, load_rgba, recentre
+    from models.lrm.reconstruct import reconstruct
+
+    folder, net = tiny
+    rgba, alpha = load_rgba(picture)
+    rgb = recentre(cut_out(rgba, alpha)[0], 56)
+    mesh = reconstruct(net, rgb, 24, _median_threshold(net, folder, picture))
+    voxel = 2.0 / 23
+    assert np.abs(mesh.positions).max() <= 1.0 + voxel + 1e-6
+
+
+def test_cancel_stops_it(tiny, picture):
+    folder, _ = tiny
+    ev = threading.Event()
+    ev.set()
+    with pytest.raises(CancelledError):
+        generate_prop(PropRequest(backend="lrm", image=picture, model=str(folder)), cancel=ev)
+
+
+@pytest.fixture()
+def no_weight_reads(monkeypatch):
+    """Fail the test if anything tries to read weights."""
+    import safetensors.torch
+
+    def boom(*a, **k):
+        raise AssertionError("weights were read")
+
+    monkeypatch.setattr(safetensors.torch, "load_file", boom)
+    monkeypatch.setattr(torch, "load", boom)
+
+
+def test_pickle_only_folder_is_refused(tmp_path, picture, no_weight_reads):
+    folder = tmp_path / "pickled"
+    folder.mkdir()
+    (folder / "config.json").write_text(json.dumps(TINY_CONFIG))
+    (folder / "pytorch_model.bin").write_bytes(b"\x80\x02not really a pickle")
+    with pytest.raises(InputError, match="pickle") as err:
+        generate_prop(PropRequest(backend="lrm", image=picture, model=str(folder)))
+    assert "safetensors" in err.value.hint
+
+
+@pytest.mark.parametrize("content", [
+    {"model_index.json": {"_class_name": "StableDiffusionPipeline"}},
+    {"config.json": {"model_type": "vit", "hidden_size": 768}},
+])
+def test_non_lrm_folder_is_refused(tmp_path, picture, content, no_weight_reads):
+    folder = tmp_path / "other"
+    folder.mkdir()
+    for name, data in content.items():
+        (folder / name).write_text(json.dumps(data))
+    (folder / "model.safetensors").write_bytes(b"\x00" * 16)
+    with pytest.raises(InputError, match="not an OpenLRM model folder"):
+        generate_prop(PropRequest(backend="lrm", image=picture, model=str(folder)))
+
+
+def test_weights_that_do_not_match_the_config_are_refused(tmp_path, tiny):
+    src, _ = tiny
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    cfg = dict(TINY_CONFIG, transformer_layers=3)
+    (folder / "config.json").write_text(json.dumps(cfg))
+    (folder / "model.safetensors").write_bytes((src / "model.safetensors").read_bytes())
+    with pytest.raises(InputError, match="does not match its config.json"):
+        loading.load_lrm(resolve_lrm(spec_for("lrm"), str(folder)), "cpu")
+
+
+def test_offline_without_weights_says_how_to_get_them(tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
+    monkeypatch.setenv("PANOFORGE_MODELS", str(tmp_path / "models"))
+    with pytest.raises(InputError, match="HF_HUB_OFFLINE") as err:
+        resolve_lrm(spec_for("lrm"))
+    assert "hf download zxhezexin/openlrm-mix-base-1.1" in err.value.hint
+    assert "non-commercial" in err.value.hint
+
+
+def test_found_in_the_models_folder(tmp_path, monkeypatch, tiny):
+    import shutil
+
+    from models.lrm.weights import local_weights_available
+
+    src, _ = tiny
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
+    monkeypatch.setenv("PANOFORGE_MODELS", str(tmp_path / "models"))
+    assert local_weights_available("lrm-base")[0] is False
+    shutil.copytree(src, tmp_path / "models" / "lrm-base")
+    ok, where = local_weights_available("lrm-base")
+    assert ok and "lrm-base" in where
+    assert check_lrm_folder(tmp_path / "models" / "lrm-base").source_size == 56
