@@ -2,6 +2,11 @@
 
 The window lists these; the CLI picks one by ``--backend``. Importing this module is cheap:
 a backend's module (and torch) loads only when :func:`get_backend` asks for it.
+
+Each text backend's defaults (steps, guidance, size, whether it draws a perspective image)
+are :attr:`BackendInfo.defaults`, read by both front-ends: for LDM3D they come from the
+model's :class:`models.ldm3d.weights.ModelSpec` (standard library only), for the procedural
+generator they are declared here.
 """
 
 from __future__ import annotations
@@ -9,7 +14,40 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 
-__all__ = ["BackendInfo", "BACKENDS", "get_backend", "list_backends", "default_backend"]
+from .ldm3d.weights import SPECS as _LDM3D_SPECS
+
+__all__ = ["BackendInfo", "BackendDefaults", "BACKENDS", "get_backend", "list_backends",
+           "default_backend"]
+
+
+@dataclass(frozen=True)
+class BackendDefaults:
+    """What a text backend uses when the request leaves a setting out.
+
+    Parameters
+    ----------
+    steps : int
+        Denoising steps (1 for the procedural generator, which has none).
+    guidance : float
+        Classifier-free guidance scale (0 where there is none).
+    width, height : int
+        Output size, pixels.
+    perspective : bool
+        The backend draws a perspective image (placed on the sphere afterwards) rather than
+        an equirect panorama; the size is then the image's, and seamless does not apply.
+    """
+
+    steps: int
+    guidance: float
+    width: int
+    height: int
+    perspective: bool = False
+
+    @classmethod
+    def of_spec(cls, spec) -> BackendDefaults:
+        """The defaults a :class:`models.ldm3d.weights.ModelSpec` declares."""
+        return cls(spec.steps, spec.guidance, spec.width, spec.height,
+                   spec.layout == "perspective")
 
 
 @dataclass(frozen=True)
@@ -29,6 +67,8 @@ class BackendInfo:
     kind : str
         ``"text"`` (prompt → scene) or ``"import"`` (a user's own files).
     description : str
+    defaults : BackendDefaults or None
+        A text backend's defaults; ``None`` for the import source.
     """
 
     name: str
@@ -37,6 +77,7 @@ class BackendInfo:
     needs_weights: bool
     kind: str = "text"
     description: str = ""
+    defaults: BackendDefaults | None = None
 
 
 BACKENDS: dict[str, BackendInfo] = {
@@ -44,13 +85,17 @@ BACKENDS: dict[str, BackendInfo] = {
     for info in (
         BackendInfo("procedural", "Procedural (built-in, no weights)",
                     "models.procedural:make_backend", False,
-                    description="Ray-cast analytic scenes with exact depth; runs anywhere."),
+                    description="Ray-cast analytic scenes with exact depth; runs anywhere.",
+                    defaults=BackendDefaults(steps=1, guidance=0.0, width=1024, height=512)),
         BackendInfo("ldm3d-pano", "LDM3D-pano (1024x512 360°)", "models.ldm3d:make_backend", True,
-                    description="Intel/ldm3d-pano through diffusers: equirect RGB + depth."),
+                    description="Intel/ldm3d-pano through diffusers: equirect RGB + depth.",
+                    defaults=BackendDefaults.of_spec(_LDM3D_SPECS["ldm3d-pano"])),
         BackendInfo("ldm3d-4c", "LDM3D-4c (512x512 perspective)", "models.ldm3d:make_backend",
-                    True, description="Intel/ldm3d-4c: perspective RGB + depth, 4-channel VAE."),
+                    True, description="Intel/ldm3d-4c: perspective RGB + depth, 4-channel VAE.",
+                    defaults=BackendDefaults.of_spec(_LDM3D_SPECS["ldm3d-4c"])),
         BackendInfo("ldm3d", "LDM3D (512x512 perspective)", "models.ldm3d:make_backend", True,
-                    description="Intel/ldm3d: perspective RGB + depth, 6-channel VAE."),
+                    description="Intel/ldm3d: perspective RGB + depth, 6-channel VAE.",
+                    defaults=BackendDefaults.of_spec(_LDM3D_SPECS["ldm3d"])),
         BackendInfo("import", "Import your own panorama", "models.import_source:make_backend", False,
                     kind="import",
                     description="A 360 photo or another generator's output, with or without depth."),

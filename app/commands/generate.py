@@ -49,6 +49,18 @@ def _backend_names() -> list[str]:
     return [name for name, info in BACKENDS.items() if info.kind == "text"]
 
 
+def _defaults(field: str) -> str:
+    """A default of the diffusion backends as the help shows it, from their specs
+    (``"50"``, or ``"7 (ldm3d-pano), 7.5 (ldm3d)"`` where they differ)."""
+    from models.registry import BACKENDS
+
+    values = {name: getattr(info.defaults, field) for name, info in BACKENDS.items()
+              if info.defaults is not None and info.needs_weights}
+    if len(set(values.values())) == 1:
+        return f"{next(iter(values.values())):g}"
+    return ", ".join(f"{v:g} ({name})" for name, v in values.items())
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("prompt", metavar="PROMPT", help="what to make, e.g. \"a misty pine forest at dawn\"")
     parser.add_argument("--backend", choices=_backend_names(), metavar="NAME",
@@ -58,9 +70,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="LDM3D weights: a local diffusers folder or a Hugging Face id")
     parser.add_argument("--seed", type=int, default=0, metavar="N",
                         help="random seed; the same seed and settings give the same pixels (default 0)")
-    parser.add_argument("--steps", type=int, metavar="N", help="denoising steps (LDM3D; default 50)")
+    parser.add_argument("--steps", type=int, metavar="N",
+                        help="denoising steps (LDM3D; default " + _defaults("steps") + ")")
     parser.add_argument("--guidance", type=float, metavar="G",
-                        help="classifier-free guidance scale (LDM3D; default about 7)")
+                        help="classifier-free guidance scale (LDM3D; default "
+                        + _defaults("guidance") + ")")
     parser.add_argument("--negative", default="", metavar="TEXT", help="negative prompt (LDM3D)")
     parser.add_argument("--width", type=int, metavar="W", help="width in pixels (panoramas are 2:1)")
     parser.add_argument("--height", type=int, metavar="H", help="height in pixels")

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from models.base import SEED_MAX, SEED_MIN, GenerationRequest, Progress
+from models.model_folder import is_diffusers_folder
 from models.registry import BackendInfo, list_backends
 
 from .images import to_pixmap
@@ -45,14 +46,11 @@ SIZES = {
     "pano": ["256x128", "512x256", "1024x512", "2048x1024"],
     "perspective": ["256x256", "512x512"],
 }
-#: Defaults per backend: (steps, guidance, size).
-DEFAULTS = {
-    "procedural": (1, 0.0, "1024x512"),
-    "ldm3d-pano": (50, 7.5, "1024x512"),
-    "ldm3d-4c": (50, 7.5, "512x512"),
-    "ldm3d": (50, 7.5, "512x512"),
-}
-_PERSPECTIVE = {"ldm3d-4c", "ldm3d"}
+#: Defaults per backend: (steps, guidance, size), from the backend's spec (as the CLI's).
+DEFAULTS = {i.name: (i.defaults.steps, i.defaults.guidance,
+                     f"{i.defaults.width}x{i.defaults.height}")
+            for i in list_backends() if i.defaults is not None}
+_PERSPECTIVE = {i.name for i in list_backends() if i.defaults and i.defaults.perspective}
 #: "Random" draws seeds up to this (short enough to read and type); the seed field accepts
 #: every seed a request accepts (:data:`models.base.SEED_MIN` .. :data:`~models.base.SEED_MAX`).
 RANDOM_SEED_MAX = 2**31 - 1
@@ -301,7 +299,7 @@ class GeneratePanel(QWidget):
         self.model_edit.setText(self._model_folders.get(name, "") if needs else "")
         self.model_edit.setPlaceholderText("Hugging Face cache (default)" if needs
                                            else "built in: no weights needed")
-        steps, guidance, size = DEFAULTS.get(name, (30, 7.5, "1024x512"))
+        steps, guidance, size = DEFAULTS.get(name) or DEFAULTS["procedural"]
         sizes = SIZES["perspective" if name in _PERSPECTIVE else "pano"]
         current = self.size_combo.currentText()
         self.size_combo.blockSignals(True)
@@ -325,7 +323,7 @@ class GeneratePanel(QWidget):
             return
         folder = self.model_edit.text().strip()
         if folder:
-            ok = Path(folder, "model_index.json").is_file()
+            ok = is_diffusers_folder(folder)
             self.availability.setText("Local weights found." if ok else
                                       "No model_index.json in that folder (a diffusers layout).")
             return

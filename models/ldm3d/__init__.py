@@ -11,15 +11,15 @@ standard library only until :meth:`LDM3DBackend.generate` runs. The parts:
 - :mod:`.rgbd_split`: the VAE output split into 8-bit RGB and 16-bit disparity.
 """
 
-from .backend import (
-    PERSPECTIVE_FOV_DEG,
-    LDM3DBackend,
-    Plan,
-    local_weights_available,
-    make_backend,
-    plan_request,
-    unload,
-)
-
 __all__ = ["LDM3DBackend", "make_backend", "local_weights_available", "PERSPECTIVE_FOV_DEG",
            "unload", "plan_request", "Plan"]
+
+
+def __getattr__(name: str):
+    # The backend's names load on first use, so ``models.ldm3d.weights`` (which the registry
+    # reads for the defaults) can be imported without the backend module.
+    if name in __all__:
+        from . import backend
+
+        return getattr(backend, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -23,6 +23,7 @@ from scene.metadata import GenerationMetadata
 from scene.panorama import RGBDPanorama
 
 from ..base import GenerationRequest, GenerationResult, Progress, raise_if_cancelled
+from ..registry import BACKENDS
 from .noise import ValueNoise
 from .prompt_words import SCENES, parse_prompt
 from .raycast import SKY_DISTANCE_M, STAGES, render
@@ -30,8 +31,9 @@ from .raycast import SKY_DISTANCE_M, STAGES, render
 __all__ = ["ProceduralBackend", "make_backend", "build_scene", "DEFAULT_WIDTH", "DEFAULT_HEIGHT",
            "MAX_WIDTH", "SKY_DISTANCE_M"]
 
-DEFAULT_WIDTH = 1024
-DEFAULT_HEIGHT = 512
+#: The size when the request gives none: the registry entry's declared defaults.
+DEFAULT_WIDTH = BACKENDS["procedural"].defaults.width
+DEFAULT_HEIGHT = BACKENDS["procedural"].defaults.height
 #: Largest width accepted: 4096 x 2048 takes about 25 s and 3 GB of memory on a laptop-class
 #: CPU (the per-pixel work is vectorised over the whole image at once).
 MAX_WIDTH = 4096
