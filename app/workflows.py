@@ -294,6 +294,9 @@ class Exported:
     notices : list of str
     flat_previews : list of Path
         Previews written as the flat equirect because OpenGL was unavailable (a notice says so).
+    licence_warning : str
+        Once per export: the files depend on a model whose licence forbids commercial use (or
+        is not known), from :func:`scene.licences.export_warning`; ``""`` otherwise.
     """
 
     written: list = field(default_factory=list)
@@ -301,6 +304,7 @@ class Exported:
     mesh_seconds: float = 0.0
     notices: list[str] = field(default_factory=list)
     flat_previews: list[Path] = field(default_factory=list)
+    licence_warning: str = ""
 
 
 def export(plan: ExportPlan, pano, *, cancel=None,
@@ -347,6 +351,10 @@ def export(plan: ExportPlan, pano, *, cancel=None,
         out.written.append((target, paths))
         if on_written is not None:
             on_written(target, paths, out)
+    if out.written:
+        from scene.licences import export_warning
+
+        out.licence_warning = export_warning(plan.scene if plan.scene is not None else pano)
     return out
 
 

@@ -24,7 +24,9 @@ What the file holds (glTF 2.0, checked by the Khronos validator in the tests):
   they are embedded as they are, without decoding or re-encoding. Their samplers repeat
   horizontally (the seam column of the mesh has ``u`` just past 1) and clamp vertically;
 * the dome's generation metadata, mesh statistics and depth interpretation in
-  ``scenes[0].extras``; ``asset.generator`` is ``"Panoforge <version>"``.
+  ``scenes[0].extras``, with ``licences`` (every model the file depends on, from
+  :mod:`scene.licences`) and ``non_commercial`` (true when one forbids commercial use);
+  ``asset.generator`` is ``"Panoforge <version>"``.
 
 Speed: the vertex, uv and index arrays are written straight from the mesh's own memory
 (one ``write`` per array, no concatenation or ``tobytes`` copy); only the small JSON chunk is
@@ -45,6 +47,7 @@ import numpy as np
 from .atomic import atomic_writer
 from .composition import Prop, Scene
 from .errors import InputError
+from .licences import collect, non_commercial
 from .meshdata import DepthMesh
 from .metadata import plain_json, software_version
 from .panorama import RGBDPanorama
@@ -411,8 +414,14 @@ def build_scene_glb(
     children += [_prop_node(w, prop) for prop in scene.props]
     w.gltf["nodes"][0]["children"] = children
 
+    generation = metadata if metadata is not None else pano.metadata.record()
+    # the licence of every model the file depends on (dome, layers, props), and whether one
+    # of them forbids commercial use
+    licences = collect([*collect(generation), *collect(scene)])
     extras = {
-        "generation": metadata if metadata is not None else pano.metadata.record(),
+        "generation": generation,
+        "licences": licences,
+        "non_commercial": bool(non_commercial(licences)),
         "mesh": dict(mesh.stats, vertices=mesh.n_vertices, faces=mesh.n_faces),
         "depth_interpretation": (pano.interpretation.to_dict()
                                  if pano.interpretation is not None else None),

@@ -125,4 +125,6 @@ def run(args: argparse.Namespace) -> int:
     done = workflows.export(plan, pano, on_written=written, on_mesh=mesh_line)
     for n in done.notices:
         print(f"notice: {n}", file=sys.stderr)
+    if done.licence_warning:
+        print(f"warning: {done.licence_warning}", file=sys.stderr)
     return 0

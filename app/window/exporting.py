@@ -56,14 +56,15 @@ def export_result(pano: RGBDPanorama, options: ExportOptions) -> tuple[list[Path
     -------
     written : list of Path
     notices : list of str
-        What the writers reported (texture downscaled, ...).
+        What the writers reported (texture downscaled, ...), then the licence warning when
+        the result depends on a non-commercial model.
     """
     from app import workflows
 
     Path(options.folder).mkdir(parents=True, exist_ok=True)
     done = workflows.export(export_plan(options), pano)
     written = [p for _target, paths in done.written for p in paths]
-    return written, list(done.notices)
+    return written, list(done.notices) + ([done.licence_warning] if done.licence_warning else [])
 
 
 class ExportControl(QObject):

@@ -103,3 +103,71 @@ def test_verify_a_folder_that_is_not_a_model(capsys, tmp_path):
     (tmp_path / "empty").mkdir()
     code, _, err = run(capsys, "models", "verify", str(tmp_path / "empty"))
     assert code == 2 and "does not look like any model" in err
+
+
+# -- the licence travels: project, GLB extras, the export warning ------------------------------
+def _glb_extras(path: Path) -> dict:
+    import struct
+
+    data = path.read_bytes()
+    (length,) = struct.unpack_from("<I", data, 12)
+    return json.loads(data[20:20 + length])["scenes"][0]["extras"]
+
+
+@pytest.fixture
+def two_results(tmp_path) -> Path:
+    """A project with a procedural result (r1) and one whose depth came from a non-commercial
+    Depth Anything model (r2), saved and loaded back from disk."""
+    from models.catalog import licence_records
+    from scene.analytic import box_room
+    from scene.project import Project, save_project
+
+    pano = box_room(64).panorama
+    project = Project()
+    project.add_result(pano, kind="generated")
+    estimated = pano.metadata.with_licences(licence_records("depth-anything-v2-large"))
+    project.add_result(pano.with_metadata(estimated), kind="generated")
+    path = tmp_path / "scene.panoforge"
+    save_project(path, project)
+    return path
+
+
+def test_non_commercial_result_carries_its_flag_into_project_glb_and_export_warning(
+        capsys, two_results, tmp_path):
+    from scene import licences
+    from scene.project import load_project
+
+    project = load_project(two_results)
+    assert licences.non_commercial(project.get("r2")) == [
+        "depth-anything/Depth-Anything-V2-Large-hf"]
+    assert licences.collect(project.get("r1")) == []
+
+    glb = tmp_path / "nc.glb"
+    code, _, err = run(capsys, "export", str(two_results), "--result", "r2", "--glb", str(glb),
+                       "--ply", str(tmp_path / "nc.ply"))
+    assert code == 0, err
+    assert err.count("non-commercial use only") == 1  # once, not once per file
+    assert "warning: " in err and "Depth-Anything-V2-Large-hf (CC-BY-NC-4.0)" in err
+    extras = _glb_extras(glb)
+    assert extras["non_commercial"] is True
+    assert [r["spdx"] for r in extras["licences"]] == ["CC-BY-NC-4.0"]
+    assert extras["generation"]["licences"] == extras["licences"]
+
+
+def test_procedural_result_carries_no_licence_and_no_warning(capsys, two_results, tmp_path):
+    glb = tmp_path / "p.glb"
+    code, _, err = run(capsys, "export", str(two_results), "--result", "r1", "--glb", str(glb))
+    assert code == 0, err
+    assert "non-commercial" not in err and "warning" not in err
+    extras = _glb_extras(glb)
+    assert extras["non_commercial"] is False and extras["licences"] == []
+
+
+def test_generated_procedural_project_records_no_licence(capsys, tmp_path):
+    from scene.project import load_project
+
+    out = tmp_path / "p.panoforge"
+    code, _, err = run(capsys, "generate", "a pine forest", "--backend", "procedural",
+                       "--width", "128", "--height", "64", "-o", str(out))
+    assert code == 0, err
+    assert load_project(out).active.panorama.metadata.licences == []
