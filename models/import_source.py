@@ -5,7 +5,9 @@ The work (reading, checking, interpreting depth) is :func:`scene.importer.import
 
 Unlike text backends, :meth:`ImportBackend.generate` takes an :class:`ImportRequest` (file
 paths and depth options) rather than a prompt; the registry marks this backend
-``kind="import"`` so the window shows file pickers for it. It needs no weights, no torch.
+``kind="import"`` so the window shows file pickers for it. It needs no weights, no torch,
+unless ``estimate_depth`` asks for a monocular depth model (:mod:`models.depth_estimation`)
+to give an RGB-only panorama its depth.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from scene.errors import InputError
 from scene.importer import import_panorama
 from scene.panorama import DEFAULT_FLAT_RADIUS_M
 
@@ -46,6 +49,16 @@ class ImportRequest:
         Metres, the radius used where there is no depth.
     allow_partial_depth : bool
         Accept a depth map whose values are mostly unusable.
+    estimate_depth : bool
+        Estimate depth with a monocular depth model (:mod:`models.depth_estimation`) when the
+        panorama comes without a depth map.
+    depth_model : str or None
+        Catalogue name, Hugging Face id or folder of the depth model (default
+        ``depth-anything-v2-small``).
+    camera_height : float
+        Metres above the floor; sets the scale of relative estimated depth.
+    device : str
+        ``"auto"``, ``"cpu"`` or ``"cuda"`` for the depth model.
     """
 
     rgb_path: str | Path
@@ -58,6 +71,10 @@ class ImportRequest:
     downsample: int = 1
     flat_radius: float = DEFAULT_FLAT_RADIUS_M
     allow_partial_depth: bool = False
+    estimate_depth: bool = False
+    depth_model: str | None = None
+    camera_height: float = 1.6
+    device: str = "auto"
 
 
 @dataclass
@@ -116,6 +133,9 @@ class ImportBackend:
         if not isinstance(request, ImportRequest):
             raise TypeError("the import backend takes an ImportRequest (file paths), "
                             f"not {type(request).__name__}")
+        if request.estimate_depth and request.depth_path is not None:
+            raise InputError("--estimate-depth and --depth both give the panorama depth",
+                             hint="drop one of them")
         start = time.perf_counter()
         raise_if_cancelled(cancel)
         if on_progress is not None:
@@ -128,6 +148,15 @@ class ImportBackend:
         )
         raise_if_cancelled(cancel)
         pano = outcome.panorama
+        if request.estimate_depth:
+            from .depth_estimation import DepthEstimateOptions, estimate_depth
+
+            estimate = estimate_depth(
+                pano, request.depth_model, request.device,
+                DepthEstimateOptions(camera_height=request.camera_height), known=outcome.known,
+                on_progress=on_progress, cancel=cancel)
+            pano = estimate.panorama
+            outcome.warnings.extend(estimate.warnings)
         pano.metadata.duration_s = round(time.perf_counter() - start, 3)
         if on_progress is not None:
             on_progress(Progress(step=1, total=1, elapsed_s=time.perf_counter() - start,

@@ -15,7 +15,14 @@ Depth: --depth-kind says what the values measure:
              --depth-unit says otherwise, EXR/.npy in metres)
   zdepth     planar depth along the cube-face axis (a six-face depth capture), made radial
   disparity  normalised inverse depth, 1 = near, 0 = far; --near and --far set the scale
-Without --depth the panorama is shown flat, on a sphere of --flat-radius metres.
+Without --depth the panorama is shown flat, on a sphere of --flat-radius metres, unless
+--estimate-depth gives it depth with a monocular depth model (Depth Anything V2 on overlapping
+360° tiles, aligned and blended; relative models are scaled by --camera-height). That needs
+the model's weights (there is no classical way to get depth from one picture): without them
+the command says which to download and how.
+
+A JPEG whose GPano (Photo Sphere) tags say it covers only part of the sphere is placed at its
+longitude/latitude range; the rest is black with unknown depth.
 
 If OUT already exists, the import is added to that project as a new result (and made
 active); nothing already in it is changed or lost.
@@ -25,6 +32,8 @@ examples:
   panoforge import pano.png --depth depth16.png -o mine.panoforge
   panoforge import pano.png --depth disp.png --depth-kind disparity --near 0.5 --far 30 -o mine.panoforge
   panoforge import wide.jpg --fit pad -o mine.panoforge
+  panoforge import theta.jpg --estimate-depth -o mine.panoforge
+  panoforge import room.jpg --estimate-depth --depth-model depth-anything-v2-indoor-small -o mine.panoforge
 """
 
 
@@ -45,6 +54,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="radius where there is no depth, metres (default 10)")
     parser.add_argument("--allow-partial-depth", action="store_true",
                         help="accept a depth map whose values are mostly unusable (NaN, inf, 0)")
+    parser.add_argument("--estimate-depth", action="store_true",
+                        help="estimate depth with a monocular depth model (needs its weights)")
+    parser.add_argument("--depth-model", metavar="NAME|FOLDER",
+                        help="depth model for --estimate-depth: a name such as "
+                        "depth-anything-v2-small (default), a Hugging Face id or a folder")
+    parser.add_argument("--camera-height", type=float, default=1.6, metavar="M",
+                        help="camera height above the floor, metres: the scale of relative "
+                        "estimated depth (default 1.6)")
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
+                        help="where the depth model runs (default: CUDA when present)")
     parser.add_argument("-o", "--output", required=True, metavar="OUT.panoforge",
                         help="project file to create, or to add the result to if it exists")
 
@@ -67,8 +86,16 @@ def run(args: argparse.Namespace) -> int:
         rgb_path=args.rgb, depth_path=args.depth, kind=args.depth_kind, near=args.near,
         far=args.far, unit=args.depth_unit, fit=args.fit, downsample=args.downsample,
         flat_radius=args.flat_radius, allow_partial_depth=args.allow_partial_depth,
+        estimate_depth=args.estimate_depth, depth_model=args.depth_model,
+        camera_height=args.camera_height, device=args.device,
     )
-    made = workflows.import_panorama(request)
+    if args.estimate_depth:
+        from app.progress import TerminalProgress
+
+        with TerminalProgress("estimating depth") as bar:
+            made = workflows.import_panorama(request, on_progress=bar)
+    else:
+        made = workflows.import_panorama(request)
     for message in made.warnings:
         print(f"warning: {message}", file=sys.stderr)
     added = workflows.add_to_project(project, made)

@@ -1,0 +1,202 @@
+"""Where a depth-estimation model lives, and whether its folder is safe and complete.
+
+Standard library only (no torch, no transformers): everything here reads small JSON files and
+file names, so a refusal comes before a single weight byte is read:
+
+- a folder without ``config.json`` / ``preprocessor_config.json`` (not a transformers model);
+- a ``config.json`` whose ``model_type`` is not one Panoforge loads (:data:`MODEL_TYPES`), or a
+  config or preprocessor config with ``auto_map`` (code from the model folder: never run);
+- ``.bin``/``.pt`` (pickle) weights without ``.safetensors`` next to them.
+
+Models are named by a catalogue backend name (``depth-anything-v2-small``), a Hugging Face id
+(``depth-anything/Depth-Anything-V2-Small-hf``) or a local folder. Names are looked up in
+:mod:`models.catalog` (the licence recorded with every result comes from there); the places
+are those of the rest of Panoforge: ``<models_home>/<backend>``, then the Hugging Face cache.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from scene.errors import InputError
+
+from ..catalog import CatalogEntry, entries, entry, entry_for_model, licence_record
+from ..ldm3d.weights import find_in_hf_cache, hf_hub_cache, hf_offline, models_home
+
+__all__ = ["DEFAULT_DEPTH_MODEL", "MODEL_TYPES", "DepthModelLocation", "check_depth_folder",
+           "resolve_depth_model", "depth_download_hint", "depth_model_names"]
+
+#: The model ``--estimate-depth`` uses without ``--depth-model`` (Apache-2.0, 25 M parameters).
+DEFAULT_DEPTH_MODEL = "depth-anything-v2-small"
+#: ``config.json`` model types whose transformers classes Panoforge instantiates.
+MODEL_TYPES = ("depth_anything",)
+_HF_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_PICKLES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
+
+
+@dataclass(frozen=True)
+class DepthModelLocation:
+    """A depth model resolved to a place.
+
+    Parameters
+    ----------
+    folder : Path or None
+        Checked local folder; ``None`` when it must be downloaded first (online only).
+    model_id : str
+        What the result records: the Hugging Face id, or the folder as given.
+    revision : str
+        Commit hash of a Hugging Face cache snapshot, else ``""``.
+    entry : CatalogEntry or None
+        The catalogue entry (``None`` for a folder or id the catalogue does not know).
+    metric : bool or None
+        Whether the model gives metres (``depth_estimation_type == "metric"``); ``None``
+        before download.
+    """
+
+    folder: Path | None
+    model_id: str
+    revision: str = ""
+    entry: CatalogEntry | None = None
+    metric: bool | None = None
+
+    @property
+    def licence(self) -> dict:
+        """The licence record results carry (:func:`models.catalog.licence_record`)."""
+        return licence_record(self.entry, self.model_id)
+
+
+def depth_model_names() -> list[str]:
+    """Backend names of the catalogue's depth-estimation models, in display order."""
+    return [e.backend for e in entries("depth_estimation")]
+
+
+def depth_download_hint(e: CatalogEntry | None, repo_id: str = "") -> str:
+    """The exact command that fetches the model and how to use it afterwards."""
+    repo_id = e.id if e is not None else repo_id
+    folder = models_home() / (e.backend if e is not None else repo_id.split("/")[-1])
+    return (
+        f"download it once with a network connection:\n"
+        f"      hf download {repo_id} --local-dir {folder}\n"
+        f"  then run again (that folder is found by itself), or pass --depth-model {folder}; "
+        f"or unset HF_HUB_OFFLINE to let Panoforge download it into the Hugging Face cache.\n"
+        f"  There is no classical fallback: depth from a single picture needs a trained model"
+    )
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{path} is missing",
+                         hint=f"{path.parent} is not a complete transformers depth model; "
+                         "download the model again") from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise InputError(f"cannot read {path}: {exc}",
+                         hint="the model folder is damaged; download the model again") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{path} does not hold a JSON object",
+                         hint="the model folder is damaged; download the model again")
+    return data
+
+
+def check_depth_folder(folder: Path) -> bool:
+    """Check a transformers depth-estimation folder, reading only its JSON files and names.
+
+    Parameters
+    ----------
+    folder : Path
+
+    Returns
+    -------
+    bool
+        Whether the model is metric (gives metres) rather than relative.
+
+    Raises
+    ------
+    InputError
+        What is wrong and what to do.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError(f"depth model folder {folder} does not exist",
+                         hint="give --depth-model a folder with config.json and "
+                         "model.safetensors, or a name such as " + DEFAULT_DEPTH_MODEL)
+    config = _read_json(folder / "config.json")
+    model_type = config.get("model_type")
+    if model_type not in MODEL_TYPES:
+        raise InputError(f"{folder} holds a {model_type!r} model, not a depth model Panoforge "
+                         "loads", hint="use a Depth Anything V2 model: " + ", ".join(
+                             depth_model_names()))
+    processor = _read_json(folder / "preprocessor_config.json")
+    for name, data in (("config.json", config), ("preprocessor_config.json", processor)):
+        if "auto_map" in data:
+            raise InputError(f"{folder / name} asks to run code from the model folder (auto_map)",
+                             hint="Panoforge runs only transformers' own classes; use an "
+                             "official Depth Anything V2 folder")
+    names = [p.name for p in folder.iterdir()]
+    if not any(n.endswith(".safetensors") for n in names):
+        pickles = sorted(n for n in names if n.lower().endswith(_PICKLES))
+        if pickles:
+            raise InputError(
+                f"{folder} has only pickle weights ({', '.join(pickles)}); Panoforge loads only "
+                ".safetensors, because pickle files can run code when they are loaded",
+                hint="download the safetensors files (hf download REPO --include "
+                "'*.safetensors' '*.json' --local-dir FOLDER)")
+        raise InputError(f"{folder} has no weights (model.safetensors)",
+                         hint="the download is incomplete; download the model again")
+    return config.get("depth_estimation_type", "relative") == "metric"
+
+
+def _cache_revision(folder: Path) -> str:
+    parts = folder.resolve().parts
+    if len(parts) >= 3 and parts[-2] == "snapshots" and parts[-3].startswith("models--"):
+        return parts[-1]
+    return ""
+
+
+def resolve_depth_model(model: str | None = None) -> DepthModelLocation:
+    """Turn ``--depth-model`` (a name, a Hugging Face id, a folder or nothing) into a place.
+
+    Order: an existing folder as given; else the catalogue name or id (default
+    :data:`DEFAULT_DEPTH_MODEL`) in ``<models_home>/<backend>``, then in the Hugging Face
+    cache. Not found: offline, an :class:`InputError` with the ``hf download`` command;
+    online, a location with ``folder=None`` that the loader downloads.
+
+    Raises
+    ------
+    InputError
+    """
+    model = model or DEFAULT_DEPTH_MODEL
+    path = Path(model).expanduser()
+    e = entry(model)
+    if e is not None and e.family != "depth_estimation":
+        raise InputError(f"{model} is not a depth-estimation model",
+                         hint="use one of: " + ", ".join(depth_model_names()))
+    if e is None and (path.exists() or model.startswith((".", "/", "~"))
+                      or not _HF_ID.match(model)):
+        if not path.is_dir():
+            raise InputError(f"depth model folder {path} does not exist" if not path.exists()
+                             else f"--depth-model {model} is a file; it must be a model folder",
+                             hint="use one of: " + ", ".join(depth_model_names())
+                             + ", a Hugging Face id, or a folder with config.json")
+        return DepthModelLocation(path, str(path), _cache_revision(path),
+                                  entry_for_model(str(path), path.name), check_depth_folder(path))
+    repo_id = e.id if e is not None else model
+    if e is not None:
+        own = models_home() / e.backend
+        if (own / "config.json").is_file():
+            return DepthModelLocation(own, e.id, "", e, check_depth_folder(own))
+    cached = find_in_hf_cache(repo_id)
+    if cached is not None:
+        folder, commit = cached
+        return DepthModelLocation(folder, repo_id, commit, e, check_depth_folder(folder))
+    if hf_offline():
+        where = f"{models_home() / e.backend} and " if e is not None else ""
+        raise InputError(
+            f"the depth model {repo_id} is not on this computer and HF_HUB_OFFLINE is set "
+            f"(looked in {where}the Hugging Face cache {hf_hub_cache()})",
+            hint=depth_download_hint(e, repo_id))
+    return DepthModelLocation(None, repo_id, "", e)
