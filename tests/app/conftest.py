@@ -125,3 +125,55 @@ def disparity_box_room(width: int = 256) -> tuple[RGBDPanorama, float, float]:
     interp = DepthInterpretation(kind="disparity", near=near, far=far, source="test disparity")
     return RGBDPanorama(rgb=pano.rgb, raw_depth=disp, interpretation=interp,
                         metadata=pano.metadata), near, far
+
+
+def generate_in_window(window, qtbot, backend: str, *, prompt: str, seed: int, width: int,
+                       height: int, steps: int | None = None, guidance: float | None = None,
+                       model=None, reuse: bool = False, timeout: int = 180000):
+    """Generate through the real window's Generate panel, as a user would; the new Result.
+
+    The window half of the window-vs-CLI test (``tests/app/test_front_ends_agree.py``): the
+    settings are put into the panel's widgets, the Generate action runs the worker thread,
+    and with ``reuse`` the seed is scrambled, "Use these settings" copies the first result's
+    settings back and the action runs again (the result of that second run is returned).
+    """
+    gp = window.generate_panel
+    gp.set_backend(backend)
+    assert gp.backend_name == backend
+    if model is not None:
+        gp.choose_model_folder(str(model))
+    gp.set_prompt(prompt)
+    gp.set_size(width, height)
+    if steps is not None:
+        gp.steps_spin.setValue(steps)
+    if guidance is not None:
+        gp.guidance_spin.setValue(guidance)
+    gp.seed_lock.setChecked(True)
+    gp.seed_spin.setValue(seed)
+    assert gp.seed_spin.value() == seed
+
+    def run():
+        with qtbot.waitSignal(window.generationEnded, timeout=timeout) as ended:
+            window.act_generate.trigger()
+        assert ended.args == ["finished"], window.prompter.errors
+        return window.doc.active
+
+    res = run()
+    if reuse:
+        gp.seed_lock.setChecked(False)
+        gp.randomise_seed()
+        gp.set_prompt("something else entirely")
+        window.doc.set_active(res.id)
+        window.act_use.trigger()  # Use These Settings
+        assert gp.seed_spin.value() == seed and gp.seed_lock.isChecked()
+        res = run()
+    return res
+
+
+def result_bytes(result) -> bytes:
+    """A result as a one-result project file's bytes (id ``r1``): what the front-ends compare."""
+    from scene.project import Project, project_to_bytes
+
+    single = Project()
+    single.add_result(result.panorama, kind=result.kind, label=result.label)
+    return project_to_bytes(single)
