@@ -37,20 +37,20 @@ def build_actions(w) -> None:
     w.act_open = _action(w, "&Open…", w.files.open_project, sk.Open, "Open a project")
     w.act_save = _action(w, "&Save", w.files.save, sk.Save, "Save the project")
     w.act_save_as = _action(w, "Save &As…", w.files.save_as, sk.SaveAs,
-                                    "Save the project under a new name")
+                            "Save the project under a new name")
     w.act_import = _action(w, "&Import Panorama…", w.files.import_dialog, "Ctrl+I",
-                                   "Import an RGB panorama with optional depth")
+                           "Import an RGB panorama with optional depth")
     w.act_export = _action(w, "&Export…", lambda: w.exports.export_dialog(), "Ctrl+E",
-                                   "Export the active result")
+                           "Export the active result")
     w.act_export_glb = _action(w, "GLB…", lambda: w.exports.export_dialog(only="glb"))
     w.act_export_ply = _action(w, "PLY…", lambda: w.exports.export_dialog(only="ply"))
     w.act_export_images = _action(w, "Images…", lambda: w.exports.export_dialog(only="images"))
     w.act_export_cubemap = _action(w, "Cubemap…",
-                                           lambda: w.exports.export_dialog(only="cubemap"))
+                                   lambda: w.exports.export_dialog(only="cubemap"))
     w.act_headset = _action(w, "View in &Headset", w.view_in_headset, "Ctrl+H",
-                                    "Walk through the active result in a VR headset "
-                                    "(OpenXR; start SteamVR, Quest Link, Monado or WMR "
-                                    "first). Runs in its own process; Ctrl+H again stops it")
+                            "Walk through the active result in a VR headset "
+                            "(OpenXR; start SteamVR, Quest Link, Monado or WMR "
+                            "first). Runs in its own process; Ctrl+H again stops it")
     w.act_headset.setCheckable(True)
     w.act_quit = _action(w, "&Quit", w.close, sk.Quit, "Quit Panoforge")
 
@@ -61,26 +61,26 @@ def build_actions(w) -> None:
     w.addAction(w.act_undo)
     w.addAction(w.act_redo)
     w.act_delete = _action(w, "&Delete Result", w.delete_active, sk.Delete,
-                                   "Remove the active result (undoable)")
+                           "Remove the active result (undoable)")
     w.act_use = _action(w, "Use &These Settings", w.use_active_settings, "Ctrl+U",
-                                "Copy the active result's settings to Generate")
+                        "Copy the active result's settings to Generate")
     w.act_prefs = _action(w, "&Preferences…", w.preferences, sk.Preferences)
     if w.act_prefs.shortcut().isEmpty():
         w.act_prefs.setShortcut(QKeySequence("Ctrl+,"))
 
     w.act_generate = _action(w, "&Generate", w.generate_panel.trigger_generate,
-                                     "Ctrl+Return", "Generate a scene from the prompt")
+                             "Ctrl+Return", "Generate a scene from the prompt")
     w.act_generate.setShortcuts([QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")])
     w.act_cancel = _action(w, "&Cancel Generation", w.generation.cancel, "Esc",
-                                   "Stop the running generation")
+                           "Stop the running generation")
     w.act_cancel.setEnabled(False)
 
     w.view_group = QActionGroup(w)
     w.act_inside = _action(w, "&Inside View", lambda: w.set_view("inside"), "Ctrl+1",
-                                   "Stand at the centre and look around", checkable=True)
+                           "Stand at the centre and look around", checkable=True)
     w.act_outside = _action(w, "&Outside View", lambda: w.set_view("outside"),
-                                    "Ctrl+2", "Orbit the scene like a dollhouse",
-                                    checkable=True)
+                            "Ctrl+2", "Orbit the scene like a dollhouse",
+                            checkable=True)
     w.act_inside.setChecked(True)
     for a in (w.act_inside, w.act_outside):
         w.view_group.addAction(a)
@@ -88,13 +88,13 @@ def build_actions(w) -> None:
     w.mode_actions: dict[str, QAction] = {}
     for i, mode in enumerate(VIEW_MODES, start=1):
         a = _action(w, mode.capitalize(), lambda m=mode: w.set_mode(m), f"Alt+{i}",
-                         f"Show the mesh {mode}", checkable=True)
+                    f"Show the mesh {mode}", checkable=True)
         w.mode_group.addAction(a)
         w.mode_actions[mode] = a
     w.act_recentre = _action(w, "&Recentre", w.scene_view.recentre, "Home",
-                                     "Back to the centre, looking ahead")
+                             "Back to the centre, looking ahead")
     w.act_shortcuts = _action(w, "&Keyboard Shortcuts", w.show_shortcuts,
-                                      "Ctrl+/")
+                              "Ctrl+/")
     w.act_about = _action(w, "&About Panoforge", w.show_about)
 
 
@@ -113,7 +113,7 @@ def build_menus(w) -> None:
     exp.addAction(w.act_export)
     exp.addSeparator()
     exp.addActions([w.act_export_glb, w.act_export_ply, w.act_export_images,
-                    w.act_export_cubemap])
+                   w.act_export_cubemap])
     m.addSeparator()
     m.addAction(w.act_headset)
     m.addSeparator()
@@ -169,4 +169,4 @@ def build_toolbar(w) -> None:
     w.addToolBar(Qt.ToolBarArea.TopToolBarArea, tb)
     w.view_toolbar = tb
     w.set_mode(w.settings.view_mode() if w.settings.view_mode() in VIEW_MODES
-                  else "textured")
+               else "textured")
