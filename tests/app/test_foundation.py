@@ -91,6 +91,36 @@ def test_contracts_fail_on_a_forbidden_import(tree_copy, package, forbidden):
     assert "BROKEN" in res.stdout
 
 
+def _contract_name(kind: str, source: str | None = None) -> str:
+    import tomllib
+
+    contracts = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    names = [c["name"] for c in contracts["contracts"] if c["type"] == kind
+             and (source is None or c.get("source_modules") == [source])]
+    assert len(names) == 1, (kind, source, names)
+    return names[0]
+
+
+@pytest.mark.parametrize("kind, source, package, forbidden", [
+    ("layers", None, "models", "import app.workflows"),       # models below app
+    ("layers", None, "scene", "import renderers.viewport"),   # scene at the bottom
+    ("layers", None, "renderers", "import models.registry"),  # siblings in one layer
+    ("independence", None, "models", "import renderers.cameras"),
+    ("independence", None, "renderers", "from models import base"),
+    ("forbidden", "app.window", "app/window", "from app.commands import generate"),
+    ("forbidden", "app.window", "app/window", "import app.cli"),
+])
+def test_each_new_contract_breaks_on_its_forbidden_import(tree_copy, kind, source, package,
+                                                          forbidden):
+    name = _contract_name(kind, source)
+    clean = " ".join(_lint_imports(tree_copy).stdout.split())
+    assert f"{name} KEPT" in clean, clean
+    (tree_copy / package / "_forbidden_probe.py").write_text(forbidden + "\n")
+    res = _lint_imports(tree_copy)
+    assert res.returncode != 0, f"lint-imports accepted {forbidden!r} in {package}"
+    assert f"{name} BROKEN" in " ".join(res.stdout.split()), res.stdout
+
+
 def test_gui_without_a_screen_says_what_to_do_instead_of_aborting():
     import os
 
