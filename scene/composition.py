@@ -62,7 +62,9 @@ class Transform:
         if not (np.isfinite(self.scale) and self.scale > 0):
             raise InputError(f"a prop's scale must be a positive number, got {self.scale}")
         object.__setattr__(self, "translation", t)
-        object.__setattr__(self, "rotation", tuple(v / n for v in q))
+        # A quaternion already unit to rounding is kept as given, so that saving and loading
+        # (project files, GLB) never changes its last bits.
+        object.__setattr__(self, "rotation", q if abs(n - 1.0) <= 1e-12 else tuple(v / n for v in q))
         object.__setattr__(self, "scale", float(self.scale))
 
     @classmethod

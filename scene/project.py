@@ -5,21 +5,40 @@ Layout
 A zip archive (members in this order, all dated 1980-01-01, so the same project always gives
 the same bytes)::
 
-    manifest.json                 deflated, UTF-8, sorted keys
-    results/<id>/rgb.png|rgb.jpg  stored: the original encoded bytes when known, else PNG
-    results/<id>/depth.png        stored: 16- or 8-bit greyscale PNG for integer raw depth
-    results/<id>/depth.npy        stored: the raw depth array for float (or other) data
+    manifest.json                              deflated, UTF-8, sorted keys
+    results/<id>/rgb.png|rgb.jpg               stored: the original encoded bytes when known,
+                                               else PNG
+    results/<id>/depth.png                     stored: 16- or 8-bit greyscale PNG for integer
+                                               raw depth
+    results/<id>/depth.npy                     stored: the raw depth array for float data
+    results/<id>/layers/<lid>/rgb.*|depth.*    a layer's panorama, stored like a result's
+    results/<id>/props/<pid>/positions.npy     a prop's mesh: positions <f4 (N, 3),
+                             faces.npy         faces <u4 (M, 3), colors.npy |u1 (N, 4) and
+                             colors.npy        uvs.npy <f4 (N, 2) when it has them,
+                             uvs.npy           texture.png (8-bit RGB) when textured
+                             texture.png
 
 The manifest (``format`` = :data:`FORMAT_NAME`, ``format_version`` = :data:`FORMAT_VERSION`)::
 
     {"format", "format_version", "app_version", "active_id",
-     "mesh_settings": {mode, max_error, cut_threshold},
-     "results": [{"id", "kind", "label", "parent_id",
-                  "metadata": GenerationMetadata, "interpretation": DepthInterpretation | null,
-                  "flat_radius",
-                  "rgb":   {"file", "mime", "width", "height", "bytes", "sha256"},
-                  "depth": {"file", "format": "png16"|"png8"|"npy", "dtype",
-                            "width", "height", "bytes", "sha256"} | null}]}
+     "mesh_settings": {mode, max_error, cut_threshold (null = no cut)},
+     "results": [{"id", "kind", "label", "parent_id", <panorama>,
+                  "layers": [{"id", "kind", "walk_radius", "method", "label", <panorama>}],
+                  "props": [{"id", "name", "material", "source", "transform": Transform,
+                             "mesh": {"positions", "faces", "colors" | null, "uvs" | null:
+                                        {"file", "dtype", "shape", "bytes", "sha256"},
+                                      "texture": {"file", "mime", "width", "height",
+                                                  "bytes", "sha256"} | null}}]}]}
+
+    <panorama> = "metadata": GenerationMetadata, "interpretation": DepthInterpretation | null,
+                 "flat_radius",
+                 "rgb":   {"file", "mime", "width", "height", "bytes", "sha256"},
+                 "depth": {"file", "format": "png16"|"png8"|"npy", "dtype",
+                           "width", "height", "bytes", "sha256"} | null
+
+Versions: format 2 added ``layers`` and ``props`` (:mod:`scene.composition`). Format 1 files
+(no such lists: each result is a dome alone) open unchanged and are written as format 2 on
+save; a file of a newer format is refused with a hint to update Panoforge.
 
 No wall-clock time is stored (no creation times, no durations, fixed zip dates), so the same
 inputs give a byte-identical file.
@@ -31,7 +50,9 @@ Loading never writes anything. It refuses member names that are absolute, contai
 backslashes, or repeat; a manifest of another format or a newer version; members whose size
 differs from the manifest's or exceeds a cap derived from the image size (so a "zip bomb"
 is refused before anything is decompressed, and reading is bounded anyway); checksums that do
-not match; images whose decoded size or type differ from the manifest. Every refusal is a
+not match; images whose decoded size or type differ from the manifest; prop arrays whose
+dtype or shape are not the ones the format allows (the member's size is capped from the shape
+before it is read). Layers and props get every check a result's images get. Every refusal is a
 :class:`~scene.errors.ProjectFileError` that says what is wrong.
 
 Loading then saving gives the same bytes: encoded images are kept from the file they came
@@ -47,6 +68,7 @@ import json
 import re
 import struct
 import warnings
+import weakref
 import zipfile
 import zlib
 from dataclasses import dataclass, field
@@ -55,7 +77,7 @@ from pathlib import Path
 import numpy as np
 
 from .atomic import atomic_writer
-from .composition import Layer, Prop, Scene
+from .composition import Layer, ObjectMesh, Prop, Scene, Transform
 from .depth import DepthInterpretation
 from .errors import PanoforgeError, ProjectFileError
 from .imageio import png_header
@@ -69,7 +91,7 @@ __all__ = [
 ]
 
 FORMAT_NAME = "panoforge-project"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MANIFEST_NAME = "manifest.json"
 RESULT_KINDS = ("generated", "imported", "upscaled", "repaired", "depth-estimated")
 #: Limits a loaded project must respect (far above anything Panoforge makes).
@@ -83,10 +105,27 @@ _ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _MIME_EXT = {"image/png": "png", "image/jpeg": "jpg"}
 _DEPTH_FORMATS = {"png16": ("png", "uint16"), "png8": ("png", "uint8"), "npy": ("npy", None)}
 _PNG_COMPRESS_LEVEL = 4
+#: A prop's mesh arrays (stored as .npy members): name -> (dtypes accepted, columns).
+_PROP_ARRAYS = {"positions": (("<f4",), 3), "faces": (("<u4",), 3), "colors": (("|u1",), 4),
+                "uvs": (("<f4",), 2)}
+#: Layers and props a project may hold in all (far above anything Panoforge makes).
+MAX_PARTS = 4096
+MAX_PROP_VERTICES = 2**24
+_NPY_HEADER_SLACK = 4096
 
 
 def _now() -> str:
     return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+
+
+class _Encoded:
+    """Encoded bytes of a panorama's or a prop's arrays, reused while the arrays are the same
+    objects (they are immutable): ``rgb``/``depth``/``texture`` = (array, bytes, kind)."""
+
+    __slots__ = ("rgb", "depth", "texture", "__weakref__")
+
+    def __init__(self) -> None:
+        self.rgb = self.depth = self.texture = None
 
 
 @dataclass(eq=False)
@@ -119,10 +158,9 @@ class Result:
     created: str = field(default_factory=_now)
     layers: list[Layer] = field(default_factory=list)
     props: list[Prop] = field(default_factory=list)
-    # Encoded images of the arrays they were made from: (array, bytes, kind/mime). Saves
-    # reuse them while the panorama's arrays are the same objects (they are immutable).
-    _rgb_cache: tuple | None = field(default=None, repr=False)
-    _depth_cache: tuple | None = field(default=None, repr=False)
+    # Encoded images of the arrays they were made from. Saves reuse them while the
+    # panorama's arrays are the same objects (they are immutable).
+    _encoded: _Encoded = field(default_factory=_Encoded, repr=False)
 
 
 @dataclass(eq=False)
@@ -257,15 +295,24 @@ def _png_bytes(arr: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def _encode_rgb(result: Result) -> tuple[bytes, str]:
-    pano = result.panorama
+#: Caches of the layers' and props' encodings (a Result keeps its own in its fields).
+_PART_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _part_cache(part) -> _Encoded:
+    cache = _PART_CACHE.get(part)
+    if cache is None:
+        cache = _PART_CACHE[part] = _Encoded()
+    return cache
+
+
+def _encode_rgb(pano: RGBDPanorama, cache: _Encoded) -> tuple[bytes, str]:
     if pano.rgb_encoded is not None and pano.rgb_mime in _MIME_EXT:
         return bytes(pano.rgb_encoded), pano.rgb_mime
-    cache = result._rgb_cache
-    if cache is not None and cache[0] is pano.rgb:
-        return cache[1], cache[2]
+    if cache.rgb is not None and cache.rgb[0] is pano.rgb:
+        return cache.rgb[1], cache.rgb[2]
     data = _png_bytes(pano.rgb)
-    result._rgb_cache = (pano.rgb, data, "image/png")
+    cache.rgb = (pano.rgb, data, "image/png")
     return data, "image/png"
 
 
@@ -277,21 +324,21 @@ def _depth_format(raw: np.ndarray) -> str:
     return "npy"
 
 
-def _encode_depth(result: Result) -> tuple[bytes, str]:
-    raw = result.panorama.raw_depth
-    cache = result._depth_cache
-    if cache is not None and cache[0] is raw:
-        return cache[1], cache[2]
+def _npy_bytes(arr: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    np.save(buf, np.ascontiguousarray(arr).astype(arr.dtype.newbyteorder("<"), copy=False),
+            allow_pickle=False)
+    return buf.getvalue()
+
+
+def _encode_depth(pano: RGBDPanorama, cache: _Encoded) -> tuple[bytes, str]:
+    raw = pano.raw_depth
+    if cache.depth is not None and cache.depth[0] is raw:
+        return cache.depth[1], cache.depth[2]
     arr = np.asarray(raw)
     fmt = _depth_format(arr)
-    if fmt == "npy":
-        buf = io.BytesIO()
-        np.save(buf, np.ascontiguousarray(arr).astype(arr.dtype.newbyteorder("<"), copy=False),
-                allow_pickle=False)
-        data = buf.getvalue()
-    else:
-        data = _png_bytes(arr)
-    result._depth_cache = (raw, data, fmt)
+    data = _npy_bytes(arr) if fmt == "npy" else _png_bytes(arr)
+    cache.depth = (raw, data, fmt)
     return data, fmt
 
 
@@ -307,6 +354,56 @@ def _zip_info(name: str, compress: int) -> zipfile.ZipInfo:
     return info
 
 
+def _le_dtype(dtype: np.dtype) -> str:
+    return dtype.newbyteorder("<").str if dtype.itemsize > 1 else dtype.str
+
+
+def _panorama_members(pano: RGBDPanorama, folder: str, cache: _Encoded,
+                      files: list[tuple[str, bytes]]) -> dict:
+    """Append a panorama's image members under ``folder`` and return its manifest fields."""
+    rgb_bytes, mime = _encode_rgb(pano, cache)
+    rgb_name = f"{folder}/rgb.{_MIME_EXT[mime]}"
+    files.append((rgb_name, rgb_bytes))
+    rgb_entry = dict(_entry(rgb_name, rgb_bytes), mime=mime, width=pano.width, height=pano.height)
+    depth_entry = None
+    if pano.raw_depth is not None:
+        depth_bytes, fmt = _encode_depth(pano, cache)
+        raw = np.asarray(pano.raw_depth)
+        depth_name = f"{folder}/depth.{_DEPTH_FORMATS[fmt][0]}"
+        files.append((depth_name, depth_bytes))
+        depth_entry = dict(_entry(depth_name, depth_bytes), format=fmt, dtype=_le_dtype(raw.dtype),
+                           width=int(raw.shape[1]), height=int(raw.shape[0]))
+    return {
+        "metadata": pano.metadata.record(),
+        "interpretation": pano.interpretation.to_dict() if pano.interpretation else None,
+        "flat_radius": float(pano.flat_radius), "rgb": rgb_entry, "depth": depth_entry,
+    }
+
+
+def _array_member(arr: np.ndarray, name: str, files: list[tuple[str, bytes]]) -> dict:
+    data = _npy_bytes(arr)
+    files.append((name, data))
+    return dict(_entry(name, data), dtype=_le_dtype(arr.dtype), shape=list(arr.shape))
+
+
+def _prop_members(prop: Prop, folder: str, files: list[tuple[str, bytes]]) -> dict:
+    m = prop.mesh
+    mesh = {key: (_array_member(getattr(m, key), f"{folder}/{key}.npy", files)
+                  if getattr(m, key) is not None else None)
+            for key in _PROP_ARRAYS}
+    mesh["texture"] = None
+    if m.texture is not None:
+        cache = _part_cache(m)
+        if cache.texture is None or cache.texture[0] is not m.texture:
+            cache.texture = (m.texture, _png_bytes(m.texture), "image/png")
+        name = f"{folder}/texture.png"
+        files.append((name, cache.texture[1]))
+        mesh["texture"] = dict(_entry(name, cache.texture[1]), mime="image/png",
+                               width=int(m.texture.shape[1]), height=int(m.texture.shape[0]))
+    return {"id": prop.id, "name": prop.name, "material": prop.material, "source": prop.source,
+            "transform": prop.transform.to_dict(), "mesh": mesh}
+
+
 def _members(project: Project) -> tuple[dict, list[tuple[str, bytes]]]:
     ids = [r.id for r in project.results]
     if len(set(ids)) != len(ids) or not all(_ID_RE.match(i) for i in ids):
@@ -314,28 +411,21 @@ def _members(project: Project) -> tuple[dict, list[tuple[str, bytes]]]:
     files: list[tuple[str, bytes]] = []
     results = []
     for r in project.results:
-        pano = r.panorama
-        rgb_bytes, mime = _encode_rgb(r)
-        rgb_name = f"results/{r.id}/rgb.{_MIME_EXT[mime]}"
-        files.append((rgb_name, rgb_bytes))
-        rgb_entry = dict(_entry(rgb_name, rgb_bytes), mime=mime, width=pano.width,
-                         height=pano.height)
-        depth_entry = None
-        if pano.raw_depth is not None:
-            depth_bytes, fmt = _encode_depth(r)
-            raw = np.asarray(pano.raw_depth)
-            depth_name = f"results/{r.id}/depth.{_DEPTH_FORMATS[fmt][0]}"
-            files.append((depth_name, depth_bytes))
-            depth_entry = dict(_entry(depth_name, depth_bytes), format=fmt,
-                               dtype=raw.dtype.newbyteorder("<").str if raw.dtype.itemsize > 1
-                               else raw.dtype.str,
-                               width=int(raw.shape[1]), height=int(raw.shape[0]))
-        results.append({
-            "id": r.id, "kind": r.kind, "label": r.label, "parent_id": r.parent_id,
-            "metadata": pano.metadata.record(),
-            "interpretation": pano.interpretation.to_dict() if pano.interpretation else None,
-            "flat_radius": float(pano.flat_radius), "rgb": rgb_entry, "depth": depth_entry,
-        })
+        for kind, parts in (("layer", r.layers), ("prop", r.props)):
+            part_ids = [p.id for p in parts]
+            if len(set(part_ids)) != len(part_ids) or not all(_ID_RE.match(i) for i in part_ids):
+                raise ValueError(f"{kind} ids of {r.id} must be unique and simple, got {part_ids}")
+        entry = {"id": r.id, "kind": r.kind, "label": r.label, "parent_id": r.parent_id}
+        entry.update(_panorama_members(r.panorama, f"results/{r.id}", r._encoded, files))
+        entry["layers"] = [
+            dict({"id": layer.id, "kind": layer.kind, "walk_radius": float(layer.walk_radius),
+                  "method": layer.method, "label": layer.label},
+                 **_panorama_members(layer.panorama, f"results/{r.id}/layers/{layer.id}",
+                                     _part_cache(layer), files))
+            for layer in r.layers]
+        entry["props"] = [_prop_members(prop, f"results/{r.id}/props/{prop.id}", files)
+                          for prop in r.props]
+        results.append(entry)
     manifest = {
         "format": FORMAT_NAME, "format_version": FORMAT_VERSION,
         "app_version": software_version(), "active_id": project.active_id,
@@ -422,7 +512,7 @@ class _Schema:
 def read_manifest(zf: zipfile.ZipFile, path_name: str = "project") -> dict:
     """Check the archive's member names and return its parsed, version-checked manifest."""
     names = [i.filename for i in zf.infolist()]
-    if len(names) > 2 * MAX_RESULTS + 16:
+    if len(names) > 2 * MAX_RESULTS + 6 * MAX_PARTS + 16:
         raise _fail(f"{path_name} has {len(names):,} members, far more than a project can hold")
     for name in names:
         if not _safe_member(name):
@@ -546,6 +636,146 @@ def _load_depth(data: bytes, fmt: str, dtype: str, name: str, want: tuple[int, i
     return arr.astype(arr.dtype.newbyteorder("="), copy=False)
 
 
+def _load_panorama(zf: zipfile.ZipFile, rd: dict, s: _Schema, path_name: str,
+                   cache: _Encoded) -> RGBDPanorama:
+    """The panorama of a result or a layer entry (fields ``metadata`` ... ``depth``)."""
+    meta = s.get(rd, "metadata", dict)
+    interp_d = s.get(rd, "interpretation", dict, optional=True)
+    flat_radius = s.get(rd, "flat_radius", (int, float))
+
+    rs = _Schema(f"{s.where}.rgb")
+    rgb_e = s.get(rd, "rgb", dict)
+    mime = rs.get(rgb_e, "mime", str)
+    if mime not in _MIME_EXT:
+        raise _fail(f"manifest: {s.where} has RGB of unknown type {mime!r}")
+    want = rs.size(rgb_e)
+    rgb_bytes = _image_member(zf, rgb_e, rs, 3 * want[0] * want[1] * 2 + _SLACK_BYTES, path_name)
+    rgb = _load_rgb(rgb_bytes, mime, rgb_e["file"], want)
+
+    raw = None
+    depth_e = s.get(rd, "depth", dict, optional=True)
+    if depth_e is not None:
+        ds = _Schema(f"{s.where}.depth")
+        fmt = ds.get(depth_e, "format", str)
+        dtype = ds.get(depth_e, "dtype", str)
+        if fmt not in _DEPTH_FORMATS:
+            raise _fail(f"manifest: {s.where} has depth of unknown format {fmt!r}")
+        try:
+            itemsize = np.dtype(dtype).itemsize
+            ok_dtype = np.dtype(dtype).kind in "fiu"
+        except TypeError:
+            ok_dtype = False
+        if not ok_dtype or (_DEPTH_FORMATS[fmt][1] not in (None, np.dtype(dtype).name)):
+            raise _fail(f"manifest: {s.where} has depth of unsupported dtype {dtype!r}")
+        dwant = ds.size(depth_e)
+        cap = 2 * itemsize * dwant[0] * dwant[1] + _SLACK_BYTES
+        depth_bytes = _image_member(zf, depth_e, ds, cap, path_name)
+        raw = _load_depth(depth_bytes, fmt, dtype, depth_e["file"], dwant)
+        cache.depth = (raw, depth_bytes, fmt)
+
+    try:
+        interp = DepthInterpretation.from_dict(interp_d) if interp_d is not None else None
+        return RGBDPanorama(
+            rgb=rgb, raw_depth=raw, interpretation=interp,
+            metadata=GenerationMetadata.from_dict(meta), flat_radius=float(flat_radius),
+            rgb_encoded=rgb_bytes, rgb_mime=mime,
+        )
+    except (PanoforgeError, TypeError, ValueError) as exc:
+        raise _fail(f"{s.where} is inconsistent: {getattr(exc, 'message', exc)}") from None
+
+
+def _part_id(s: _Schema, entry: dict) -> str:
+    pid = s.get(entry, "id", str)
+    if not _ID_RE.match(pid):
+        raise _fail(f"manifest: {s.where} id {pid!r} is not a simple name")
+    return pid
+
+
+def _load_layer(zf: zipfile.ZipFile, ld: dict, where: str, path_name: str) -> Layer:
+    s = _Schema(where)
+    lid = _part_id(s, ld)
+    kind = s.get(ld, "kind", str)
+    walk = s.get(ld, "walk_radius", (int, float))
+    method = s.get(ld, "method", str)
+    label = s.get(ld, "label", str)
+    cache = _Encoded()
+    pano = _load_panorama(zf, ld, s, path_name, cache)
+    try:
+        layer = Layer(id=lid, panorama=pano, kind=kind, walk_radius=float(walk), method=method,
+                      label=label)
+    except PanoforgeError as exc:
+        raise _fail(f"manifest: {where} is inconsistent: {exc.message}") from None
+    _PART_CACHE[layer] = cache
+    return layer
+
+
+def _array(zf: zipfile.ZipFile, entry: dict, s: _Schema, key: str, n_rows: int | None,
+           path_name: str) -> np.ndarray:
+    """One of a prop's .npy arrays: dtype and shape checked against the manifest before the
+    member is read, and the member's bytes bounded by that shape."""
+    dtypes, columns = _PROP_ARRAYS[key]
+    dtype = s.get(entry, "dtype", str)
+    shape = s.get(entry, "shape", list)
+    if dtype not in dtypes:
+        raise _fail(f"manifest: {s.where} has unsupported dtype {dtype!r} (want {dtypes[0]})")
+    if (len(shape) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) for v in shape)
+            or shape[1] != columns or not (1 <= shape[0] <= 2 * MAX_PROP_VERTICES)
+            or (n_rows is not None and shape[0] != n_rows)):
+        raise _fail(f"manifest: {s.where} has an unexpected shape {shape}")
+    cap = np.dtype(dtype).itemsize * shape[0] * shape[1] + _NPY_HEADER_SLACK
+    data = _image_member(zf, entry, s, cap, path_name)
+    try:
+        arr = np.load(io.BytesIO(data), allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
+        raise _fail(f"{entry['file']} cannot be read as an array ({exc})") from None
+    if not isinstance(arr, np.ndarray) or arr.dtype.str != dtype or list(arr.shape) != shape:
+        raise _fail(f"{entry['file']} is not the {dtype} {shape} array the manifest describes")
+    return arr.astype(arr.dtype.newbyteorder("="), copy=False)
+
+
+def _load_prop(zf: zipfile.ZipFile, pd: dict, where: str, path_name: str) -> Prop:
+    s = _Schema(where)
+    pid = _part_id(s, pd)
+    name = s.get(pd, "name", str)
+    material = s.get(pd, "material", str)
+    source = s.get(pd, "source", dict)
+    td = s.get(pd, "transform", dict)
+    md = s.get(pd, "mesh", dict)
+    ms = _Schema(f"{where}.mesh")
+    arrays: dict = {}
+    n = None
+    for key in _PROP_ARRAYS:
+        entry = ms.get(md, key, dict, optional=key in ("colors", "uvs"))
+        if entry is not None:
+            arrays[key] = _array(zf, entry, _Schema(f"{where}.mesh.{key}"), key,
+                                 None if key in ("positions", "faces") else n, path_name)
+        if key == "positions":
+            n = arrays[key].shape[0]
+            if n > MAX_PROP_VERTICES:
+                raise _fail(f"manifest: {where} has {n:,} vertices, over {MAX_PROP_VERTICES:,}")
+    tex_e = ms.get(md, "texture", dict, optional=True)
+    texture = tex_bytes = None
+    if tex_e is not None:
+        ts = _Schema(f"{where}.mesh.texture")
+        if ts.get(tex_e, "mime", str) != "image/png":
+            raise _fail(f"manifest: {where} has a texture that is not a PNG")
+        want = ts.size(tex_e)
+        tex_bytes = _image_member(zf, tex_e, ts, 3 * want[0] * want[1] * 2 + _SLACK_BYTES,
+                                  path_name)
+        texture = _decode_png(tex_bytes, tex_e["file"], want, 8, 2)
+    try:
+        transform = Transform.from_dict(td)
+        mesh = ObjectMesh(arrays["positions"], arrays["faces"], colors=arrays.get("colors"),
+                          uvs=arrays.get("uvs"), texture=texture)
+        prop = Prop(id=pid, mesh=mesh, transform=transform, name=name, material=material,
+                    source=source)
+    except (PanoforgeError, KeyError, TypeError, ValueError) as exc:
+        raise _fail(f"manifest: {where} is inconsistent: {getattr(exc, 'message', exc)}") from None
+    if texture is not None:
+        _part_cache(mesh).texture = (mesh.texture, tex_bytes, "image/png")
+    return prop
+
+
 def _load_result(zf: zipfile.ZipFile, rd: dict, index: int, path_name: str) -> Result:
     s = _Schema(f"results[{index}]")
     rid = s.get(rd, "id", str)
@@ -557,54 +787,20 @@ def _load_result(zf: zipfile.ZipFile, rd: dict, index: int, path_name: str) -> R
     label = s.get(rd, "label", str)
     parent = s.get(rd, "parent_id", str, optional=True)
     created = s.get(rd, "created", str, optional=True) or ""  # written by format 1.0 files
-    meta = s.get(rd, "metadata", dict)
-    interp_d = s.get(rd, "interpretation", dict, optional=True)
-    flat_radius = s.get(rd, "flat_radius", (int, float))
-
-    rs = _Schema(f"results[{index}].rgb")
-    rgb_e = s.get(rd, "rgb", dict)
-    mime = rs.get(rgb_e, "mime", str)
-    if mime not in _MIME_EXT:
-        raise _fail(f"manifest: result {rid} has RGB of unknown type {mime!r}")
-    want = rs.size(rgb_e)
-    rgb_bytes = _image_member(zf, rgb_e, rs, 3 * want[0] * want[1] * 2 + _SLACK_BYTES, path_name)
-    rgb = _load_rgb(rgb_bytes, mime, rgb_e["file"], want)
-
-    raw = None
-    depth_e = s.get(rd, "depth", dict, optional=True)
-    depth_bytes = fmt = None
-    if depth_e is not None:
-        ds = _Schema(f"results[{index}].depth")
-        fmt = ds.get(depth_e, "format", str)
-        dtype = ds.get(depth_e, "dtype", str)
-        if fmt not in _DEPTH_FORMATS:
-            raise _fail(f"manifest: result {rid} has depth of unknown format {fmt!r}")
-        try:
-            itemsize = np.dtype(dtype).itemsize
-            ok_dtype = np.dtype(dtype).kind in "fiu"
-        except TypeError:
-            ok_dtype = False
-        if not ok_dtype or (_DEPTH_FORMATS[fmt][1] not in (None, np.dtype(dtype).name)):
-            raise _fail(f"manifest: result {rid} has depth of unsupported dtype {dtype!r}")
-        dwant = ds.size(depth_e)
-        cap = 2 * itemsize * dwant[0] * dwant[1] + _SLACK_BYTES
-        depth_bytes = _image_member(zf, depth_e, ds, cap, path_name)
-        raw = _load_depth(depth_bytes, fmt, dtype, depth_e["file"], dwant)
-
-    try:
-        interp = DepthInterpretation.from_dict(interp_d) if interp_d is not None else None
-        pano = RGBDPanorama(
-            rgb=rgb, raw_depth=raw, interpretation=interp,
-            metadata=GenerationMetadata.from_dict(meta), flat_radius=float(flat_radius),
-            rgb_encoded=rgb_bytes, rgb_mime=mime,
-        )
-    except (PanoforgeError, TypeError, ValueError) as exc:
-        raise _fail(f"result {rid} is inconsistent: {getattr(exc, 'message', exc)}") from None
-    result = Result(id=rid, panorama=pano, kind=kind, parent_id=parent, label=label,
-                    created=created)
-    if raw is not None:
-        result._depth_cache = (raw, depth_bytes, fmt)
-    return result
+    encoded = _Encoded()
+    pano = _load_panorama(zf, rd, s, path_name, encoded)
+    # Format 1 has neither list: a v1 result is a dome alone.
+    layers_d = s.get(rd, "layers", list, optional=True) or []
+    props_d = s.get(rd, "props", list, optional=True) or []
+    layers = [_load_layer(zf, ld, f"results[{index}].layers[{i}]", path_name)
+              for i, ld in enumerate(layers_d)]
+    props = [_load_prop(zf, pd, f"results[{index}].props[{i}]", path_name)
+             for i, pd in enumerate(props_d)]
+    for what, parts in (("layer", layers), ("prop", props)):
+        if len({p.id for p in parts}) != len(parts):
+            raise _fail(f"{path_name}: result {rid} has two {what}s with the same id")
+    return Result(id=rid, panorama=pano, kind=kind, parent_id=parent, label=label,
+                  created=created, layers=layers, props=props, _encoded=encoded)
 
 
 def load_project(path: str | Path) -> Project:
@@ -630,6 +826,10 @@ def load_project(path: str | Path) -> Project:
         results_d = s.get(manifest, "results", list)
         if len(results_d) > MAX_RESULTS:
             raise _fail(f"{path.name} lists {len(results_d)} results, over the limit of {MAX_RESULTS}")
+        parts = sum(len(rd.get(k) or []) for rd in results_d if isinstance(rd, dict)
+                    for k in ("layers", "props") if isinstance(rd.get(k) or [], list))
+        if parts > MAX_PARTS:
+            raise _fail(f"{path.name} lists {parts} layers and props, over the limit of {MAX_PARTS}")
         try:
             mesh = MeshSettings.from_dict(s.get(manifest, "mesh_settings", dict))
         except (PanoforgeError, TypeError) as exc:
