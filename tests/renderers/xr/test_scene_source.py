@@ -170,36 +170,38 @@ def test_a_result_saved_after_launch_is_found(project_path, tmp_path):
     assert new is not None and new.result_id == "r4" and new.panorama.width == 32
 
 
-def _with_composition(load):
-    """A project loader that gives r1 the test composition's layer and props (as a saved
-    version-2 project would), so the source is shown reading them from the project."""
-    from tests.renderers.composition_fixtures import props, room_layer
+@pytest.fixture()
+def composition_path(tmp_path):
+    """A saved project whose r1 is the room with the test composition's layer and props."""
+    from tests.renderers.composition_fixtures import composition
 
-    def loader(path):
-        project = load(path)
-        r1 = project.get("r1")
-        r1.layers[:] = [room_layer(box_room(64), 64)]
-        r1.props[:] = list(props())
-        return project
+    _, scene = composition(64)
+    project = Project()
+    room = project.add_result(scene.dome, kind="imported", label="room")
+    room.layers[:] = list(scene.layers)
+    room.props[:] = list(scene.props)
+    project.add_result(nested_spheres(64).panorama, kind="imported", label="spheres")
+    project.set_active("r1")
+    path = tmp_path / "composition.panoforge"
+    save_project(path, project)
+    return path
 
-    return loader
 
-
-def test_the_scene_source_carries_layers_and_props(project_path, tmp_path, monkeypatch):
-    import scene.project
+def test_the_scene_source_carries_layers_and_props(composition_path, tmp_path):
     from renderers.scene_parts import scene_parts
+    from scene.project import load_project
 
-    monkeypatch.setattr(scene.project, "load_project",
-                        _with_composition(scene.project.load_project))
     ctl = tmp_path / "ctl.json"
-    src = SceneSource(project_path, result_id="r1", control_file=ctl)
+    src = SceneSource(composition_path, result_id="r1", control_file=ctl)
     state = src.build()
-    want = scene_parts(src.project.scene("r1"), state.settings)
+    saved = load_project(composition_path).scene("r1")
+    want = scene_parts(saved, state.settings)
     assert [p.id for p in state.parts.layers] == ["l1"]
     assert [p.id for p in state.parts.props] == ["p1", "p2", "p3"]
     assert np.array_equal(state.parts.layers[0].mesh.positions, want.layers[0].mesh.positions)
-    for got, prop in zip(state.parts.props, src.project.scene("r1").props, strict=True):
+    for got, prop in zip(state.parts.props, saved.props, strict=True):
         assert np.allclose(got.positions, prop.world_positions())
+        assert np.array_equal(got.colors, prop.mesh.colors)
     # The layer is meshed with the dome's settings: a new cut threshold reaches it too.
     _send(ctl, seq=1, cut_threshold=0.0)
     new = _poll(src, 1.0)
@@ -208,3 +210,24 @@ def test_the_scene_source_carries_layers_and_props(project_path, tmp_path, monke
     # A result without a composition shows the dome alone.
     _send(ctl, seq=2, result="r2")
     assert _poll(src, 2.0).parts.empty
+
+
+def test_a_prop_saved_after_launch_reaches_the_headset(composition_path, tmp_path):
+    import os
+
+    from scene.project import load_project
+
+    ctl = tmp_path / "ctl.json"
+    src = SceneSource(composition_path, result_id="r1", control_file=ctl)
+    src.build()
+    project = load_project(composition_path)
+    moved = project.get("r1").props[0]
+    project.get("r1").props[:] = [moved.moved(moved.transform.yaw((0.0, 0.0, -1.0)))]
+    save_project(composition_path, project)
+    st = composition_path.stat()
+    os.utime(composition_path, (st.st_atime, st.st_mtime + 5))  # a coarse clock still differs
+    _send(ctl, seq=1, result="r1")
+    new = _poll(src, 1.0)
+    assert new is not None and [p.id for p in new.parts.props] == ["p1"]
+    centre = new.parts.props[0].positions.mean(axis=0)
+    assert np.allclose(centre, (0.0, 0.0, -1.0), atol=1e-5)
