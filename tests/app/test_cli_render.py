@@ -107,3 +107,34 @@ def test_no_opengl_exits_2_and_says_what_to_install(tmp_path, project_file):
     assert res.returncode == 2
     assert "OpenGL" in res.stderr and "xvfb-run" in res.stderr and "apt-get install" in res.stderr
     assert "Traceback" not in res.stderr
+
+
+def test_render_and_stereo_export_draw_the_saved_composition(tmp_path):
+    """A version-2 project's layer and props appear in `render` and `export --stereo360`."""
+    from tests.renderers.composition_fixtures import UNLIT_COLOUR, composition
+
+    _, scene = composition(256)
+    project = Project()
+    res = project.add_result(scene.dome, kind="imported", label="room")
+    res.layers[:] = list(scene.layers)
+    res.props[:] = list(scene.props)
+    path = tmp_path / "composition.panoforge"
+    save_project(path, project)
+    unlit = np.asarray(scene.props[0].transform.translation)
+    yaw = f"{np.degrees(np.arctan2(unlit[0], -unlit[2])):.4f}"
+    out = tmp_path / "prop.png"
+    run = panoforge("render", str(path), "--yaw", yaw, "--size", "41x31", "--supersample", "1",
+                    "-o", str(out))
+    assert run.returncode == 0, run.stderr
+    assert "1 layer(s) and 3 prop(s)" in run.stdout
+    # Looking at the prop's centre at its height (pitch 0, the prop 0.1 m up: still inside it).
+    assert tuple(centre(out)) == UNLIT_COLOUR
+    stereo = tmp_path / "stereo.png"
+    run = panoforge("export", str(path), "--stereo360", str(stereo))
+    assert run.returncode == 0, run.stderr
+    img = np.asarray(Image.open(stereo).convert("RGB"))
+    lon = np.arctan2(unlit[0], -unlit[2])
+    lat = np.arcsin(unlit[1] / np.linalg.norm(unlit))
+    x = int((lon + np.pi) / (2 * np.pi) * 256)
+    y = int((np.pi / 2 - lat) / np.pi * 128)
+    assert tuple(img[y, x]) == UNLIT_COLOUR and tuple(img[128 + y, x]) == UNLIT_COLOUR
