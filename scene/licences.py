@@ -14,18 +14,44 @@ __all__ = ["collect", "non_commercial", "unknown", "export_warning"]
 
 
 def _from_source(source: dict) -> list[dict]:
-    """Licence records in a prop's ``source`` dict (``licence``: a record, or a list of them)."""
+    """Licence records in a prop's ``source`` dict.
+
+    ``licence`` may be a record, a list of records, or a bare SPDX id with ``commercial_use``
+    beside it (without it: non-commercial when the id says so, ``CC-BY-NC-*``, else not
+    known). The built-in procedural props (``backend == "procedural"``) carry none.
+    """
+    if source.get("backend") == "procedural":
+        return []
     lic = source.get("licences", source.get("licence"))
     if isinstance(lic, dict):
         return [lic]
     if isinstance(lic, list):
         return [r for r in lic if isinstance(r, dict)]
     if isinstance(lic, str) and lic:
-        # a bare SPDX id: non-commercial when the id says so (CC-BY-NC-*), else not known
-        nc = "-NC" in lic.upper()
-        return [{"model": str(source.get("model_id", "")), "spdx": lic,
-                 "commercial_use": False if nc else None}]
+        use = source.get("commercial_use")
+        if not isinstance(use, bool):
+            use = False if "-NC" in lic.upper() else None
+        rec = {"model": str(source.get("model_id", "")), "spdx": lic, "commercial_use": use}
+        for key, name in (("licence_name", "name"), ("licence_url", "url"),
+                          ("conditions", "conditions")):
+            if key in source:
+                rec[name] = source[key]
+        return [rec]
     return []
+
+
+def _from_record(record: dict) -> list[dict]:
+    """Licence records of a metadata record: ``licences``, then what stages put in ``extra``
+    (an ``extra["licences"]`` list, or a ``"licence"`` record inside an ``extra`` entry such
+    as ``extra["depth_estimation"]``)."""
+    found = [r for r in record.get("licences") or () if isinstance(r, dict)]
+    extra = record.get("extra") or {}
+    if isinstance(extra, dict):
+        found += [r for r in extra.get("licences") or () if isinstance(r, dict)]
+        for value in extra.values():
+            if isinstance(value, dict) and isinstance(value.get("licence"), dict):
+                found.append(value["licence"])
+    return found
 
 
 def collect(thing) -> list[dict]:
@@ -52,7 +78,7 @@ def collect(thing) -> list[dict]:
     if isinstance(thing, list):
         add(thing)
     elif isinstance(thing, dict):
-        add(thing.get("licences"))
+        add(_from_record(thing))
     elif hasattr(thing, "dome") or hasattr(thing, "props"):  # Scene, or a project Result
         add(collect(thing.dome if hasattr(thing, "dome") else thing.panorama))
         for layer in getattr(thing, "layers", ()):
@@ -60,7 +86,7 @@ def collect(thing) -> list[dict]:
         for prop in getattr(thing, "props", ()):
             add(_from_source(getattr(prop, "source", {}) or {}))
     elif hasattr(thing, "licences"):  # GenerationMetadata
-        add(thing.licences)
+        add(_from_record({"licences": thing.licences, "extra": getattr(thing, "extra", {})}))
     elif hasattr(thing, "metadata"):  # a panorama
         add(collect(thing.metadata))
     return found

@@ -355,3 +355,29 @@ def test_ldm3d_and_procedural_results_record_their_licences(pano_copy):
     proc = get_backend("procedural").generate(GenerationRequest("a room", seed=1, width=64,
                                                                 height=32))
     assert proc.metadata.licences == []
+
+
+def test_licences_that_stages_keep_in_extra_and_prop_sources_are_found():
+    from dataclasses import replace
+
+    from scene import licences
+    from scene.composition import ObjectMesh, Prop, Scene
+    from scene.metadata import GenerationMetadata
+    from scene.panorama import RGBDPanorama
+
+    [da] = licence_records("depth-anything-v2-base")
+    [sr] = licence_records("ldm3d-sr")
+    meta = GenerationMetadata(extra={"depth_estimation": {"licence": da, "tiles": 20},
+                                     "licences": [sr]})
+    assert licences.collect(meta) == [sr, da]
+    assert licences.non_commercial(meta.record()) == [da["model"]]
+    rgb = np.zeros((8, 16, 3), np.uint8)
+    cube = ObjectMesh(positions=np.eye(3, dtype=np.float32), faces=np.array([[0, 1, 2]]))
+    lrm = Prop("p1", cube, source={"backend": "lrm", "model_id": "zxhezexin/openlrm-mix-base-1.1",
+                                   "licence": "CC-BY-NC-4.0", "commercial_use": False})
+    rock = Prop("p2", cube, source={"backend": "procedural", "model_id": "panoforge/procedural",
+                                    "licence": "Apache-2.0", "commercial_use": True})
+    scene = Scene(dome=RGBDPanorama(rgb=rgb), props=(rock,))
+    assert licences.collect(scene) == []
+    scene = replace(scene, props=(rock, lrm))
+    assert licences.non_commercial(scene) == ["zxhezexin/openlrm-mix-base-1.1"]
