@@ -17,7 +17,7 @@ import numpy as np
 
 from scene.errors import PanoforgeError
 
-from .gl_context import EGLContext, GLFWContext, import_xr, prepare_platform
+from .xr_gl_context import EGLContext, GLFWContext, import_xr, prepare_platform
 
 __all__ = ["XRSession", "XRUnavailableError", "RUNTIME_HINT", "choose_gl", "SPACES", "GL_KINDS"]
 

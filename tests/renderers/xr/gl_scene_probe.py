@@ -12,10 +12,10 @@ import numpy as np
 
 
 def main(out: str) -> None:
-    from renderers.xr.gl_context import prepare_platform
+    from renderers.xr.xr_gl_context import prepare_platform
 
     prepare_platform("egl")
-    from renderers.xr.gl_context import EGLContext
+    from renderers.xr.xr_gl_context import EGLContext
 
     ctx = EGLContext()
     from OpenGL import GL
