@@ -573,7 +573,7 @@ def tile_depth_from_distance(distance_of, tiles: list[Tile]) -> np.ndarray:
     ----------
     distance_of : callable
         ``(..., 3) unit directions -> (...) metres`` (e.g.
-        :meth:`scene.analytic.AnalyticScene.distance_of`).
+        :meth:`scene.testing.analytic.AnalyticScene.distance_of`).
     tiles : list of Tile
 
     Returns

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from scene.analytic import box_room
+from scene.testing.analytic import box_room
 from scene.project import Project, save_project
 
 pytestmark = pytest.mark.gl
