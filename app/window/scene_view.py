@@ -64,6 +64,7 @@ class SceneView(DocumentView, QObject):
         self.closed = False
         self._shown_result = ""       # result id whose texture the viewport holds
         self._shown_rgb = None        # its rgb array (identity says whether to re-upload)
+        self._parts_settings = None   # mesh settings the shown layers were meshed with
         self._applied_seq = 0
         self._preview_shown = False
         self._build_tabs()
@@ -175,6 +176,9 @@ class SceneView(DocumentView, QObject):
         if self.viewport is not None:
             if self._shown_result == job.result_id and self._shown_rgb is job.pano.rgb:
                 self.viewport.update_mesh(mesh)
+                if not job.preview and self._parts_settings != self.doc.mesh_settings:
+                    # The layers follow the dome's mesh settings (once a drag has ended).
+                    self.viewport.set_parts(self._parts(job.result_id))
             else:
                 self.viewport.set_scene(job.pano, mesh, parts=self._parts(job.result_id))
                 self._shown_result = job.result_id
@@ -187,6 +191,7 @@ class SceneView(DocumentView, QObject):
 
     def _parts(self, result_id: str):
         """The result's layers and props for the viewport (``None``: the dome alone)."""
+        self._parts_settings = self.doc.mesh_settings
         scene = self.doc.project.scene(result_id)
         if not (scene.layers or scene.props):
             return None

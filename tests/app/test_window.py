@@ -1,6 +1,6 @@
 """The authoring window, for real: Qt widgets, the vispy viewport on Mesa, the real scene code.
 
-Scenes come from :mod:`scene.analytic`, so what the viewport must show and what the mesh must
+Scenes come from :mod:`scene.testing.analytic`, so what the viewport must show and what the mesh must
 be are known exactly.
 """
 
@@ -16,8 +16,8 @@ import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
-from scene.analytic import BOX_ROOM_COLOURS, box_room, nested_spheres
 from scene.project import load_project, project_to_bytes
+from scene.testing.analytic import BOX_ROOM_COLOURS, box_room, nested_spheres
 from tests.app.conftest import disparity_box_room, wait_mesh
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -70,6 +70,16 @@ def test_viewport_draws_the_active_result_s_layers_and_props(make_window, qtbot)
     (x, y), _ = vm.project_points(np.asarray(scene.props[0].transform.translation),
                                   cam.view_matrix(), cam.projection_matrix(wd / h), (wd, h))
     assert tuple(img[int(y), int(x)]) == UNLIT_COLOUR
+    # The layer is meshed with the dome's settings, and follows them.
+    from scene.mesh import build_depth_mesh
+
+    layer_pano = scene.layers[0].panorama
+    (node,) = w.viewport.layers.layer_nodes
+    assert node.n_faces == build_depth_mesh(layer_pano, w.doc.mesh_settings).n_faces
+    w.doc.set_mesh_settings(w.doc.mesh_settings.with_(cut_threshold=0.01))
+    wait_mesh(qtbot, w)
+    (node,) = w.viewport.layers.layer_nodes
+    assert node.n_faces == build_depth_mesh(layer_pano, w.doc.mesh_settings).n_faces
 
 
 def test_viewport_shows_the_box_room_in_its_known_colours(make_window, qtbot):
