@@ -1,8 +1,11 @@
 """The Generate panel: prompt, style presets, backend and model, seed, steps, size, progress.
 
-The panel only gathers settings and shows progress; the main window runs the generation
-(:class:`app.window.worker.GenerationWorker`) when :attr:`GeneratePanel.generateRequested`
-fires and feeds reports back through :meth:`GeneratePanel.show_progress`.
+The panel only gathers settings and shows progress; the window's
+:class:`~app.window.generation.GenerationControl` runs the generation when
+:attr:`GeneratePanel.generateRequested` fires and feeds reports back through
+:meth:`GeneratePanel.show_progress`. Steps, guidance, size and "is perspective" are the
+backend's defaults (:attr:`models.registry.BackendInfo.defaults`, which the CLI reads too);
+the seed field takes every seed a request takes (:class:`~app.window.seed_box.SeedBox`).
 """
 
 from __future__ import annotations
@@ -22,7 +25,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPlainTextEdit,
-    QProgressBar,
     QPushButton,
     QSizePolicy,
     QSpinBox,
@@ -35,8 +37,8 @@ from models.base import SEED_MAX, SEED_MIN, GenerationRequest, Progress
 from models.model_folder import is_diffusers_folder
 from models.registry import BackendInfo, list_backends
 
-from .images import to_pixmap
 from .presets import FlowRows, StylePreset, append_words, load_presets
+from .progress_view import ProgressView, format_eta
 from .seed_box import SeedBox
 
 __all__ = ["GeneratePanel", "StylePreset", "load_presets", "format_eta", "SIZES"]
@@ -54,12 +56,6 @@ _PERSPECTIVE = {i.name for i in list_backends() if i.defaults and i.defaults.per
 #: "Random" draws seeds up to this (short enough to read and type); the seed field accepts
 #: every seed a request accepts (:data:`models.base.SEED_MIN` .. :data:`~models.base.SEED_MAX`).
 RANDOM_SEED_MAX = 2**31 - 1
-
-
-def format_eta(seconds: float) -> str:
-    """``"42 s"``, ``"3 min 05 s"``."""
-    s = max(0, int(round(seconds)))
-    return f"{s} s" if s < 60 else f"{s // 60} min {s % 60:02d} s"
 
 
 class GeneratePanel(QWidget):
@@ -205,22 +201,11 @@ class GeneratePanel(QWidget):
         buttons.addWidget(self.cancel_button, 1)
         lay.addLayout(buttons)
 
-        self.progress_bar = QProgressBar()
-        self.progress_bar.setRange(0, 1)
-        self.progress_bar.setValue(0)
-        self.progress_bar.setFormat("Idle")
-        self.progress_bar.setTextVisible(True)
-        lay.addWidget(self.progress_bar)
-        self.status_label = QLabel("")
-        self.status_label.setObjectName("hint")
-        lay.addWidget(self.status_label)
-
-        self.preview_label = QLabel()
-        self.preview_label.setObjectName("preview")
-        self.preview_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.preview_label.setMinimumHeight(100)
-        self.preview_label.setText("Live preview")
-        lay.addWidget(self.preview_label)
+        self.progress_view = ProgressView()
+        lay.addWidget(self.progress_view)
+        self.progress_bar = self.progress_view.progress_bar
+        self.status_label = self.progress_view.status_label
+        self.preview_label = self.progress_view.preview_label
         lay.addStretch(1)
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt's name
@@ -398,25 +383,8 @@ class GeneratePanel(QWidget):
         self.generate_button.setEnabled(not running)
         self.cancel_button.setEnabled(running)
         self.backend_combo.setEnabled(not running)
-        if running:
-            self.progress_bar.setRange(0, 0)  # busy until the first report
-            self.progress_bar.setFormat("Starting…")
-            self.preview_label.setText("Live preview")
-        else:
-            self.progress_bar.setRange(0, 1)
-            self.progress_bar.setValue(0)
-            self.progress_bar.setFormat(message or "Idle")
-        self.status_label.setText("")
+        self.progress_view.set_running(running, message)
 
     def show_progress(self, p: Progress) -> None:
-        """Show one report: step/total, ETA, what is happening, the preview image."""
-        total = max(1, int(p.total))
-        self.progress_bar.setRange(0, total)
-        self.progress_bar.setValue(min(int(p.step), total))
-        eta = f" — ETA {format_eta(p.eta_s)}" if p.step > 0 and p.step < total else ""
-        self.progress_bar.setFormat(f"{p.step}/{total}{eta}")
-        if p.message:
-            self.status_label.setText(f"{p.message} ({format_eta(p.elapsed_s)} elapsed)")
-        if p.preview is not None:
-            w = max(120, self.preview_label.width() - 4)
-            self.preview_label.setPixmap(to_pixmap(p.preview, w, w // 2 + 40))
+        """Show one report (:meth:`ProgressView.show_progress`)."""
+        self.progress_view.show_progress(p)

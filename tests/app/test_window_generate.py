@@ -137,3 +137,24 @@ def test_a_perspective_result_is_placed_on_the_sphere_by_the_shared_policy():
     assert np.isnan(d[:, 0]).all() and 0 < np.isfinite(d).mean() < 0.2  # ...nothing behind
     assert np.isfinite(d[128, 256])  # straight ahead is the image centre
     assert place(pano)[0] is pano
+
+
+def test_the_panel_starts_from_each_backends_declared_defaults(make_window):
+    """Steps, guidance and size come from the backend's spec (what the CLI uses), not a copy."""
+    from models.registry import BACKENDS
+
+    gp = make_window().generate_panel
+    seen = 0
+    for name, info in BACKENDS.items():
+        if info.kind != "text":
+            continue
+        gp.set_backend(name)
+        d = info.defaults
+        req = gp.build_request()
+        assert (req.steps, req.guidance) == (d.steps, d.guidance), name
+        assert gp.size() == (d.width, d.height), name
+        assert gp.seamless_check.isEnabled() == (not d.perspective), name
+        seen += 1
+    assert seen >= 4
+    gp.set_backend("ldm3d-pano")
+    assert gp.guidance_spin.value() == 7.0  # the model card's value, as in the CLI and README
