@@ -16,7 +16,7 @@ For each size it prints, for the same panorama (the box room with a pillar, exac
   keeps none), which the adaptive mesh keeps exactly.
 
 Columns: triangles; the radial error against the scene's *exact* distance measured inside
-faces (solid-angle weighted mean and 99th percentile, :func:`scene.mesh_metrics.radial_error`);
+faces (solid-angle weighted mean and 99th percentile, :func:`scene.testing.mesh_metrics.radial_error`);
 for the adaptive mesh also the error it reports against the pixels; and wall time (best of
 ``--repeat`` runs for the builders, one run for each decimation). Timings are whole function
 calls in this process, on whatever CPU this is (the machine may be shared: rerun to compare).
@@ -33,11 +33,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from scene.analytic import box_room  # noqa: E402
 from scene.mesh import build_depth_mesh  # noqa: E402
-from scene.mesh_metrics import radial_error  # noqa: E402
 from scene.meshdata import DepthMesh  # noqa: E402
 from scene.settings import MeshSettings  # noqa: E402
+from scene.testing.analytic import box_room  # noqa: E402
+from scene.testing.mesh_metrics import radial_error  # noqa: E402
 
 
 def best_of(fn, repeat: int):

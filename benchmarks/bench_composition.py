@@ -62,10 +62,10 @@ def _cube(n: int, colour) -> object:
 
 
 def build(width: int, n_props: int, prop_faces: int):
-    from scene.analytic import box_room
     from scene.composition import Layer, Prop, Scene, Transform
     from scene.depth import DepthInterpretation
     from scene.panorama import RGBDPanorama
+    from scene.testing.analytic import box_room
 
     room = box_room(width)
     empty = box_room(width, pillar=None)

@@ -209,7 +209,7 @@ def run_child(route: str, inputs: Path, out: Path) -> dict:
 def make_inputs(width: int, folder: Path) -> None:
     from PIL import Image
 
-    from scene.analytic import box_room
+    from scene.testing.analytic import box_room
 
     pano = box_room(width).panorama
     Image.fromarray(pano.rgb).save(folder / "rgb.png")

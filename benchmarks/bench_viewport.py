@@ -79,9 +79,9 @@ def bench_size(width: int, repeat: int, qapp) -> dict:
     from vispy import gloo, scene
 
     from renderers.viewport import Viewport
-    from scene.analytic import box_room
     from scene.mesh import build_depth_mesh
     from scene.settings import MeshSettings
+    from scene.testing.analytic import box_room
 
     room = box_room(width)
     pano = room.panorama

@@ -26,11 +26,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .conventions import latitudes, longitudes, lonlat_to_direction
-from .depth import DepthInterpretation
-from .errors import InputError
-from .metadata import GenerationMetadata
-from .panorama import RGBDPanorama
+from ..conventions import latitudes, longitudes, lonlat_to_direction
+from ..depth import DepthInterpretation
+from ..errors import InputError
+from ..metadata import GenerationMetadata
+from ..panorama import RGBDPanorama
 
 __all__ = ["AnalyticScene", "box_room", "nested_spheres", "ground_plane", "SKY_LABEL"]
 

@@ -116,7 +116,7 @@ def disparity_box_room(width: int = 256) -> tuple[RGBDPanorama, float, float]:
 
     Returns the panorama and the near/far (metres) that give back the exact distances.
     """
-    from scene.analytic import box_room
+    from scene.testing.analytic import box_room
 
     pano = box_room(width).panorama
     d = pano.distance.astype(np.float64)

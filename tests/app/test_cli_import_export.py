@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from scene.analytic import box_room
 from scene.project import load_project, save_project
+from scene.testing.analytic import box_room
 from tests.gltf_validator import assert_clean
 
 ROOT = Path(__file__).resolve().parents[2]

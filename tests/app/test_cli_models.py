@@ -119,8 +119,8 @@ def two_results(tmp_path) -> Path:
     """A project with a procedural result (r1) and one whose depth came from a non-commercial
     Depth Anything model (r2), saved and loaded back from disk."""
     from models.catalog import licence_records
-    from scene.analytic import box_room
     from scene.project import Project, save_project
+    from scene.testing.analytic import box_room
 
     pano = box_room(64).panorama
     project = Project()
@@ -171,3 +171,33 @@ def test_generated_procedural_project_records_no_licence(capsys, tmp_path):
                        "--width", "128", "--height", "64", "-o", str(out))
     assert code == 0, err
     assert load_project(out).active.panorama.metadata.licences == []
+
+
+def test_weights_moved_by_models_add_make_a_result_whose_export_warns(capsys, tmp_path):
+    """The whole offline story with a non-commercial model: a tiny Depth Anything folder is
+    added under its catalogue name, estimates depth for an imported picture, and the export
+    of that result warns once and marks the GLB."""
+    from PIL import Image
+
+    from scene.project import load_project
+    from scene.testing.analytic import box_room
+    from tests.models.tiny_depth_anything import build_tiny_depth_anything
+
+    usb = build_tiny_depth_anything(tmp_path / "usb" / "Depth-Anything-V2-Large-hf")
+    code, out, err = run(capsys, "models", "add", str(usb), "--model", "depth-anything-v2-large")
+    assert code == 0, err
+    assert "commercial use: NO" in out and "may not be used commercially" in err
+    Image.fromarray(box_room(128).panorama.rgb).save(tmp_path / "room.png")
+    project = tmp_path / "s.panoforge"
+    code, _, err = run(capsys, "import", str(tmp_path / "room.png"), "--estimate-depth",
+                       "--depth-model", "depth-anything-v2-large", "--device", "cpu",
+                       "-o", str(project))
+    assert code == 0, err
+    meta = load_project(project).active.panorama.metadata
+    assert [(r["model"], r["commercial_use"]) for r in meta.licences] == [
+        ("depth-anything/Depth-Anything-V2-Large-hf", False)]
+    glb = tmp_path / "s.glb"
+    code, _, err = run(capsys, "export", str(project), "--glb", str(glb))
+    assert code == 0, err
+    assert err.count("non-commercial use only") == 1
+    assert _glb_extras(glb)["non_commercial"] is True

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from scene.testing.analytic import box_room
 from scene.project import Project, save_project
+from scene.testing.analytic import box_room
 
 pytestmark = pytest.mark.gl
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from app.window.recovery import SESSION_FILE, RecoveryStore, find_orphans, recovery_path_for
-from scene.analytic import box_room
 from scene.project import Project, load_project
+from scene.testing.analytic import box_room
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -22,7 +22,7 @@ from app.window.app import make_application
 app = make_application([])
 from app.window.main_window import MainWindow
 from app.window.settings import WindowSettings, make_settings
-from scene.analytic import box_room
+from scene.testing.analytic import box_room
 w = MainWindow(settings=WindowSettings(make_settings(sys.argv[1])), recovery_root=sys.argv[2])
 w.show()
 app.processEvents()

@@ -12,7 +12,7 @@ import numpy as np
 from PySide6.QtCore import Qt
 
 from models.base import SEED_MAX, GenerationRequest
-from scene.analytic import box_room
+from scene.testing.analytic import box_room
 from tests.app.conftest import disparity_box_room, wait_mesh
 
 

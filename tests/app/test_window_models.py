@@ -7,7 +7,7 @@ import shutil
 import pytest
 
 from models.catalog import licence_records
-from scene.analytic import box_room
+from scene.testing.analytic import box_room
 from tests.models.tiny_ldm3d import tiny_model
 
 

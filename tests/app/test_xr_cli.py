@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from app.xr_launcher import start_headset
-from scene.analytic import box_room
 from scene.depth import DepthInterpretation
 from scene.project import Project, save_project
+from scene.testing.analytic import box_room
 
 REPO = Path(__file__).resolve().parents[2]
 RUNTIMES = ("SteamVR", "Meta Quest Link", "Monado", "Windows Mixed Reality")

@@ -1,6 +1,6 @@
 """Shared pieces of the interoperability tests: the GLB under test, the tools, the expected views.
 
-The scene is the analytic box room (:func:`scene.analytic.box_room`): one flat colour per wall,
+The scene is the analytic box room (:func:`scene.testing.analytic.box_room`): one flat colour per wall,
 floor, ceiling and pillar, and the exact surface along every ray. Its GLB is made the way the
 export command makes it (:func:`scene.mesh.build_depth_mesh` then
 :func:`scene.export_glb.write_glb`) and must be clean for the Khronos validator before any other
@@ -30,9 +30,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from scene.analytic import box_room
 from scene.export_glb import write_glb
 from scene.mesh import build_depth_mesh
+from scene.testing.analytic import box_room
 from tests.gltf_validator import assert_clean
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -170,7 +170,7 @@ def run_threejs(tools: dict[str, str], glb: Path, out_dir: Path,
 class ExportedRoom:
     """The box room, its mesh and its GLB on disk."""
 
-    scene: object  # scene.analytic.AnalyticScene
+    scene: object  # scene.testing.analytic.AnalyticScene
     mesh: object  # scene.meshdata.DepthMesh
     glb: Path
 

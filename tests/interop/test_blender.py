@@ -28,7 +28,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from scene.analytic import nested_spheres
+from scene.testing.analytic import nested_spheres
 from tests.gltf_validator import assert_clean
 
 from .conftest import (

@@ -24,8 +24,8 @@ from models.depth_estimation import DepthEstimateOptions, estimate_panorama_dept
 from models.depth_estimation.transformers_estimator import load_transformers_estimator
 from models.depth_estimation.weights import check_depth_folder, resolve_depth_model
 from scene import tiling
-from scene.analytic import box_room
 from scene.errors import CancelledError, InputError
+from scene.testing.analytic import box_room
 from tests.models.tiny_depth_anything import TINY_SIZE, build_tiny_depth_anything
 
 

@@ -17,10 +17,10 @@ import pytest
 from PIL import Image
 
 from models.import_source import ImportRequest, make_backend
-from scene.analytic import box_room
 from scene.errors import InputError
 from scene.gpano import GPanoInfo, gpano_xmp, insert_xmp
 from scene.project import load_project
+from scene.testing.analytic import box_room
 from tests.models.tiny_depth_anything import build_tiny_depth_anything
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from models.props import PropRequest, generate_prop
-from scene.analytic import box_room, ground_plane
 from scene.errors import InputError
 from scene.placement import next_prop_id, place_prop
+from scene.testing.analytic import box_room, ground_plane
 
 
 @pytest.fixture(scope="module")

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from scene.analytic import box_room
 from scene.composition import Layer, ObjectMesh, Prop, Scene, Transform
 from scene.depth import DepthInterpretation
 from scene.panorama import RGBDPanorama
+from scene.testing.analytic import box_room
 
 #: The box room's pillar: centre (x, z) and half-width, metres.
 PILLAR = (1.0, -1.8, 0.3)

@@ -19,12 +19,12 @@ from PIL import Image
 from renderers import view_math as vm
 from renderers.mesh_visual import depth_range
 from renderers.offscreen import OffscreenRenderer, render_view, write_render
-from scene.analytic import box_room
 from scene.errors import InputError
 from scene.mesh import build_depth_mesh
 from scene.meshdata import DepthMesh
 from scene.panorama import RGBDPanorama
 from scene.settings import MeshSettings
+from scene.testing.analytic import box_room
 
 pytestmark = pytest.mark.gl
 

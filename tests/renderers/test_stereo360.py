@@ -7,13 +7,13 @@ import pytest
 from PIL import Image
 
 from renderers.stereo360 import ipd_taper, mesh_distance_grid, render_stereo360, write_stereo360
-from scene.analytic import BOX_ROOM_COLOURS, box_room
 from scene.conventions import longitudes
 from scene.depth import DepthInterpretation
 from scene.errors import InputError
 from scene.mesh import build_depth_mesh
 from scene.panorama import RGBDPanorama
 from scene.settings import MeshSettings
+from scene.testing.analytic import BOX_ROOM_COLOURS, box_room
 
 IPD = 0.064
 STRIPE = np.array([255, 0, 0], dtype=np.uint8)

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from renderers import view_math as vm
-from scene.analytic import box_room
 from scene.mesh import build_depth_mesh
 from scene.settings import MeshSettings
+from scene.testing.analytic import box_room
 
 pytestmark = pytest.mark.gl
 

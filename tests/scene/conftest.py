@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from scene.analytic import box_room, ground_plane, nested_spheres
+from scene.testing.analytic import box_room, ground_plane, nested_spheres
 
 TEST_WIDTH = 512
 

@@ -9,9 +9,9 @@ import pytest
 from scene.adaptive import plan_bands
 from scene.depth import DepthInterpretation
 from scene.mesh import build_depth_mesh
-from scene.mesh_metrics import radial_error
 from scene.panorama import RGBDPanorama
 from scene.settings import MeshSettings
+from scene.testing.mesh_metrics import radial_error
 
 from .conftest import assert_closed_oriented, assert_mesh_basics, weld
 

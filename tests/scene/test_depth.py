@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from scene.analytic import box_room
 from scene.depth import DepthInterpretation, to_distance
 from scene.errors import InputError
 from scene.mesh import build_depth_mesh
 from scene.settings import MeshSettings
+from scene.testing.analytic import box_room
 
 
 def test_disparity_formula_and_its_ends():

@@ -16,7 +16,6 @@ import pytest
 import trimesh
 from PIL import Image
 
-from scene.analytic import box_room, ground_plane, nested_spheres
 from scene.errors import InputError
 from scene.export_glb import (
     COMPONENT_UNSIGNED_INT,
@@ -30,6 +29,7 @@ from scene.mesh import build_depth_mesh
 from scene.meshdata import DepthMesh
 from scene.metadata import GenerationMetadata
 from scene.settings import MeshSettings
+from scene.testing.analytic import box_room, ground_plane, nested_spheres
 from tests.gltf_validator import assert_clean, validate_glb
 
 

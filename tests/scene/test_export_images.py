@@ -11,12 +11,12 @@ import OpenEXR
 import pytest
 from PIL import Image
 
-from scene.analytic import box_room, ground_plane
 from scene.depth import DepthInterpretation
 from scene.errors import InputError
 from scene.export_images import MAX_DEPTH_MM, distance_to_mm, write_images
 from scene.exr import exr_size, read_exr, read_exr_channels, write_exr
 from scene.panorama import RGBDPanorama
+from scene.testing.analytic import box_room, ground_plane
 
 
 def test_writes_four_files_that_round_trip(tmp_path):

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import trimesh
 
-from scene.analytic import box_room, ground_plane
 from scene.errors import InputError
 from scene.export_ply import FACE_DTYPE, VERTEX_DTYPE, vertex_colours, write_ply
 from scene.mesh import build_depth_mesh
 from scene.meshdata import DepthMesh
+from scene.testing.analytic import box_room, ground_plane
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ import pytest
 from PIL import Image
 
 import scene.importer as importer
-from scene.analytic import box_room
 from scene.conventions import direction_grid
 from scene.errors import InputError, ResourceError
 from scene.importer import (
@@ -17,6 +16,7 @@ from scene.importer import (
     fit_box,
     import_panorama,
 )
+from scene.testing.analytic import box_room
 
 W, H = 128, 64
 

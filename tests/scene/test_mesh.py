@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from scene.analytic import nested_spheres
 from scene.conventions import direction_grid
 from scene.errors import InputError
 from scene.mesh import build_depth_mesh
-from scene.mesh_metrics import radial_error
 from scene.settings import MeshSettings
+from scene.testing.analytic import nested_spheres
+from scene.testing.mesh_metrics import radial_error
 
 from .conftest import assert_closed_oriented, assert_mesh_basics, weld
 

@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from scene.analytic import box_room
 from scene.errors import InputError
 from scene.mesh import build_depth_mesh
 from scene.project import Project, load_project, save_project
 from scene.settings import NO_CUT, MeshSettings
+from scene.testing.analytic import box_room
 
 SCENE = Path(__file__).resolve().parents[2] / "scene"
 

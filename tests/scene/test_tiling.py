@@ -1,6 +1,6 @@
 """360° tiling, alignment and blending with known answers (scene.tiling).
 
-Tiles are made from an analytic scene's exact depth (scene.analytic: exact distance along any
+Tiles are made from an analytic scene's exact depth (scene.testing.analytic: exact distance along any
 ray), each distorted by its own known scale and shift of disparity, as a relative depth
 network would give them. The aligned, blended panorama must recover the truth within 1 %
 after one global scale; with the alignment switched off the same check fails.
@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 from scene import tiling
-from scene.analytic import box_room, nested_spheres
 from scene.conventions import direction_grid, lonlat_to_direction
 from scene.errors import InputError
+from scene.testing.analytic import box_room, nested_spheres
 
 W, H = 256, 128
 

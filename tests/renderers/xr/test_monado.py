@@ -37,8 +37,8 @@ import pytest
 from PIL import Image
 
 from app.xr_launcher import start_headset
-from scene.analytic import BOX_ROOM_COLOURS, BOX_ROOM_LABELS, box_room, nested_spheres
 from scene.project import Project, save_project
+from scene.testing.analytic import BOX_ROOM_COLOURS, BOX_ROOM_LABELS, box_room, nested_spheres
 
 REPO = Path(__file__).resolve().parents[3]
 CHROOT_PY = REPO / "tools" / "xr" / "chroot.py"

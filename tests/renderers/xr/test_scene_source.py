@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 
 from renderers.xr.scene_source import SceneSource
-from scene.analytic import box_room, nested_spheres
 from scene.depth import DepthInterpretation
 from scene.errors import InputError, ProjectFileError
 from scene.mesh import cut_enabled
 from scene.panorama import RGBDPanorama
 from scene.project import Project, save_project
+from scene.testing.analytic import box_room, nested_spheres
 
 
 def _disparity_pano(width: int = 64) -> RGBDPanorama:
