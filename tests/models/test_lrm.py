@@ -20,7 +20,7 @@ from models.lrm import loading  # noqa: E402
 from models.lrm.weights import check_lrm_folder, resolve_lrm, spec_for  # noqa: E402
 from models.props import PropRequest, generate_prop  # noqa: E402
 from scene.errors import CancelledError, InputError  # noqa: E402
-from tests.models.tiny_lrm import TINY_CONFIG, write_tiny_lrm  # noqa: E402
+from tests.models.tiny_lrm import TINY_CONFIG, crossing_threshold, write_tiny_lrm  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -40,20 +40,6 @@ def picture(tmp_path):
     path = tmp_path / "disc.png"
     Image.fromarray(img).save(path)
     return path
-
-
-def _median_threshold(net, folder, picture):
-    """A threshold that the random field surely crosses: its median density in the box."""
-    from models.lrm.preprocess import cut_out, load_rgba, recentre
-    from models.lrm.reconstruct import image_tensor, source_camera
-
-    rgba, has_alpha = load_rgba(picture)
-    rgb = recentre(cut_out(rgba, has_alpha)[0], TINY_CONFIG["source_size"])
-    with torch.no_grad():
-        planes = net.forward_planes(image_tensor(rgb), torch.from_numpy(source_camera())[None])
-        pts = torch.rand(1, 4096, 3, generator=torch.Generator().manual_seed(0)) * 1.6 - 0.8
-        d, _ = net.query(planes, pts)
-    return float(d.median())
 
 
 def test_checkpoint_uses_openlrm_names(tiny):
@@ -91,7 +77,7 @@ def test_loads_by_path_and_matches_the_saved_network(tiny):
 
 def test_picture_to_prop_end_to_end(tiny, picture):
     folder, net = tiny
-    thr = _median_threshold(net, folder, picture)
+    thr = crossing_threshold(net, picture)
     steps = []
     req = PropRequest(backend="lrm", image=picture, model=str(folder), resolution=32,
                       device="cpu", threshold=thr)
@@ -124,7 +110,7 @@ def test_reconstruct_mesh_inside_the_box(tiny, picture):
     folder, net = tiny
     rgba, alpha = load_rgba(picture)
     rgb = recentre(cut_out(rgba, alpha)[0], 56)
-    mesh = reconstruct(net, rgb, 24, _median_threshold(net, folder, picture))
+    mesh = reconstruct(net, rgb, 24, crossing_threshold(net, picture))
     voxel = 2.0 / 23
     assert np.abs(mesh.positions).max() <= 1.0 + voxel + 1e-6
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-__all__ = ["TINY_CONFIG", "write_tiny_lrm", "analytic_planes", "set_analytic_decoder"]
+__all__ = ["TINY_CONFIG", "write_tiny_lrm", "crossing_threshold", "analytic_planes",
+           "set_analytic_decoder"]
 
 TINY_CONFIG = dict(
     camera_embed_dim=32, rendering_samples_per_ray=16, transformer_dim=32, transformer_layers=2,
@@ -41,6 +42,24 @@ def write_tiny_lrm(folder: Path, seed: int = 0, config: dict | None = None):
     state = to_openlrm(net.state_dict(), net.cfg.encoder_type)
     save_file({k: v.contiguous() for k, v in state.items()}, str(folder / "model.safetensors"))
     return folder, net
+
+
+def crossing_threshold(net, picture) -> float:
+    """A density threshold that the random field of ``net`` surely crosses for the picture
+    file ``picture``: the median density at random points of the box (a random network's
+    density is no object, so the test picks where its surface is)."""
+    import torch
+
+    from models.lrm.preprocess import cut_out, load_rgba, recentre
+    from models.lrm.reconstruct import image_tensor, source_camera
+
+    rgba, has_alpha = load_rgba(picture)
+    rgb = recentre(cut_out(rgba, has_alpha)[0], net.cfg.source_size)
+    with torch.no_grad():
+        planes = net.forward_planes(image_tensor(rgb), torch.from_numpy(source_camera())[None])
+        pts = torch.rand(1, 4096, 3, generator=torch.Generator().manual_seed(0)) * 1.6 - 0.8
+        d, _ = net.query(planes, pts)
+    return float(d.median())
 
 
 def analytic_planes(fn, channels: int, res: int = 64):
