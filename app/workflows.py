@@ -9,8 +9,8 @@ Use cases
 ---------
 :func:`generate`
     backend name + :class:`models.base.GenerationRequest` -> :class:`Generated`: the backend
-    runs (progress, cancel), and a perspective image is placed on the sphere by the one
-    placement policy (:func:`scene.perspective.place_in_panorama`).
+    runs (progress, cancel); a perspective model's image comes placed on the sphere by the
+    one placement policy (:func:`scene.perspective.place_in_panorama`).
 :func:`import_panorama`
     :class:`models.import_source.ImportRequest` -> :class:`Generated` (with warnings), through the
     registry's ``import`` source.
@@ -47,7 +47,7 @@ class Generated:
     panorama : scene.panorama.RGBDPanorama
         Always equirect: what goes into the project.
     source : RGBDPanorama or PerspectiveRGBD
-        The backend's image as it came (``panorama`` itself when nothing was placed).
+        What the backend drew: the perspective view before placement, else ``panorama``.
     kind : {"generated", "imported"}
         The project result kind.
     notices : list of str
@@ -94,8 +94,12 @@ def place(image) -> tuple[object, str | None]:
     from scene.perspective import place_in_panorama
 
     pano = place_in_panorama(image)
-    return pano, (f"{image.width}x{image.height} perspective image ({image.fov_deg:g}° wide) "
-                  f"placed in a {pano.width}x{pano.height} panorama; outside its view is unknown")
+    return pano, _placement_notice(image, pano)
+
+
+def _placement_notice(view, pano) -> str:
+    return (f"{view.width}x{view.height} perspective image ({view.fov_deg:g}° wide) "
+            f"placed in a {pano.width}x{pano.height} panorama; outside its view is unknown")
 
 
 def generate(backend, request, *, on_progress=None, cancel=None,
@@ -133,8 +137,11 @@ def generate(backend, request, *, on_progress=None, cancel=None,
     started = time.perf_counter()
     result = backend.generate(request, on_progress=on_progress, cancel=cancel)
     raise_if_cancelled(cancel)
-    pano, notice = place(result.panorama)
-    return Generated(panorama=pano, source=result.panorama, kind="generated",
+    pano, notice = place(result.panorama)  # (a backend that returns a view: placed here)
+    source = result.perspective if result.perspective is not None else result.panorama
+    if result.perspective is not None:
+        notice = _placement_notice(result.perspective, pano)
+    return Generated(panorama=pano, source=source, kind="generated",
                      notices=[notice] if notice else [],
                      duration_s=time.perf_counter() - started)
 

@@ -133,13 +133,18 @@ class GenerationResult:
 
     Parameters
     ----------
-    panorama : RGBDPanorama or PerspectiveRGBD
-        The image with its depth (its ``metadata`` equals ``metadata``).
+    panorama : RGBDPanorama
+        Always an equirect panorama with its depth (its ``metadata`` equals ``metadata``).
     metadata : GenerationMetadata
+    perspective : PerspectiveRGBD or None
+        What a perspective model drew, before it was placed on the sphere
+        (:func:`scene.perspective.place_in_panorama`, the one placement policy) to make
+        ``panorama``; ``None`` for equirect backends.
     """
 
-    panorama: RGBDPanorama | PerspectiveRGBD
+    panorama: RGBDPanorama
     metadata: GenerationMetadata = field(default_factory=GenerationMetadata)
+    perspective: PerspectiveRGBD | None = None
 
 
 class Backend(Protocol):

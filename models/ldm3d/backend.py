@@ -268,11 +268,14 @@ class LDM3DBackend:
             seamless=plan.seamless, duration_s=round(duration, 3), extra=extra,
             licences=licence_records((location.model_id, self.name)))
         if self.spec.layout == "equirect":
-            image = RGBDPanorama(rgb=rgb, raw_depth=depth, interpretation=interp, metadata=meta)
-        else:
-            image = PerspectiveRGBD(rgb=rgb, raw_depth=depth, interpretation=interp,
-                                    fov_deg=PERSPECTIVE_FOV_DEG, metadata=meta)
-        return GenerationResult(panorama=image, metadata=meta)
+            pano = RGBDPanorama(rgb=rgb, raw_depth=depth, interpretation=interp, metadata=meta)
+            return GenerationResult(panorama=pano, metadata=meta)
+        from scene.perspective import place_in_panorama
+
+        view = PerspectiveRGBD(rgb=rgb, raw_depth=depth, interpretation=interp,
+                               fov_deg=PERSPECTIVE_FOV_DEG, metadata=meta)
+        pano = place_in_panorama(view)
+        return GenerationResult(panorama=pano, metadata=pano.metadata, perspective=view)
 
 
 def make_backend(name: str) -> LDM3DBackend:

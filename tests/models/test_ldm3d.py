@@ -25,7 +25,7 @@ from models.ldm3d.weights import SPECS, local_weights_available
 from models.registry import get_backend
 from scene.errors import CancelledError, InputError, ResourceError
 from scene.panorama import PerspectiveRGBD, RGBDPanorama
-from scene.perspective import perspective_to_equirect
+from scene.perspective import perspective_to_equirect, placement_width
 from tests.models.tiny_ldm3d import build_tiny_ldm3d, make_bin_only, tiny_model
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -123,7 +123,7 @@ def test_other_schedulers_run_and_are_deterministic(pano_dir, scheduler):
 def test_six_channel_model_gives_perspective_rgbd_and_converts_to_panorama(six_dir):
     backend = make_backend("ldm3d")
     result = backend.generate(_req(six_dir, width=64, height=64))
-    img = result.panorama
+    img = result.perspective
     assert isinstance(img, PerspectiveRGBD)
     assert img.fov_deg == PERSPECTIVE_FOV_DEG
     assert img.rgb.shape == (64, 64, 3) and img.raw_depth.dtype == np.uint16
@@ -141,9 +141,15 @@ def test_six_channel_model_gives_perspective_rgbd_and_converts_to_panorama(six_d
 
 def test_four_channel_perspective_backend(pano_dir):
     result = make_backend("ldm3d-4c").generate(_req(pano_dir, width=32, height=48))
-    assert isinstance(result.panorama, PerspectiveRGBD)
-    assert result.panorama.rgb.shape == (48, 32, 3)
-    assert result.panorama.interpretation.source == "ldm3d-4c 16-bit"
+    view = result.perspective
+    assert isinstance(view, PerspectiveRGBD)
+    assert view.rgb.shape == (48, 32, 3)
+    assert view.interpretation.source == "ldm3d-4c 16-bit"
+    # the result itself is always a panorama: the view placed by the one placement policy
+    assert isinstance(result.panorama, RGBDPanorama)
+    assert result.panorama.width == placement_width(view) == 512  # 32 px over 60° -> min 512
+    assert result.metadata is result.panorama.metadata
+    assert result.metadata.extra["perspective"]["width"] == 32
 
 
 # -- progress and cancel -----------------------------------------------------------------
