@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from .errors import InputError
+from .meshdata import TriangleCounts
 from .panorama import RGBDPanorama
 
 __all__ = ["Transform", "ObjectMesh", "Layer", "Prop", "Scene", "LAYER_KINDS", "PROP_MATERIALS"]
@@ -102,7 +103,7 @@ class Transform:
 
 
 @dataclass(eq=False)
-class ObjectMesh:
+class ObjectMesh(TriangleCounts):
     """A closed triangle mesh in an object's own frame.
 
     Parameters
@@ -149,14 +150,6 @@ class ObjectMesh:
         if self.uvs is not None:
             self.uvs = np.ascontiguousarray(self.uvs, np.float32)
             self.texture = np.ascontiguousarray(self.texture, np.uint8)
-
-    @property
-    def n_vertices(self) -> int:
-        return int(self.positions.shape[0])
-
-    @property
-    def n_faces(self) -> int:
-        return int(self.faces.shape[0])
 
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """((3,), (3,)) float32 minimum and maximum corner, metres, object frame."""

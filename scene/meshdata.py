@@ -8,11 +8,26 @@ import numpy as np
 
 from .errors import InputError
 
-__all__ = ["DepthMesh"]
+__all__ = ["DepthMesh", "TriangleCounts"]
+
+
+class TriangleCounts:
+    """``n_vertices``/``n_faces`` of a mesh with ``positions`` (N, 3) and ``faces`` (M, 3)."""
+
+    positions: np.ndarray
+    faces: np.ndarray
+
+    @property
+    def n_vertices(self) -> int:
+        return int(self.positions.shape[0])
+
+    @property
+    def n_faces(self) -> int:
+        return int(self.faces.shape[0])
 
 
 @dataclass(eq=False)
-class DepthMesh:
+class DepthMesh(TriangleCounts):
     """A triangle mesh around the origin, textured by an equirect image.
 
     Parameters
@@ -33,14 +48,6 @@ class DepthMesh:
     uvs: np.ndarray
     faces: np.ndarray
     stats: dict = field(default_factory=dict)
-
-    @property
-    def n_vertices(self) -> int:
-        return int(self.positions.shape[0])
-
-    @property
-    def n_faces(self) -> int:
-        return int(self.faces.shape[0])
 
     def distances(self) -> np.ndarray:
         """(N,) float32 distance of each vertex from the origin, metres."""

@@ -79,8 +79,22 @@ def resize_nearest_wrap(img: np.ndarray, height: int, width: int) -> np.ndarray:
     return img[ys][:, xs]
 
 
+class _ImageSize:
+    """``width``/``height`` in pixels of an object with an ``rgb`` (H, W, 3) array."""
+
+    rgb: np.ndarray
+
+    @property
+    def width(self) -> int:
+        return int(self.rgb.shape[1])
+
+    @property
+    def height(self) -> int:
+        return int(self.rgb.shape[0])
+
+
 @dataclass(frozen=True, eq=False)
-class RGBDPanorama:
+class RGBDPanorama(_ImageSize):
     """An equirectangular RGB panorama with optional depth.
 
     Parameters
@@ -141,14 +155,6 @@ class RGBDPanorama:
             raise InputError(f"flat radius must be positive, got {self.flat_radius}")
 
     # -- shape ---------------------------------------------------------------------------
-    @property
-    def width(self) -> int:
-        return int(self.rgb.shape[1])
-
-    @property
-    def height(self) -> int:
-        return int(self.rgb.shape[0])
-
     @property
     def has_depth(self) -> bool:
         return self.raw_depth is not None
@@ -218,7 +224,7 @@ class RGBDPanorama:
 
 
 @dataclass(frozen=True, eq=False)
-class PerspectiveRGBD:
+class PerspectiveRGBD(_ImageSize):
     """A perspective RGBD image (LDM3D's 512x512 models) with its field of view.
 
     The camera sits at the origin looking along -Z, +Y up, square pixels.
@@ -251,14 +257,6 @@ class PerspectiveRGBD:
                 )
             if self.interpretation is None:
                 raise InputError("depth given without an interpretation")
-
-    @property
-    def width(self) -> int:
-        return int(self.rgb.shape[1])
-
-    @property
-    def height(self) -> int:
-        return int(self.rgb.shape[0])
 
     def directions(self) -> np.ndarray:
         """(H, W, 3) float32 unit ray directions of the pixel centres."""

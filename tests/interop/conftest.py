@@ -274,3 +274,18 @@ def assert_view_is_right_way_round(image: np.ndarray, scene, view: str) -> None:
     assert nearest_label(scene, centre) == CENTRE_LABEL[view], centre
     share = match_fraction(image, colours, interior)
     assert share >= MIN_MATCH, f"only {share:.1%} of the {view} view shows the expected surfaces"
+
+
+@pytest.fixture(scope="session")
+def composition_glb(tmp_path_factory):
+    """(the Scene, its GLB): the box room dome, a layer and two props
+    (tests/scene/composition_cases.py), written through the exporter registry and clean for
+    the validator."""
+    from scene.exporters import ExportOptions, export
+    from tests.scene.composition_cases import composition
+
+    scene = composition(128)
+    path = tmp_path_factory.mktemp("composition") / "composition.glb"
+    export("glb", scene, path, ExportOptions(texture="png"))
+    assert_clean(path)
+    return scene, path

@@ -53,7 +53,8 @@ def blender_room(blender_exe, room_glb, tmp_path_factory):
 def test_one_mesh_object_with_every_vertex_and_face(blender_room):
     report, room = blender_room
     assert report["import"]["result"] == ["FINISHED"]
-    assert report["objects"] == [{"name": "panorama", "type": "MESH"}]
+    assert sorted(report["objects"], key=lambda o: o["name"]) == [
+        {"name": "dome", "type": "MESH"}, {"name": "scene", "type": "EMPTY"}]
     mesh = report["mesh"]
     assert mesh["vertices"] == room.mesh.n_vertices
     assert mesh["polygons"] == room.mesh.n_faces
@@ -166,7 +167,8 @@ def test_cli_export_opens_in_blender_with_true_distances(imported_spheres, blend
     assert_clean(glb)
     report = run_blender(blender_exe, glb, folder / f"blender-{mesh_mode}", render=False)
 
-    assert report["objects"] == [{"name": "panorama", "type": "MESH"}]
+    assert sorted(report["objects"], key=lambda o: o["name"]) == [
+        {"name": "dome", "type": "MESH"}, {"name": "scene", "type": "EMPTY"}]
     mesh = report["mesh"]
     assert mesh["faces_facing_origin"] == mesh["polygons"] > 0
     assert report["material"]["unlit"]
@@ -188,3 +190,20 @@ def test_cli_export_opens_in_blender_with_true_distances(imported_spheres, blend
     err = np.abs(dist - true)
     assert err.max() <= 0.0005 + 2e-6 * true.max(), f"largest error {err.max() * 1000:.3f} mm"
     assert json.dumps(props["depth_interpretation"])  # the interpretation travelled too
+
+
+def test_a_composition_arrives_with_every_part_in_place(blender_exe, composition_glb, tmp_path):
+    """Dome, layer and props are objects under the named root; the props' vertices are where
+    their transforms put them (Blender applied TRS and turned Z-up back, nothing else)."""
+    scene, glb = composition_glb
+    report = run_blender(blender_exe, glb, tmp_path, render=False)
+    assert report["import"]["result"] == ["FINISHED"]
+    parts = {p["name"]: p for p in report["parts"]}
+    assert parts["room"]["type"] == "EMPTY" and parts["room"]["parent"] is None
+    names = ["dome", "layer l1"] + [p.name for p in scene.props]
+    for name in names:
+        assert parts[name]["type"] == "MESH" and parts[name]["parent"] == "room", parts[name]
+    for prop in scene.props:
+        want = prop.world_positions().astype(np.float64).mean(axis=0)
+        np.testing.assert_allclose(parts[prop.name]["world_mean_gltf"], want, atol=1e-5)
+        assert parts[prop.name]["vertices"] >= prop.mesh.n_faces // 2

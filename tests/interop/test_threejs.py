@@ -131,3 +131,23 @@ def test_frames_match_our_offscreen_render(threejs_tools, room_glb, tmp_path):
             if compared.mean() < MIN_COMPARED or share < MIN_SAME:
                 failures.append(f"{name}: {share:.2%} of {compared.mean():.0%} of the frame agree")
     assert not failures, "three.js and the offscreen renderer differ:\n" + "\n".join(failures)
+
+
+def test_a_composition_loads_with_every_part_in_place(threejs_tools, composition_glb, tmp_path):
+    """GLTFLoader makes a mesh per part under the named root; props sit where their
+    transforms put them (names have spaces turned to underscores by three.js)."""
+    scene, glb = composition_glb
+    report = run_threejs(threejs_tools, glb, tmp_path, views={"front": (0.0, 0.0)})
+    assert report["pageLog"] == [], report["pageLog"]
+    meshes = {m["name"]: m for m in report["meshes"]}
+    names = ["dome", "layer l1"] + [p.name for p in scene.props]
+    assert sorted(meshes) == sorted(n.replace(" ", "_") for n in names)
+    assert {m["parent"] for m in meshes.values()} == {"room"}
+    for prop in scene.props:
+        got = meshes[prop.name.replace(" ", "_")]
+        want = prop.world_positions().astype(np.float64).mean(axis=0)
+        np.testing.assert_allclose(got["worldMean"], want, atol=1e-5)
+    lit = meshes["lit_cube"]["material"]
+    assert lit["type"] == "MeshStandardMaterial"
+    assert meshes["textured_cube"]["material"]["type"] == "MeshBasicMaterial"
+    assert meshes["dome"]["material"]["type"] == "MeshBasicMaterial"

@@ -9,27 +9,10 @@ from scene.composition import Layer, ObjectMesh, Prop, Scene, Transform
 from scene.depth import DepthInterpretation
 from scene.panorama import RGBDPanorama
 from scene.testing.analytic import box_room
+from scene.testing.shapes import cube_arrays
 
 #: Flat colour of the lit cube (sRGB).
 LIT_COLOUR = (200, 40, 10)
-
-
-def cube_arrays(half: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """24 vertices (4 per side), 12 outward counter-clockwise faces, one uv square per side."""
-    positions, faces, uvs = [], [], []
-    for axis in range(3):
-        for sign in (-1.0, 1.0):
-            n = np.zeros(3)
-            n[axis] = sign
-            u = np.zeros(3)
-            u[(axis + 1) % 3] = 1.0
-            v = np.cross(n, u)
-            base = len(positions)
-            for a, b in ((-1, -1), (1, -1), (1, 1), (-1, 1)):
-                positions.append(half * (n + a * u + b * v))
-                uvs.append(((a + 1) / 2, (1 - b) / 2))
-            faces += [(base, base + 1, base + 2), (base, base + 2, base + 3)]
-    return np.array(positions, np.float32), np.array(faces, np.uint32), np.array(uvs, np.float32)
 
 
 def lit_cube() -> Prop:

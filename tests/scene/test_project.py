@@ -297,6 +297,11 @@ def test_zip_bomb_is_refused_before_decompressing(tmp_path, saved, monkeypatch):
         for name, data in members.items():
             zf.writestr(name, data)
     assert bad.stat().st_size < 2**20
+    refused_unread(bad, "results/r1/depth.npy", monkeypatch)
+
+
+def refused_unread(bad, member: str, monkeypatch) -> None:
+    """Loading ``bad`` fails on the size cap without ever opening ``member``."""
     opened = []
     real_open = zipfile.ZipFile.open
 
@@ -306,7 +311,7 @@ def test_zip_bomb_is_refused_before_decompressing(tmp_path, saved, monkeypatch):
 
     monkeypatch.setattr(zipfile.ZipFile, "open", spy)
     _load_fails(bad, "more than an image of its size can need")
-    assert "results/r1/depth.npy" not in opened
+    assert member not in opened
 
 
 def test_member_size_must_match_the_manifest(tmp_path, saved):

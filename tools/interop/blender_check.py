@@ -12,6 +12,10 @@ options) into an empty scene and writes ``OUT.json``:
     Versions.
 ``objects``
     ``[{name, type}]`` of everything the import created.
+``parts``
+    One entry per imported object: ``name``, ``type``, ``parent`` (its parent's name or
+    null) and, for meshes, ``vertices`` and ``world_mean_gltf``: the mean of its world-space
+    vertex positions converted back to glTF's Y-up frame (where a part landed).
 ``mesh``
     The (first) mesh object's ``name``, ``vertices``, ``polygons``, ``loops``,
     ``triangles_only``; ``positions_gltf``: the world-space vertex positions converted back
@@ -166,6 +170,22 @@ def mesh_report(obj) -> dict:
     }
 
 
+def part_report(obj) -> dict:
+    """Name, type, parent and (meshes) where the object's vertices are in glTF's frame."""
+    out = {"name": obj.name, "type": obj.type,
+           "parent": obj.parent.name if obj.parent is not None else None}
+    if obj.type == "MESH":
+        me = obj.data
+        co = np.empty(len(me.vertices) * 3, np.float32)
+        me.vertices.foreach_get("co", co)
+        world = np.array(obj.matrix_world, dtype=np.float64)
+        co = co.reshape(-1, 3).astype(np.float64) @ world[:3, :3].T + world[:3, 3]
+        mean = co.mean(axis=0)
+        out["vertices"] = len(me.vertices)
+        out["world_mean_gltf"] = [float(mean[0]), float(mean[2]), float(-mean[1])]
+    return out
+
+
 def upstream(socket) -> list:
     """Nodes feeding an input socket, nearest first (depth-first)."""
     found = []
@@ -288,6 +308,7 @@ def main(argv: list[str]) -> int:
         objects = list(bpy.context.scene.objects)
         report["objects"] = [{"name": o.name, "type": o.type} for o in objects]
         meshes = [o for o in objects if o.type == "MESH"]
+        report["parts"] = [part_report(o) for o in objects]
         if meshes:
             report["mesh"] = mesh_report(meshes[0])
             report["material"] = material_report(meshes[0])

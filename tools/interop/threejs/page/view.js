@@ -15,8 +15,17 @@ function describe(gltf) {
     const geo = obj.geometry;
     const mat = obj.material;
     const map = mat.map;
+    // Where the part landed: the mean of its vertices in the world frame (node transforms).
+    obj.updateMatrixWorld(true);
+    const v = new THREE.Vector3();
+    const mean = new THREE.Vector3();
+    const pos = geo.attributes.position;
+    for (let i = 0; i < pos.count; i += 1) mean.add(v.fromBufferAttribute(pos, i).applyMatrix4(obj.matrixWorld));
+    mean.divideScalar(Math.max(pos.count, 1));
     meshes.push({
       name: obj.name,
+      parent: obj.parent ? obj.parent.name : null,
+      worldMean: [mean.x, mean.y, mean.z],
       vertices: geo.attributes.position.count,
       indices: geo.index ? geo.index.count : null,
       attributes: Object.keys(geo.attributes).sort(),
