@@ -22,7 +22,7 @@ from scene.depth import DepthInterpretation
 from scene.errors import InputError
 from scene.panorama import RGBDPanorama
 
-from ..base import GenerationResult, Progress, raise_if_cancelled
+from ..base import GenerationResult, Progress, check_seed, raise_if_cancelled
 from .weights import SR_DEFAULTS, SR_SPEC, resolve_sr_model, sr_weights_available
 
 __all__ = ["SRRequest", "LDM3DSRUpscaler", "make_upscaler", "unload", "METHOD",
@@ -105,9 +105,7 @@ def _check(request: SRRequest) -> tuple[int, float, int]:
     if request.scheduler not in SCHEDULERS:
         raise InputError(f"unknown scheduler {request.scheduler!r}",
                          hint="use one of: " + ", ".join(SCHEDULERS))
-    if isinstance(request.seed, bool) or not isinstance(request.seed, int) \
-            or not 0 <= request.seed < 2**63:
-        raise InputError(f"--seed must be a whole number from 0 to 2**63-1, got {request.seed}")
+    check_seed(request.seed)  # the one declared seed range (models.base)
     for name, v in (("tile", request.tile), ("overlap", request.overlap)):
         if isinstance(v, bool) or not isinstance(v, int) or v < 0 or v % 8:
             raise InputError(f"--{name} must be a whole multiple of 8 pixels, got {v}",
