@@ -15,6 +15,11 @@ each tile is estimated on its own, and the results are joined here:
    the sphere, so the result is continuous across the 360° seam and at the poles by
    construction (there is no image edge there, only tile interiors).
 
+One robust pass drops the overlap rows far off the first fit (depth edges, where two tiles'
+bilinear samples mix near and far) and solves again; if the solved alignment makes the
+overlaps agree less than none (tiles that share no structure, e.g. random weights), the tiles
+are used as estimated and :attr:`Alignment.fell_back` says so.
+
 Alignment
 ---------
 A relative depth network gives disparity up to its own affine map per picture:
@@ -25,7 +30,8 @@ aligned inverse radial distance of tile ``i`` is::
     q_i = cos_i * (a_i * d_i + b_i)        (= 1/r when a_i = 1/s_i, b_i = -t_i/s_i)
 
 which is linear in the unknowns. Every overlap pixel seen by tiles ``i`` and ``j`` gives one
-equation ``q_i - q_j = 0``; fixing ``a`` of one tile removes the trivial solution. The shifts
+equation ``q_i - q_j = 0``; fixing ``a = 1`` for one tile (the one whose disparity varies most
+on the overlaps, so its shift cannot cancel it) removes the trivial solution. The shifts
 need no gauge of their own: a shift in one tile's planar disparity is ``t * cos_i`` in inverse
 distance, which varies across the overlap differently for each tile axis, so the overlaps
 determine all shifts, and exact tiles are recovered exactly up to one global scale. (Metric
@@ -638,7 +644,8 @@ def point_scale(distance: np.ndarray, lon_deg: float, lat_deg: float, metres: fl
     distance : (H, W) float ndarray
         Relative radial distance.
     lon_deg, lat_deg : float
-        The point's direction (Panoforge's equirect convention).
+        The point's direction (Panoforge's equirect convention); the distance there is
+        interpolated bilinearly (wrapping across the seam).
     metres : float
         Its known distance.
 
@@ -650,9 +657,13 @@ def point_scale(distance: np.ndarray, lon_deg: float, lat_deg: float, metres: fl
         raise InputError(f"the known distance must be a positive number of metres, got {metres}")
     h, w = distance.shape
     px, py = lonlat_to_pixel(math.radians(lon_deg), math.radians(lat_deg), w, h)
-    x = int(np.floor(float(px) + 0.5)) % w
-    y = int(np.clip(np.floor(float(py) + 0.5), 0, h - 1))
-    value = float(distance[y, x])
+    py = float(np.clip(py, 0.0, h - 1.0))
+    x0, y0 = int(np.floor(px)), min(int(np.floor(py)), max(h - 2, 0))
+    fx, fy = float(px) - x0, py - y0
+    y1 = min(y0 + 1, h - 1)
+    xs = (x0 % w, (x0 + 1) % w)
+    value = float((distance[y0, xs[0]] * (1 - fx) + distance[y0, xs[1]] * fx) * (1 - fy)
+                  + (distance[y1, xs[0]] * (1 - fx) + distance[y1, xs[1]] * fx) * fy)
     if not (np.isfinite(value) and value > 0):
         raise InputError(f"there is no depth at longitude {lon_deg:g}°, latitude {lat_deg:g}°",
                          hint="pick a point on a surface of the picture")

@@ -25,6 +25,7 @@ from scene.errors import InputError
 
 from ..catalog import CatalogEntry, entries, entry, entry_for_model, licence_record
 from ..ldm3d.weights import find_in_hf_cache, hf_hub_cache, hf_offline, models_home
+from ..store import folder_revision
 
 __all__ = ["DEFAULT_DEPTH_MODEL", "MODEL_TYPES", "DepthModelLocation", "check_depth_folder",
            "resolve_depth_model", "depth_download_hint", "depth_model_names"]
@@ -48,7 +49,8 @@ class DepthModelLocation:
     model_id : str
         What the result records: the Hugging Face id, or the folder as given.
     revision : str
-        Commit hash of a Hugging Face cache snapshot, else ``""``.
+        Commit hash of the weights when anything records it (a Hugging Face cache snapshot,
+        ``hf download --local-dir``'s records, ``panoforge models add``), else ``""``.
     entry : CatalogEntry or None
         The catalogue entry (``None`` for a folder or id the catalogue does not know).
     metric : bool or None
@@ -150,13 +152,6 @@ def check_depth_folder(folder: Path) -> bool:
     return config.get("depth_estimation_type", "relative") == "metric"
 
 
-def _cache_revision(folder: Path) -> str:
-    parts = folder.resolve().parts
-    if len(parts) >= 3 and parts[-2] == "snapshots" and parts[-3].startswith("models--"):
-        return parts[-1]
-    return ""
-
-
 def resolve_depth_model(model: str | None = None) -> DepthModelLocation:
     """Turn ``--depth-model`` (a name, a Hugging Face id, a folder or nothing) into a place.
 
@@ -182,13 +177,13 @@ def resolve_depth_model(model: str | None = None) -> DepthModelLocation:
                              else f"--depth-model {model} is a file; it must be a model folder",
                              hint="use one of: " + ", ".join(depth_model_names())
                              + ", a Hugging Face id, or a folder with config.json")
-        return DepthModelLocation(path, str(path), _cache_revision(path),
+        return DepthModelLocation(path, str(path), folder_revision(path),
                                   entry_for_model(str(path), path.name), check_depth_folder(path))
     repo_id = e.id if e is not None else model
     if e is not None:
         own = models_home() / e.backend
         if (own / "config.json").is_file():
-            return DepthModelLocation(own, e.id, "", e, check_depth_folder(own))
+            return DepthModelLocation(own, e.id, folder_revision(own), e, check_depth_folder(own))
     cached = find_in_hf_cache(repo_id)
     if cached is not None:
         folder, commit = cached

@@ -25,7 +25,7 @@ TINY_SIZE = 56
 def build_tiny_depth_anything(folder: Path, *, metric: bool = False, size: int = TINY_SIZE,
                               hidden: int = 32, layers: int = 4, heads: int = 2,
                               neck: tuple[int, ...] = (8, 16, 32, 32), fusion: int = 16,
-                              seed: int = 0) -> Path:
+                              seed: int = 0, amplify_head: bool = True) -> Path:
     """Write a random Depth Anything model folder and return it.
 
     Parameters
@@ -40,6 +40,9 @@ def build_tiny_depth_anything(folder: Path, *, metric: bool = False, size: int =
         Small- and Base-sized values: 384/12/6/(48,96,192,384)/64 and
         768/12/12/(96,192,384,768)/128).
     seed : int
+    amplify_head : bool
+        Draw the head's weights larger so the output varies (see the module docstring); the
+        benchmark turns it off (cost is the same, and fp16 on a GPU stays finite).
     """
     import torch
     from transformers import (
@@ -65,7 +68,8 @@ def build_tiny_depth_anything(folder: Path, *, metric: bool = False, size: int =
     with torch.no_grad():
         # Random DPT heads at the default init give a near-constant map (variation ~1e-7);
         # larger head weights make the output vary across a tile, as a real one does.
-        for conv in (model.head.conv1, model.head.conv2, model.head.conv3):
+        for conv in (model.head.conv1, model.head.conv2, model.head.conv3) if amplify_head \
+                else ():
             conv.weight.normal_(0.0, 2.0 if conv is not model.head.conv3 else 50.0)
         model.head.conv3.bias.fill_(0.0 if metric else 1.0)
     folder = Path(folder)
