@@ -85,7 +85,9 @@ class Revision:
     Parameters
     ----------
     commit : str
-        40-hex commit hash on the Hugging Face hub.
+        Commit hash on the Hugging Face hub (40 hex digits, or the 7+ digit short hash the hub
+        shows), or ``""`` when the checksums were published without the commit they belong to
+        (a pull request's diff): then they identify the files but not the revision.
     sha256 : tuple of (str, str)
         ``(path inside the folder, lowercase hex SHA-256)`` for each file whose checksum was
         published and found; may not cover every weight file.
@@ -155,12 +157,13 @@ class CatalogEntry:
         return bool(self.required or self.weights)
 
     def revision(self, commit: str) -> Revision | None:
-        """The known revision ``commit`` (full hash, or a prefix of 7+ characters)."""
+        """The known revision ``commit`` (either hash may be a prefix of 7+ characters)."""
         commit = (commit or "").lower()
         if len(commit) < 7:
             return None
         for rev in self.revisions:
-            if rev.commit.startswith(commit):
+            if len(rev.commit) >= 7 and (rev.commit.startswith(commit)
+                                         or commit.startswith(rev.commit)):
                 return rev
         return None
 
@@ -179,6 +182,12 @@ _DA_REQUIRED = ("config.json", "preprocessor_config.json")
 _DA_WEIGHTS = ("model.safetensors",)
 
 _HUB = "Hugging Face hub file pages (Git LFS SHA256), read through the reference search"
+# ldm3d-pano's VAE weights were uploaded once (commit 4a82c9a) and never changed since, so
+# every later revision holds the same file.
+_PANO_VAE = ("vae/diffusion_pytorch_model.safetensors",
+             "ca1779adb2fb6bebcf6accb080a6ad7023b2c1a2ec2ed53b32d967dbb6017982")
+_LRM_BASE_SHA = "25411aca0cf483e8793147a08b9b0c967cf4fb2795a08a91040c11ac0fa304d6"
+_LRM_LARGE_SHA = "cdd329b11d0d7ee8818912e503cb1f755098974f841d9ff29b64812defb93390"
 PROCEDURAL_ID = "panoforge/procedural"
 
 
@@ -208,19 +217,28 @@ CATALOG: tuple[CatalogEntry, ...] = (
         OPENRAIL_M, _LDM3D_REQUIRED, _LDM3D_WEIGHTS,
         (Revision("8fc3e1177787deb6be2db52a75ead42f0ff62fd8",
                   (("unet/diffusion_pytorch_model.safetensors",
-                    "7f848acff5112911b7d2a6d1bc77e11484c0fc2d862edd5f00a8eb519c08476c"),), _HUB),
+                    "7f848acff5112911b7d2a6d1bc77e11484c0fc2d862edd5f00a8eb519c08476c"),
+                   _PANO_VAE), _HUB),
          Revision("58e39b8d2d565d49890e09b93d8f36446ea71aa8",
                   (("unet/diffusion_pytorch_model.safetensors",
-                    "7f848acff5112911b7d2a6d1bc77e11484c0fc2d862edd5f00a8eb519c08476c"),), _HUB),
+                    "7f848acff5112911b7d2a6d1bc77e11484c0fc2d862edd5f00a8eb519c08476c"),
+                   _PANO_VAE), _HUB),
          Revision("38d2858ff0bc7f2ccfa390de3af41c51f3808021",
                   (("unet/diffusion_pytorch_model.safetensors",
-                    "020c894fe0709d7d79d67458c3e0900fce41cc8e6e29f16cab2a0f964d64dd1e"),), _HUB),
+                    "020c894fe0709d7d79d67458c3e0900fce41cc8e6e29f16cab2a0f964d64dd1e"),
+                   _PANO_VAE), _HUB),
          Revision("76d5aa4149f848c4862835a230e3c5bac4eee6bd",
                   (("unet/diffusion_pytorch_model.safetensors",
-                    "ed83ade7ae6213da6a7335e561796810e003866afe893ee0356416adc1934eec"),), _HUB)),
+                    "ed83ade7ae6213da6a7335e561796810e003866afe893ee0356416adc1934eec"),
+                   _PANO_VAE), _HUB)),
         "about 5.5 GB"),
     CatalogEntry("Intel/ldm3d-4c", "ldm3d", "ldm3d-4c", "perspective RGB + depth from a prompt",
-                 OPENRAIL_M, _LDM3D_REQUIRED, _LDM3D_WEIGHTS, (), "about 5.5 GB"),
+                 OPENRAIL_M, _LDM3D_REQUIRED, _LDM3D_WEIGHTS,
+                 (Revision("6ed420065af86288b16562c7fe68fa57b50ee333",
+                           (("unet/diffusion_pytorch_model.safetensors",
+                             "e3b6130d59d770b349733ca60018e697ec939f8e2a9730c2694d09af29f77a05"),),
+                           _HUB),),
+                 "about 5.5 GB"),
     CatalogEntry(
         "Intel/ldm3d", "ldm3d", "ldm3d", "perspective RGB + depth (6-channel VAE) from a prompt",
         OPENRAIL_M, _LDM3D_REQUIRED, _LDM3D_WEIGHTS,
@@ -229,13 +247,24 @@ CATALOG: tuple[CatalogEntry, ...] = (
                     "fd576c92df09861d9ee02d9d97b85753b01e584851dc8b2277a4d3700798a3c6"),), _HUB),),
         "about 5.5 GB"),
     CatalogEntry("Intel/ldm3d-sr", "ldm3d_sr", "ldm3d-sr", "4x RGB + depth super-resolution",
-                 OPENRAIL_M, _SR_REQUIRED, _LDM3D_WEIGHTS, (), "about 5 GB"),
+                 OPENRAIL_M, _SR_REQUIRED, _LDM3D_WEIGHTS,
+                 (Revision("b0f2d5f699bd16ab9d970a629e024c8da8a1354f",
+                           (("unet/diffusion_pytorch_model.safetensors",
+                             "875f4a72e6ebdb147bb40bdb46524de35ea59303b0a4d4a1fda1d398f4a0c945"),),
+                           _HUB),),
+                 "about 5 GB"),
     CatalogEntry("zxhezexin/openlrm-mix-base-1.1", "lrm", "lrm-base",
                  "3D object (triplane NeRF) from one picture", CC_BY_NC_4, _LRM_REQUIRED,
-                 _LRM_WEIGHTS, (), "about 1.0 GB"),
+                 _LRM_WEIGHTS,
+                 (Revision("8c12811", (("model.safetensors", _LRM_BASE_SHA),),
+                           _HUB + " (the hub shows only the short commit hash)"),),
+                 "about 1.0 GB"),
     CatalogEntry("zxhezexin/openlrm-mix-large-1.1", "lrm", "lrm-large",
                  "3D object (triplane NeRF) from one picture, larger", CC_BY_NC_4, _LRM_REQUIRED,
-                 _LRM_WEIGHTS, (), "about 1.8 GB"),
+                 _LRM_WEIGHTS,
+                 (Revision("", (("model.safetensors", _LRM_LARGE_SHA),),
+                           "the hub's pull request #1 that added model.safetensors (LFS oid)"),),
+                 "about 1.8 GB"),
     _da("small", "Small", APACHE_2, _REL,
         (Revision("5426e4f0f36572d16453bbda7a8389317b1bef99",
                   (("model.safetensors",

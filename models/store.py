@@ -327,7 +327,8 @@ def _by_structure(folder: Path) -> list[CatalogEntry]:
     if any(k in cfg for k in ("triplane_dim", "encoder_model_name", "transformer_dim")):
         dim = cfg.get("transformer_dim")
         size = {768: "base", 1024: "large"}.get(dim)
-        return [e for e in CATALOG if e.family == "lrm" and (size is None or e.backend.endswith(size))]
+        return [e for e in CATALOG
+                if e.family == "lrm" and (size is None or e.backend.endswith(size))]
     return []
 
 
@@ -422,19 +423,36 @@ def _expected(e: CatalogEntry, folder: Path, revision: str) -> dict[str, tuple[s
     return out
 
 
-def _match_revision(e: CatalogEntry, hashes: dict[str, str]) -> str:
-    """The known revision whose published checksums all equal ``hashes`` (``""`` if none)."""
+def _match_revision(e: CatalogEntry, hashes: dict[str, str]):
+    """The known :class:`Revision` whose published checksums all equal ``hashes``, or ``None``."""
     for rev in e.revisions:
         sums = rev.checksums
         if sums and all(hashes.get(rel) == sha for rel, sha in sums.items()):
-            return rev.commit
-    return ""
+            return rev
+    return None
 
 
-def _unknown_revision_warning(e: CatalogEntry, revision: str) -> str:
+def _settle_revision(e: CatalogEntry, revision: str, hashes: dict[str, str],
+                     expected: dict[str, tuple[str, str]]) -> tuple[str, list[str], str]:
+    """``(revision, warnings, what the content matched)`` once every weight file is hashed.
+
+    A revision the catalogue lists was already compared file by file. Otherwise the hashes
+    may still equal the published files of a known revision (a copy that lost its download
+    records); if not, the revision is accepted with a warning that says what was checked.
+    """
+    if e.revision(revision) is not None:
+        return revision, [], ""
+    rev = _match_revision(e, hashes)
+    if rev is not None:
+        return (revision or rev.commit), [], "the published checksums of its weight files"
     name = revision[:12] if revision else "(not recorded)"
-    return (f"no published checksums known for revision {name} of {e.id}: accepted with a "
-            "warning (the file set and safetensors headers were checked, the content was not)")
+    checked = "the file set and safetensors headers were checked"
+    if any(why == "its download record" for _, why in expected.values()):
+        checked += ", and each weight file against its download record"
+    else:
+        checked += "; the content could not be compared with anything"
+    return revision, [f"no published checksums known for revision {name} of {e.id}: "
+                      f"accepted with a warning ({checked})"], ""
 
 
 def verify_folder(folder: Path, e: CatalogEntry | None = None, *,
@@ -473,13 +491,10 @@ def verify_folder(folder: Path, e: CatalogEntry | None = None, *,
             status.problems.append(FileProblem(
                 rel, f"damaged: its SHA-256 {hashes[rel][:16]}… does not match "
                 f"{expected[rel][1]} ({expected[rel][0][:16]}…)"))
-    if e.revision(status.revision) is None:
-        matched = _match_revision(e, hashes)
-        if matched:
-            status.revision = matched
-        else:
-            status.warnings.append(_unknown_revision_warning(e, status.revision))
-    status.verified = ", ".join(sorted({why for _, why in expected.values()}))
+    status.revision, status.warnings, matched = _settle_revision(e, status.revision, hashes,
+                                                                 expected)
+    status.verified = ", ".join(sorted({why for _, why in expected.values()} - {""}
+                                       | ({matched} if matched else set())))
     if status.problems:
         status.state = "damaged"
     return status
@@ -652,13 +667,7 @@ def add_model(source: str | os.PathLike, model: str | None = None, *,
                     f"{expected[rel][1]} ({expected[rel][0]})",
                     hint="copy that file again from the original download, or download the "
                     "model again: " + download_command(e, "FOLDER"))
-        warnings = []
-        if e.revision(revision) is None:
-            matched = _match_revision(e, hashes)
-            if matched:
-                revision = matched
-            else:
-                warnings.append(_unknown_revision_warning(e, revision))
+        revision, warnings, _ = _settle_revision(e, revision, hashes, expected)
         from scene.atomic import atomic_write_bytes
 
         manifest = {"id": e.id, "backend": e.backend, "revision": revision,

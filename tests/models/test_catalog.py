@@ -85,7 +85,7 @@ def test_every_model_has_a_licence_a_file_set_and_a_download_command(tmp_path):
         else:
             assert cmd == ""
         for rev in e.revisions:
-            assert len(rev.commit) == 40
+            assert rev.commit == "" or len(rev.commit) in (40, 7)
             assert all(len(sha) == 64 for sha in rev.checksums.values())
 
 
@@ -183,6 +183,26 @@ def test_published_checksum_decides_for_a_known_revision(pano_copy):
     bad = verify_folder(pano_copy, e)
     assert [p.path for p in bad.problems] == [UNET]
     assert "published checksum of revision cdcdcdcdcdcd" in bad.problems[0].problem
+
+
+def test_short_commits_and_checksums_published_without_a_commit(pano_copy):
+    sha = hashlib.sha256((pano_copy / UNET).read_bytes()).hexdigest()
+    base = entry("ldm3d-pano")
+    short = dataclasses.replace(base, revisions=(Revision("abcdef1", ((UNET, sha),)),))
+    _record_download(pano_copy, UNET, "abcdef1" + "0" * 33, "")
+    st = verify_folder(pano_copy, short)
+    assert st.warnings == [] and "published checksum of revision abcdef1" in st.verified
+    (pano_copy / ".cache").rename(pano_copy.parent / "records")  # a copy without its records
+    loose = dataclasses.replace(base, revisions=(Revision("", ((UNET, sha),)),))
+    st = verify_folder(pano_copy, loose)
+    assert st.state == "installed" and st.warnings == []
+    assert "published checksums of its weight files" in st.verified
+    st = verify_folder(pano_copy, base)  # the real catalogue: this tiny file is none of them
+    assert st.state == "installed" and st.revision == ""
+    assert st.warnings == ["no published checksums known for revision (not recorded) of "
+                           "Intel/ldm3d-pano: accepted with a warning (the file set and "
+                           "safetensors headers were checked; the content could not be "
+                           "compared with anything)"]
 
 
 def test_real_published_checksum_rejects_a_file_that_is_not_the_published_one(tmp_path):
