@@ -53,6 +53,7 @@ import numpy as np
 
 from scene.conventions import latitudes, longitudes
 from scene.errors import InputError
+from scene.mesh_grid import cut_enabled
 from scene.meshdata import DepthMesh
 from scene.panorama import RGBDPanorama, resize_nearest_wrap
 
@@ -500,7 +501,7 @@ def render_stereo360(pano: RGBDPanorama, mesh: DepthMesh, ipd: float = DEFAULT_I
     if parts is not None and parts.layers:
         back, back_rgb = _back_surface(parts.layers, pano.height, pano.width)
         cut = float(mesh.stats.get("cut_threshold", np.inf))
-        jump = 1.0 + cut if np.isfinite(cut) and cut > 0 else np.inf
+        jump = 1.0 + cut if cut_enabled(cut) else np.inf
         back = np.where(back > dist, back, np.nan)  # a layer only counts behind the front
     d_max = float(dist.max())
     if back is not None and np.isfinite(back).any():

@@ -273,7 +273,7 @@ class DepthPanel(DocumentView, QWidget):
                     self.plot.setXRange(math.log10(min(near, lo) * 0.8),
                                         math.log10(max(far, hi) * 1.25), padding=0)
             cut = settings.cut_threshold
-            cutting = math.isfinite(cut) and cut > 0
+            cutting = settings.cuts
             self.cut_check.setChecked(cutting)
             self.cut_slider.setEnabled(cutting)
             if cutting:

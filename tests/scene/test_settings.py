@@ -64,3 +64,18 @@ def test_adaptive_does_not_import_the_full_grid_module():
     """scene.mesh dispatches to scene.adaptive; the shared helpers live in scene.mesh_grid."""
     assert not {".mesh", "scene.mesh"} & _imports(SCENE / "adaptive.py")
     assert not {".mesh", ".adaptive", "scene.mesh"} & _imports(SCENE / "mesh_grid.py")
+
+
+def test_no_module_decides_no_cut_on_its_own():
+    """"Is the cut off" is MeshSettings.cuts / mesh_grid.cut_enabled; a new copy comparing a
+    cut threshold with 0 (the old second meaning) fails here."""
+    import re
+
+    root = SCENE.parent
+    pattern = re.compile(r"\bcut\w*\s*(>|==|<=|!=)\s*0(\.0)?\b")
+    copies = [f"{path.relative_to(root)}:{n}"
+              for folder in ("app", "renderers", "models", "scene")
+              for path in sorted((root / folder).rglob("*.py"))
+              for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+              if pattern.search(line) and path.name not in ("settings.py", "mesh_grid.py")]
+    assert copies == []

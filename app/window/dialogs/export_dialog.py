@@ -159,7 +159,7 @@ class ExportDialog(QDialog):
             images=self.images_check.isChecked(), cubemap=self.cube_check.isChecked(),
             mesh=MeshSettings(mode=str(self.mode_combo.currentData()),
                               max_error=self.error_spin.value() / 100.0,
-                              cut_threshold=cut if cut > 0 else math.inf),
+                              cut_threshold=cut),  # 0 ("off") is MeshSettings' no-cut
             texture=self.texture_combo.currentText(), jpeg_quality=self.quality_spin.value(),
             ply_points=self.points_check.isChecked(),
             cube_face=self.face_spin.value() or None,
