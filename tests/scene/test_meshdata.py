@@ -75,3 +75,22 @@ def test_every_consumer_refuses_the_same_meshes_with_the_same_message(kind, tmp_
         messages[name] = exc.value.message
     assert len(set(messages.values())) == 1, messages
     assert not (tmp_path / "x.ply").exists()
+
+
+def test_no_other_module_writes_its_own_mesh_check():
+    """A DepthMesh is checked by DepthMesh.checked only: a new copy of its rules (shape checks
+    on positions/uvs/faces with their own messages) fails here."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    pattern = re.compile(r"(uvs?|faces|positions)\.shape\s*!=|faces\.max\(\)\)?\s*>=")
+    copies = []
+    for folder in ("app", "renderers", "scene"):
+        for path in sorted((root / folder).rglob("*.py")):
+            if path.name in ("meshdata.py", "composition.py"):  # ObjectMesh checks itself
+                continue
+            for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                if pattern.search(line):
+                    copies.append(f"{path.relative_to(root)}:{n}")
+    assert copies == []
