@@ -85,13 +85,14 @@ def test_sample_triplane_reads_the_plane_pairs():
     np.testing.assert_allclose(f, [0.3 - 5.0, 100 + 0.3 + 7.0, 200 + 0.7 - 5.0], atol=1e-4)
 
 
-@pytest.mark.parametrize("r", [0.5, 0.35])
-def test_sphere_density_gives_the_sphere(r):
+@pytest.mark.parametrize(("r", "res"), [(0.5, RES), (0.35, RES), (0.35, 160)])
+def test_sphere_density_gives_the_sphere(r, res):
+    """At 64 every grid point is sampled; at 160 the coarse-to-fine pass is on."""
     net, planes = _sphere_net(r)
     field = triplane_field(net, planes)
     field.to_object = np.eye(3)  # compare in the field's own frame
-    mesh = mesh_field(field, RES)
-    _, voxel = grid_axes(field.lo, field.hi, RES)
+    mesh = mesh_field(field, res)
+    _, voxel = grid_axes(field.lo, field.hi, res)
     radius = np.linalg.norm(mesh.positions, axis=1)
     assert np.abs(radius - r).max() < voxel
     vol = signed_volume(mesh.positions, mesh.faces)

@@ -145,3 +145,27 @@ def test_object_touching_the_box_is_still_closed():
     full = Field(lambda p: np.ones(len(p)), (-1, -1, -1), (1, 1, 1))
     with pytest.raises(InputError, match="fills its whole box"):
         mesh_field(full, 24)
+
+
+@pytest.mark.parametrize("name", SHAPES)
+def test_coarse_to_fine_gives_the_dense_mesh(name):
+    """Sampling only near the surface changes nothing: the same vertices and faces."""
+    f = procedural_field(make_shape(name))
+    dense = mesh_field(f, 96, coarse=None)
+    fine = mesh_field(f, 96, coarse=32)
+    np.testing.assert_array_equal(fine.positions, dense.positions)
+    np.testing.assert_array_equal(fine.faces, dense.faces)
+
+
+def test_coarse_to_fine_evaluates_few_points():
+    shape = make_shape("ball")
+    seen = []
+
+    def density(p):
+        seen.append(len(p))
+        return -shape.sdf(p)
+
+    f = Field(density, shape.lo, shape.hi)
+    mesh_field(f, 192)  # default coarse pass: 64 per side
+    axes, _ = grid_axes(shape.lo, shape.hi, 192)
+    assert sum(seen) < 0.35 * np.prod([len(a) for a in axes])
