@@ -52,3 +52,19 @@ def test_without_depth_nothing_changes():
 def test_bad_ranges_are_refused(kind):
     with pytest.raises(InputError):
         DepthInterpretation(kind).with_near_far(5.0, 1.0)
+
+
+def test_no_module_applies_near_far_by_hand():
+    """Setting near/far goes through DepthInterpretation.with_near_far; a new copy that sets
+    the mapping or the clip itself (``with_(near=...)``, ``replace(interp, clip=...)``) fails."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    pattern = re.compile(r"with_\((near|far|clip)=|replace\([^)]*\b(near|far|clip)=")
+    copies = [f"{path.relative_to(root)}:{n}"
+              for folder in ("app", "renderers", "models", "scene")
+              for path in sorted((root / folder).rglob("*.py")) if path.name != "depth.py"
+              for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+              if pattern.search(line)]
+    assert copies == []
