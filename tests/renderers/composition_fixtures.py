@@ -9,6 +9,7 @@ from scene.composition import Layer, ObjectMesh, Prop, Scene, Transform
 from scene.depth import DepthInterpretation
 from scene.panorama import RGBDPanorama
 from scene.testing.analytic import box_room
+from scene.testing.shapes import cube_arrays
 
 #: The box room's pillar: centre (x, z) and half-width, metres.
 PILLAR = (1.0, -1.8, 0.3)
@@ -20,22 +21,11 @@ LIT_COLOUR = (40, 230, 250)
 
 def cube(half: float, colour) -> ObjectMesh:
     """An axis-aligned cube of half-width ``half`` around the object origin: 24 vertices
-    (4 per face, so each face has its own normal), 12 outward counter-clockwise faces."""
-    positions, faces = [], []
-    for axis in range(3):
-        for sign in (-1.0, 1.0):
-            n = np.zeros(3)
-            n[axis] = sign
-            u = np.zeros(3)
-            u[(axis + 1) % 3] = 1.0
-            v = np.cross(n, u)  # (u, v, n) right-handed: u x v = n
-            base = len(positions)
-            for a, b in ((-1, -1), (1, -1), (1, 1), (-1, 1)):
-                positions.append(half * (n + a * u + b * v))
-            faces += [(base, base + 1, base + 2), (base, base + 2, base + 3)]
-    p = np.array(positions, np.float32)
+    (4 per face, so each face has its own normal), 12 outward counter-clockwise faces
+    (:func:`scene.testing.shapes.cube_arrays`), one flat colour."""
+    p, faces, _ = cube_arrays(half)
     colours = np.tile(np.array([*colour, 255], np.uint8), (len(p), 1))
-    return ObjectMesh(p, np.array(faces, np.uint32), colors=colours)
+    return ObjectMesh(p, faces, colors=colours)
 
 
 def room_layer(room, width: int) -> Layer:
