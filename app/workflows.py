@@ -21,7 +21,9 @@ Use cases
     the project a front-end adds to (an unreadable file is refused before any work).
 :class:`ExportPlan`, :func:`export`
     what to write (GLB, PLY, flat images, cubemap, stereo 360, preview) and writing it: the
-    mesh is built once for every target that needs one.
+    composition's meshes are built once for every target that needs them; GLB, PLY, images
+    and cubemap go through the one exporter registry (:mod:`scene.exporters`), stereo 360 and
+    the preview through the renderers.
 """
 
 from __future__ import annotations
@@ -334,7 +336,9 @@ def export(plan: ExportPlan, pano, *, cancel=None,
     -------
     Exported
     """
+    from scene.composition import Scene
     from scene.errors import CancelledError
+    from scene.exporters import EXPORTERS
 
     out = Exported()
     settings = plan.mesh_settings
@@ -342,11 +346,14 @@ def export(plan: ExportPlan, pano, *, cancel=None,
         from scene.settings import MeshSettings
 
         settings = MeshSettings()
+    composition = plan.scene if plan.scene is not None else Scene(dome=pano)
+    meshes = None
     if plan.needs_mesh:
-        from scene.mesh import build_depth_mesh
+        from scene.scene_mesh import build_scene_meshes
 
         t0 = time.perf_counter()
-        out.mesh = build_depth_mesh(pano, settings)
+        meshes = build_scene_meshes(composition, settings)
+        out.mesh = meshes.dome
         out.mesh_seconds = time.perf_counter() - t0
         if on_mesh is not None:
             on_mesh(out.mesh, out.mesh_seconds)
@@ -354,7 +361,10 @@ def export(plan: ExportPlan, pano, *, cancel=None,
     for target in sorted(plan.targets, key=lambda t: order[t.format]):
         if cancel is not None and cancel.is_set():
             raise CancelledError(f"cancelled before writing {target.path}")
-        paths = _WRITERS[target.format](target, pano, out, settings, plan)
+        if target.format in EXPORTERS:
+            paths = _write_scene_format(target, composition, meshes, settings, out)
+        else:
+            paths = _WRITERS[target.format](target, pano, out, settings, plan)
         out.written.append((target, paths))
         if on_written is not None:
             on_written(target, paths, out)
@@ -365,34 +375,23 @@ def export(plan: ExportPlan, pano, *, cancel=None,
     return out
 
 
-def _write_glb(t: ExportTarget, pano, out: Exported, settings, plan) -> list[Path]:
-    from scene.export_glb import write_glb
+def _write_scene_format(t: ExportTarget, composition, meshes, settings, out: Exported):
+    """glb, ply, images, cubemap: through the one exporter registry (:mod:`scene.exporters`)."""
+    from scene.exporters import ExportOptions
+    from scene.exporters import export as export_format
 
-    t.path.parent.mkdir(parents=True, exist_ok=True)
-    out.notices += write_glb(t.path, pano, out.mesh, texture=t.options.get("texture", "jpeg"),
-                             jpeg_quality=int(t.options.get("jpeg_quality", 92)))
-    return [t.path]
-
-
-def _write_ply(t: ExportTarget, pano, out: Exported, settings, plan) -> list[Path]:
-    from scene.export_ply import write_ply
-
-    t.path.parent.mkdir(parents=True, exist_ok=True)
-    write_ply(t.path, pano, out.mesh, points=bool(t.options.get("points", False)))
-    return [t.path]
-
-
-def _write_images(t: ExportTarget, pano, out: Exported, settings, plan) -> list[Path]:
-    from scene.export_images import write_images
-
-    return [Path(p) for p in write_images(t.path, pano, stem=t.options.get("stem", "panorama"))]
-
-
-def _write_cubemap(t: ExportTarget, pano, out: Exported, settings, plan) -> list[Path]:
-    from scene.cubemap import write_cubemap
-
-    return [Path(p) for p in write_cubemap(t.path, pano, face_size=t.options.get("face_size"),
-                                           stem=t.options.get("stem", ""))]
+    if t.format in ("glb", "ply"):
+        t.path.parent.mkdir(parents=True, exist_ok=True)
+    o = t.options
+    options = ExportOptions(
+        mesh_settings=settings, texture=o.get("texture", "jpeg"),
+        jpeg_quality=int(o.get("jpeg_quality", 92)), points=bool(o.get("points", False)),
+        face_size=o.get("face_size"),
+        stem=o.get("stem", "panorama") if t.format == "images" else "panorama",
+        cubemap_stem=o.get("stem", "") if t.format == "cubemap" else "")
+    outcome = export_format(t.format, composition, t.path, options, meshes)
+    out.notices += outcome.notices
+    return [Path(p) for p in outcome.paths]
 
 
 def _write_stereo360(t: ExportTarget, pano, out: Exported, settings, plan) -> list[Path]:
@@ -438,5 +437,5 @@ def _write_preview(t: ExportTarget, pano, out: Exported, settings, plan) -> list
     return [t.path]
 
 
-_WRITERS = {"glb": _write_glb, "ply": _write_ply, "images": _write_images,
-            "cubemap": _write_cubemap, "stereo360": _write_stereo360, "preview": _write_preview}
+#: The formats drawn by the renderers (the others are :data:`scene.exporters.EXPORTERS`).
+_WRITERS = {"stereo360": _write_stereo360, "preview": _write_preview}
