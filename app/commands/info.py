@@ -28,6 +28,7 @@ def describe(path) -> dict:
 
     import numpy as np
 
+    from scene import licences
     from scene.project import load_project, read_manifest
 
     project = load_project(path)
@@ -48,6 +49,8 @@ def describe(path) -> dict:
             "metadata": md.to_dict(),
             "flat_radius": pano.flat_radius,
             "depth": None,
+            "licences": licences.collect(r),
+            "non_commercial": bool(licences.non_commercial(r)),
         }
         if pano.has_depth:
             raw = np.asarray(pano.raw_depth)
@@ -103,6 +106,10 @@ def format_text(info: dict) -> str:
         if s["backend"] == "import" and extra.get("rgb_file"):
             src = extra["rgb_file"] + (f" + {extra['depth_file']}" if extra.get("depth_file") else "")
             lines.append(f"      imported from {src}")
+        for lic in r["licences"]:
+            use = {True: "commercial use allowed", False: "NON-COMMERCIAL use only"}.get(
+                lic.get("commercial_use"), "licence not known")
+            lines.append(f"      licence: {lic.get('model', '?')}: {lic.get('spdx', '?')} ({use})")
         d = r["depth"]
         if d is None:
             lines.append(f"      depth: none (flat at {r['flat_radius']:g} m)")

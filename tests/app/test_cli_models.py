@@ -152,6 +152,14 @@ def test_non_commercial_result_carries_its_flag_into_project_glb_and_export_warn
     assert extras["non_commercial"] is True
     assert [r["spdx"] for r in extras["licences"]] == ["CC-BY-NC-4.0"]
     assert extras["generation"]["licences"] == extras["licences"]
+    code, out, _ = run(capsys, "info", str(two_results))
+    assert code == 0
+    assert out.count("licence: ") == 1
+    assert ("licence: depth-anything/Depth-Anything-V2-Large-hf: CC-BY-NC-4.0 "
+            "(NON-COMMERCIAL use only)") in out
+    code, out, _ = run(capsys, "info", str(two_results), "--json")
+    flags = {r["id"]: r["non_commercial"] for r in json.loads(out)["results"]}
+    assert flags == {"r1": False, "r2": True}
 
 
 def test_procedural_result_carries_no_licence_and_no_warning(capsys, two_results, tmp_path):
