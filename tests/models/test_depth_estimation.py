@@ -242,3 +242,21 @@ def test_refusals_happen_before_weights_are_read(tiny_folder, tmp_path):
         resolve_depth_model(str(tmp_path / "nowhere"))
     with pytest.raises(InputError, match="not a depth-estimation model"):
         resolve_depth_model("ldm3d-pano")
+
+
+def test_large_photo_estimated_at_model_size_keeps_full_resolution_rgb(tiny):
+    """A 5.7K photo (5760x2880): tiles at the model's size, depth at the tiles' resolution,
+    the RGB untouched; the panorama upsamples depth to the RGB's size when asked. (8192x4096
+    tiling is checked in tests/scene/test_tiling.py.)"""
+    from scene.panorama import RGBDPanorama
+
+    rgb = np.empty((2880, 5760, 3), dtype=np.uint8)
+    rgb[..., 0] = (np.arange(5760) // 32 % 256).astype(np.uint8)[None, :]
+    rgb[..., 1] = (np.arange(2880) // 16 % 256).astype(np.uint8)[:, None]
+    rgb[..., 2] = 90
+    pano = RGBDPanorama(rgb=rgb)
+    out = estimate_panorama_depth(pano, tiny).panorama
+    assert out.rgb is pano.rgb
+    dw = tiling.output_width(tiling.cube_tiles(TINY_SIZE), 5760)
+    assert out.raw_depth.shape == (dw // 2, dw) and dw < 5760
+    assert out.distance.shape == (2880, 5760)
