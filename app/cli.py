@@ -36,7 +36,7 @@ def _version() -> str:
 
 
 def _command_module(name: str):
-    module = "import_" if name == "import" else name
+    module = "import_" if name == "import" else name.replace("-", "_")
     return importlib.import_module(f"app.commands.{module}")
 
 

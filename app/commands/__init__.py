@@ -3,4 +3,5 @@
 Each module imports its heavy dependencies inside ``run`` so ``panoforge --help`` stays fast.
 """
 
-COMMANDS = ("gui", "generate", "import", "export", "render", "info", "xr", "models", "prop")
+COMMANDS = ("gui", "generate", "import", "export", "render", "info", "xr", "models", "prop",
+            "upscale", "repair-poles")
