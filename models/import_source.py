@@ -57,6 +57,8 @@ class ImportRequest:
         ``depth-anything-v2-small``).
     camera_height : float
         Metres above the floor; sets the scale of relative estimated depth.
+    known_point : (lon_deg, lat_deg, metres) or None
+        A direction with a known distance; sets the scale instead of ``camera_height``.
     device : str
         ``"auto"``, ``"cpu"`` or ``"cuda"`` for the depth model.
     """
@@ -75,6 +77,7 @@ class ImportRequest:
     depth_model: str | None = None
     camera_height: float = 1.6
     device: str = "auto"
+    known_point: tuple[float, float, float] | None = None
 
 
 @dataclass
@@ -153,7 +156,8 @@ class ImportBackend:
 
             estimate = estimate_depth(
                 pano, request.depth_model, request.device,
-                DepthEstimateOptions(camera_height=request.camera_height), known=outcome.known,
+                DepthEstimateOptions(camera_height=request.camera_height,
+                                     known_point=request.known_point), known=outcome.known,
                 on_progress=on_progress, cancel=cancel)
             pano = estimate.panorama
             outcome.warnings.extend(estimate.warnings)

@@ -17,8 +17,9 @@ each tile is estimated on its own, and the results are joined here:
 
 One robust pass drops the overlap rows far off the first fit (depth edges, where two tiles'
 bilinear samples mix near and far) and solves again; if the solved alignment makes the
-overlaps agree less than none (tiles that share no structure, e.g. random weights), the tiles
-are used as estimated and :attr:`Alignment.fell_back` says so.
+overlaps agree less than none, or gives a tile a negative scale (tiles that share no
+structure, e.g. random weights), the tiles are used as estimated and
+:attr:`Alignment.fell_back` says so.
 
 Alignment
 ---------
@@ -385,7 +386,8 @@ class Alignment:
         RMS disagreement of the overlaps in inverse distance relative to its mean, before
         (``a = 1, b = 0``) and after the alignment.
     fell_back : bool
-        The solved alignment agreed worse than none, so none was used.
+        The solved alignment agreed worse than none, or gave a tile a negative scale, so
+        none was used.
     """
 
     mode: str
@@ -529,9 +531,12 @@ def align_tiles(values: list[np.ndarray], samples: TileSamples, mode: str = "sca
             g = float(np.exp(np.mean(np.log(a[seen]))))
             a, b = a / g, b / g
     after = rms(a, b)
-    if mode != "none" and not after <= before:
-        # The fit made the overlaps agree less (tiles with almost no depth variation, where
-        # scale and shift trade off): keep the tiles as estimated and say so.
+    flipped = mode != "none" and bool(np.any(a[np.bincount(np.concatenate([ti, tj]),
+                                                           minlength=n) > 0] <= 0))
+    if mode != "none" and (flipped or not after <= before):
+        # The fit made the overlaps agree less, or turned a tile's depth inside out (a
+        # negative scale): the tiles share too little structure to align (almost constant
+        # disparity, random weights). Keep the tiles as estimated and say so.
         return Alignment(mode, [1.0] * n, [0.0] * n, fixed, int(len(ti)), before, before,
                          fell_back=True)
     return Alignment(mode, a.tolist(), b.tolist(), fixed, int(len(ti)), before, after)
@@ -632,7 +637,8 @@ def floor_scale(distance: np.ndarray, camera_height: float,
     if below.size == 0:
         raise InputError("cannot find the floor: the panorama has no depth more than "
                          f"{min_depression_deg:g}° below the horizon",
-                         hint="give a point with a known distance instead (--known-distance)")
+                         hint="give a point with a known distance instead "
+                         "(--known-point LON LAT METRES)")
     return float(camera_height / np.median(below)), int(below.size)
 
 
@@ -654,7 +660,12 @@ def point_scale(distance: np.ndarray, lon_deg: float, lat_deg: float, metres: fl
     float
     """
     if not (np.isfinite(metres) and metres > 0):
-        raise InputError(f"the known distance must be a positive number of metres, got {metres}")
+        raise InputError(f"the known distance must be a positive number of metres, got {metres}",
+                         hint="for example --known-point 0 -10 2.5")
+    if not (np.isfinite(lon_deg) and np.isfinite(lat_deg) and -90.0 <= lat_deg <= 90.0):
+        raise InputError(f"the known point's direction must be a longitude and a latitude "
+                         f"from -90 to 90 degrees, got {lon_deg:g} {lat_deg:g}",
+                         hint="for example --known-point 0 -10 2.5 (0 0 is the image centre)")
     h, w = distance.shape
     px, py = lonlat_to_pixel(math.radians(lon_deg), math.radians(lat_deg), w, h)
     py = float(np.clip(py, 0.0, h - 1.0))

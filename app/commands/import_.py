@@ -62,6 +62,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--camera-height", type=float, default=1.6, metavar="M",
                         help="camera height above the floor, metres: the scale of relative "
                         "estimated depth (default 1.6)")
+    parser.add_argument("--known-point", type=float, nargs=3, metavar=("LON", "LAT", "M"),
+                        help="instead of --camera-height: the direction (degrees; 0 0 = the "
+                        "image centre) of a point whose distance is M metres")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
                         help="where the depth model runs (default: CUDA when present)")
     parser.add_argument("-o", "--output", required=True, metavar="OUT.panoforge",
@@ -88,6 +91,7 @@ def run(args: argparse.Namespace) -> int:
         flat_radius=args.flat_radius, allow_partial_depth=args.allow_partial_depth,
         estimate_depth=args.estimate_depth, depth_model=args.depth_model,
         camera_height=args.camera_height, device=args.device,
+        known_point=tuple(args.known_point) if args.known_point else None,
     )
     if args.estimate_depth:
         from app.progress import TerminalProgress

@@ -110,7 +110,8 @@ def _relative_scale(dist: np.ndarray, options: DepthEstimateOptions, warnings: l
             raise InputError("the depth model gave no usable depth for this panorama",
                              hint="try another --depth-model") from None
         warnings.append(f"{exc.message}; the scale is a guess (median distance "
-                        f"{_FALLBACK_MEDIAN_M:g} m): give a point with a known distance")
+                        f"{_FALLBACK_MEDIAN_M:g} m): give a point with a known distance "
+                        "(--known-point LON LAT METRES)")
         return {"cue": "median guess", "median_m": _FALLBACK_MEDIAN_M,
                 "factor": _FALLBACK_MEDIAN_M / med}
 

@@ -96,3 +96,16 @@ def test_cropped_gpano_photo_gets_depth_only_where_it_has_picture(tmp_path, tiny
     assert np.isfinite(d[known]).all()
     assert np.isnan(d[: h // 4 - 1]).all() and np.isnan(d[:, : w // 8 - 1]).all()
     assert pano.metadata.extra["gpano"]["placed"] is True
+
+
+def test_known_point_option_reaches_the_estimate(tmp_path, tiny_folder):
+    Image.fromarray(box_room(128).panorama.rgb).save(tmp_path / "room.png")
+    made = make_backend().generate(ImportRequest(
+        rgb_path=tmp_path / "room.png", estimate_depth=True, depth_model=str(tiny_folder),
+        device="cpu", known_point=(10.0, -20.0, 2.5)))
+    scale = made.panorama.metadata.extra["depth_estimation"]["scale"]
+    assert scale["cue"] == "known point" and scale["metres"] == 2.5
+    with pytest.raises(InputError, match="latitude"):
+        make_backend().generate(ImportRequest(
+            rgb_path=tmp_path / "room.png", estimate_depth=True, depth_model=str(tiny_folder),
+            device="cpu", known_point=(10.0, -120.0, 2.5)))
