@@ -193,3 +193,45 @@ def test_found_in_the_models_folder(tmp_path, monkeypatch, tiny):
     ok, where = local_weights_available("lrm-base")
     assert ok and "lrm-base" in where
     assert check_lrm_folder(tmp_path / "models" / "lrm-base").source_size == 56
+
+
+def test_prompt_is_drawn_by_ldm3d_then_lifted(tiny, monkeypatch):
+    """--prompt with lrm: LDM3D's perspective backend draws the object (here a stand-in that
+    records the request and returns a disc on white), LRM lifts the picture."""
+    import models.registry
+    from models.base import GenerationResult
+    from scene.metadata import GenerationMetadata
+    from scene.panorama import PerspectiveRGBD
+
+    folder, net = tiny
+    asked = {}
+
+    class FakeLDM3D:
+        name = "ldm3d-4c"
+
+        def generate(self, request, on_progress=None, cancel=None):
+            asked["request"] = request
+            yy, xx = np.mgrid[0:64, 0:64]
+            rgb = np.full((64, 64, 3), 255, np.uint8)
+            rgb[(yy - 32) ** 2 + (xx - 32) ** 2 < 18 ** 2] = (40, 90, 200)
+            md = GenerationMetadata(backend="ldm3d-4c", prompt=request.prompt, seed=request.seed,
+                                    model_id="Intel/ldm3d-4c")
+            return GenerationResult(PerspectiveRGBD(rgb, metadata=md), md)
+
+    monkeypatch.setattr(models.registry, "get_backend", lambda name: FakeLDM3D())
+    from PIL import Image
+
+    probe = folder.parent / "probe.png"
+    yy, xx = np.mgrid[0:64, 0:64]
+    img = np.full((64, 64, 3), 255, np.uint8)
+    img[(yy - 32) ** 2 + (xx - 32) ** 2 < 18 ** 2] = (40, 90, 200)
+    Image.fromarray(img).save(probe)
+    thr = crossing_threshold(net, probe)
+    prop = generate_prop(PropRequest(backend="lrm", prompt="a blue vase", model=str(folder),
+                                     resolution=24, seed=5, threshold=thr, device="cpu"))
+    req = asked["request"]
+    assert req.prompt.startswith("a blue vase") and "plain white background" in req.prompt
+    assert req.seed == 5 and req.seamless is False
+    assert prop.source["image_model"]["model_id"] == "Intel/ldm3d-4c"
+    assert prop.source["background"] == "border-matting" and prop.name == "a_blue_vase"
+    assert prop.mesh.n_faces > 0
