@@ -26,7 +26,6 @@ latent by that many columns after every step, undone before decoding.
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass
 
@@ -37,6 +36,7 @@ from scene.panorama import PerspectiveRGBD, RGBDPanorama
 
 from ..base import GenerationRequest, GenerationResult, Progress, raise_if_cancelled
 from ..catalog import licence_records
+from ..loaded_model import LoadedModel
 from .weights import SPECS, ModelSpec, local_weights_available, resolve_model, spec_for
 
 __all__ = ["LDM3DBackend", "make_backend", "local_weights_available", "PERSPECTIVE_FOV_DEG",
@@ -51,16 +51,14 @@ PERSPECTIVE_FOV_DEG = 60.0
 #: Largest number of denoising steps accepted.
 MAX_STEPS = 1000
 
-# One loaded pipeline per process (they take gigabytes); the lock serialises runs because
+# One loaded pipeline per process (they take gigabytes); its lock serialises runs because
 # the seamless patch and the memory options change the shared pipeline.
-_LOCK = threading.RLock()
-_CACHE: dict = {}
+_PIPELINE = LoadedModel()
 
 
 def unload() -> None:
     """Forget the loaded pipeline (frees its memory once nothing else refers to it)."""
-    with _LOCK:
-        _CACHE.clear()
+    _PIPELINE.clear()
 
 
 @dataclass(frozen=True)
@@ -184,11 +182,9 @@ class LDM3DBackend:
             location = download_model(location.model_id, self.spec)
         choice = select_device(request.device)
         key = (str(location.folder.resolve()), location.check.variant, choice, request.cpu_offload)
-        if _CACHE.get("key") != key:
-            _CACHE.clear()
-            _CACHE["pipe"] = load_pipeline(location, choice, cpu_offload=request.cpu_offload)
-            _CACHE["key"] = key
-        return _CACHE["pipe"], location, choice
+        pipe = _PIPELINE.get(key, lambda: load_pipeline(location, choice,
+                                                          cpu_offload=request.cpu_offload))
+        return pipe, location, choice
 
     # -- generation --------------------------------------------------------------------
     def generate(self, request: GenerationRequest, on_progress=None, cancel=None) -> GenerationResult:
@@ -208,7 +204,7 @@ class LDM3DBackend:
         raise_if_cancelled(cancel)
         if on_progress is not None:
             on_progress(Progress(0, plan.steps, 0.0, 0.0, None, "loading model"))
-        with _LOCK:
+        with _PIPELINE.lock:
             import torch
 
             from .denoise import RunSettings, initial_latents, run_ldm3d

@@ -216,7 +216,7 @@ def test_cancel_during_a_step_stops_within_one_step(pano_dir, monkeypatch, fresh
     cancel = threading.Event()
     backend = get_backend("ldm3d-pano")
     backend._pipeline(_req(pano_dir))  # load now, so the hook sees only this run
-    pipe = __import__("models.ldm3d.backend", fromlist=["_CACHE"])._CACHE["pipe"]
+    pipe = __import__("models.ldm3d.backend", fromlist=["_PIPELINE"])._PIPELINE.value
     pipe.unet.register_forward_hook(lambda *_: cancel.set() if len(calls) == 3 else None)
     with pytest.raises(CancelledError):
         backend.generate(_req(pano_dir, steps=8), cancel=cancel)
@@ -418,7 +418,7 @@ def test_out_of_memory_names_the_option_to_turn_on(pano_dir, monkeypatch, fresh)
 
     backend = get_backend("ldm3d-pano")
     backend._pipeline(_req(pano_dir))
-    pipe = __import__("models.ldm3d.backend", fromlist=["_CACHE"])._CACHE["pipe"]
+    pipe = __import__("models.ldm3d.backend", fromlist=["_PIPELINE"])._PIPELINE.value
 
     def oom(*a, **kw):
         raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
