@@ -43,6 +43,8 @@ class DepthEstimator(Protocol):
         Tile edge, pixels, the model works at (tiles are rendered at this size).
     device : str
         ``"cpu"`` or ``"cuda"``.
+    library : str
+        What runs the model and its version (``"transformers 5.24.0"``), recorded too.
     """
 
     name: str
@@ -52,6 +54,7 @@ class DepthEstimator(Protocol):
     metric: bool
     input_size: int
     device: str
+    library: str
 
     def estimate(self, tiles: np.ndarray, cancel=None) -> np.ndarray:
         """Depth of each tile.

@@ -210,6 +210,7 @@ def estimate_panorama_depth(
 
     record = {
         "estimator": estimator.name,
+        "library": getattr(estimator, "library", ""),
         "model_id": estimator.model_id,
         "model_revision": estimator.revision,
         "licence": estimator.licence,

@@ -90,6 +90,9 @@ class TransformersDepthEstimator:
         self.metric = bool(location.metric)
         self.device = device
         self.batch_size = int(batch_size)
+        import transformers
+
+        self.library = f"transformers {transformers.__version__}"
         size = getattr(processor, "size", None) or {}
         edge = int(size.get("height") or size.get("shortest_edge") or 518)
         patch = int(getattr(model.config, "patch_size", 14) or 14)

@@ -58,6 +58,7 @@ class ExactEstimator:
     licence = {"model": "analytic", "commercial_use": True}
     metric = False
     device = "cpu"
+    library = "numpy"
     batch_size = 4
 
     def __init__(self, scene, size=96, layout="cube", seed=3):
@@ -136,6 +137,7 @@ def test_tiny_depth_anything_runs_the_whole_path(tiny, tmp_path):
     assert out.interpretation.kind == "distance"
     rec = out.metadata.extra["depth_estimation"]
     assert rec["estimator"] == "transformers" and rec["model_id"] == str(tiny.model_id)
+    assert rec["library"].startswith("transformers ")
     assert rec["tiles"] == {"layout": "cube", "count": 6, "size": TINY_SIZE,
                             "fov_deg": tiling.cube_tiles(8)[0].fov_deg}
     assert rec["alignment"]["rows"] > 0 and len(rec["alignment"]["scale"]) == 6
