@@ -87,7 +87,8 @@ def load_lrm(location: LRMLocation, device: str = "cpu"):
         return _CACHE["net"]
     _CACHE.clear()
     cfg = location.config
-    net = LRMNetwork(cfg)
+    with torch.device("meta"):  # shapes only: no time spent on a random initialisation
+        net = LRMNetwork(cfg)
     try:
         state = load_file(str(weights), device="cpu")
     except (SafetensorError, OSError, ValueError) as exc:
@@ -106,7 +107,15 @@ def load_lrm(location: LRMLocation, device: str = "cpu"):
              for k, v in converted.items() if tuple(v.shape) != tuple(expected[k].shape)]
     if wrong:
         raise _mismatch(folder, "shapes differ for", wrong)
+    net.to_empty(device="cpu")
     net.load_state_dict({k: v.float() for k, v in converted.items()}, strict=False)
+    with torch.no_grad():  # what the checkpoint does not carry gets transformers' init (zeros)
+        params = dict(net.named_parameters())
+        for name in _MAY_BE_MISSING:
+            if name not in converted and name in params:
+                params[name].zero_()
+    if any(True for _ in net.buffers()):
+        raise RuntimeError("LRMNetwork has buffers the checkpoint does not fill")
     net.eval().requires_grad_(False)
     try:
         net.to(device)

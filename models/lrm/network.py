@@ -44,6 +44,8 @@ _DINOV2 = {
     "dinov2_vits14_reg": (384, 12, 6, 4), "dinov2_vitb14_reg": (768, 12, 12, 4),
     "dinov2_vitl14_reg": (1024, 24, 16, 4),
 }
+_IMAGENET_MEAN = (0.485, 0.456, 0.406)
+_IMAGENET_STD = (0.229, 0.224, 0.225)
 #: DINO (v1) ViTs by Hugging Face id: (width, depth, heads, patch).
 _DINO = {"facebook/dino-vitb16": (768, 12, 12, 16), "facebook/dino-vits16": (384, 12, 6, 16),
          "facebook/dino-vitb8": (768, 12, 12, 8), "facebook/dino-vits8": (384, 12, 6, 8)}
@@ -117,15 +119,13 @@ class ImageEncoder(nn.Module):
             from transformers import ViTModel
 
             self.model = ViTModel(tcfg, add_pooling_layer=False)
-        self.register_buffer("mean", torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1),
-                             persistent=False)
-        self.register_buffer("std", torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1),
-                             persistent=False)
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         """``(N, 3, S, S)`` float in [0, 1] → ``(N, 1 + P, F)`` CLS and patch tokens."""
         if self.kind == "dino":
-            image = (image - self.mean) / self.std
+            mean = torch.tensor(_IMAGENET_MEAN, device=image.device, dtype=image.dtype)
+            std = torch.tensor(_IMAGENET_STD, device=image.device, dtype=image.dtype)
+            image = (image - mean.view(1, 3, 1, 1)) / std.view(1, 3, 1, 1)
             out = self.model(pixel_values=image, interpolate_pos_encoding=True)
         else:  # DINOv2 always interpolates its 37x37 position grid to the input
             out = self.model(pixel_values=image)
