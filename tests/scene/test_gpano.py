@@ -111,3 +111,17 @@ def test_import_of_a_full_sphere_keeps_it_and_records_the_tags(tmp_path):
     assert outcome.known is None and (outcome.panorama.width, outcome.panorama.height) == (400, 200)
     assert outcome.panorama.rgb_encoded is not None  # the file's bytes are kept as they are
     assert outcome.panorama.metadata.extra["gpano"]["initial_view_lon_deg"] == -90.0
+
+
+def test_a_depth_map_of_a_cropped_jpeg_is_placed_with_it(tmp_path):
+    path = tmp_path / "phone_pano.jpg"
+    path.write_bytes(_jpeg(_picture()))
+    depth = np.full((50, 200), 3.0, dtype=np.float32)  # half the picture's resolution
+    depth[:, 100:] = 7.0
+    np.save(tmp_path / "depth.npy", depth)
+    pano = import_panorama(path, tmp_path / "depth.npy").panorama
+    raw = pano.raw_depth
+    assert raw.shape == (200, 400)  # the depth's own resolution, placed on the sphere
+    assert np.isnan(raw[:60]).all() and np.isnan(raw[110:]).all()
+    assert np.isnan(raw[:, :150]).all() and np.isnan(raw[:, 350:]).all()
+    assert (raw[60:110, 150:250] == 3.0).all() and (raw[60:110, 250:350] == 7.0).all()
