@@ -12,7 +12,6 @@ runs. One loaded model is kept per process (a lock serialises runs).
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass
 
@@ -23,6 +22,7 @@ from scene.errors import InputError
 from scene.panorama import RGBDPanorama
 
 from ..base import GenerationResult, Progress, check_seed, raise_if_cancelled
+from ..loaded_model import LoadedModel
 from .weights import SR_DEFAULTS, SR_SPEC, resolve_sr_model, sr_weights_available
 
 __all__ = ["SRRequest", "LDM3DSRUpscaler", "make_upscaler", "unload", "METHOD",
@@ -33,14 +33,12 @@ METHOD = "sr"
 DEFAULT_PROMPT = "high quality high resolution uhd 4k image"
 MAX_STEPS = 1000
 
-_LOCK = threading.RLock()
-_CACHE: dict = {}
+_MODEL = LoadedModel()
 
 
 def unload() -> None:
     """Forget the loaded model."""
-    with _LOCK:
-        _CACHE.clear()
+    _MODEL.clear()
 
 
 @dataclass(frozen=True)
@@ -158,11 +156,7 @@ class LDM3DSRUpscaler:
             location = download_sr(location.model_id)
         choice = select_device(request.device)
         key = (str(location.folder.resolve()), location.check.variant, choice)
-        if _CACHE.get("key") != key:
-            _CACHE.clear()
-            _CACHE["comps"] = load_sr(location, choice)
-            _CACHE["key"] = key
-        return _CACHE["comps"], location
+        return _MODEL.get(key, lambda: load_sr(location, choice)), location
 
     def upscale(self, pano: RGBDPanorama, request: SRRequest = SRRequest(), on_progress=None,
                 cancel=None, latents=None) -> GenerationResult:
@@ -200,7 +194,7 @@ class LDM3DSRUpscaler:
         raise_if_cancelled(cancel)
         if on_progress is not None:
             on_progress(Progress(0, 1, 0.0, 0.0, None, "loading model"))
-        with _LOCK:
+        with _MODEL.lock:
             import torch
 
             from ..ldm3d.rgbd_split import split_rgbd
