@@ -105,6 +105,13 @@ def _list(args) -> int:
             print(f"    terms: {e.licence.conditions}")
         if st.state in ("missing", "damaged"):
             print(f"    get it: {st.download}" + (f"  ({e.size_hint})" if e.size_hint else ""))
+    known = {st.entry.backend for st in statuses}
+    home = models_home()
+    strays = sorted(p for p in home.iterdir() if p.is_dir() and not p.name.startswith(".")
+                    and p.name not in known) if home.is_dir() else []
+    for p in strays:
+        print(f"\n{p.name:<32} not a model name Panoforge knows: nothing looks in {p}")
+        print(f"    install it under its name with: panoforge models add {p}")
     print("\nOn a computer without a network: run the 'get it' command elsewhere, copy the "
           "folder, then 'panoforge models add FOLDER'.")
     return 0

@@ -72,6 +72,14 @@ def test_add_then_list_then_verify(capsys, usb, tmp_path):
     assert code == 1 and UNET in out
 
 
+def test_a_folder_copied_under_another_name_is_pointed_out(capsys, usb, tmp_path):
+    shutil.copytree(usb, tmp_path / "models" / "my-ldm3d")
+    code, out, _ = run(capsys, "models")
+    assert code == 0 and "my-ldm3d" in out
+    assert f"panoforge models add {tmp_path / 'models' / 'my-ldm3d'}" in out
+    assert _listed(capsys)["ldm3d-pano"]["status"] == "missing"
+
+
 def test_truncated_file_shows_damaged_in_the_list(capsys, usb, tmp_path):
     dest = tmp_path / "models" / "ldm3d-pano"
     shutil.copytree(usb, dest)
