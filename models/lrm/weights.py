@@ -53,22 +53,34 @@ class LRMSpec:
     source_size : int
         Input image side in pixels it was trained at (OpenLRM's ``infer-b/l.yaml``).
     licence : str
-        SPDX id of the weights' licence (from :mod:`models.catalog`).
+        SPDX id of the weights' licence.
+    commercial_use : bool
+        Whether that licence allows commercial use of what is made with them.
     """
 
     name: str
     repo_id: str
     source_size: int
-    licence: str = "CC-BY-NC-4.0"
+    licence: str
+    commercial_use: bool
 
 
-SPECS: dict[str, LRMSpec] = {s.name: s for s in (
-    LRMSpec("lrm-base", "zxhezexin/openlrm-mix-base-1.1", 336),
-    LRMSpec("lrm-large", "zxhezexin/openlrm-mix-large-1.1", 448),
-)}
-DEFAULT_BACKEND = "lrm-base"
 #: Input side by transformer width when config.json does not say (small 224, base 336, large 448).
 _SOURCE_SIZE_BY_DIM = {512: 224, 768: 336, 1024: 448}
+_SOURCE_SIZE_BY_BACKEND = {"lrm-base": 336, "lrm-large": 448}
+
+
+def _specs() -> dict[str, LRMSpec]:
+    """The LRM checkpoints of :mod:`models.catalog` (ids and licences live there)."""
+    from models.catalog import entries
+
+    return {e.backend: LRMSpec(e.backend, e.id, _SOURCE_SIZE_BY_BACKEND.get(e.backend, 336),
+                               e.licence.spdx, e.licence.commercial_use)
+            for e in entries("lrm")}
+
+
+SPECS: dict[str, LRMSpec] = _specs()
+DEFAULT_BACKEND = "lrm-base"
 
 
 def spec_for(name: str) -> LRMSpec:
@@ -162,7 +174,9 @@ def read_config(folder: Path) -> LRMConfig:
     folder = Path(folder)
     path = folder / "config.json"
     if not path.is_file():
-        if (folder / "model_index.json").is_file():
+        from models.model_folder import is_diffusers_folder
+
+        if is_diffusers_folder(folder):
             raise _not_lrm(folder, "it holds a diffusers pipeline (model_index.json)")
         raise _not_lrm(folder, "no config.json")
     try:
@@ -246,7 +260,8 @@ def download_hint(spec: LRMSpec, repo_id: str | None = None) -> str:
             f"      hf download {repo_id} config.json model.safetensors --local-dir {folder}\n"
             f"  then run with --model {folder} (that folder is also found without --model), or "
             f"unset HF_HUB_OFFLINE to let Panoforge download it; the weights are licensed "
-            f"{spec.licence} (non-commercial use only); --backend procedural needs no weights")
+            f"{spec.licence}{'' if spec.commercial_use else ' (non-commercial use only)'}; "
+            f"--backend procedural needs no weights")
 
 
 def resolve_lrm(spec: LRMSpec, model: str | None = None) -> LRMLocation:
@@ -258,6 +273,7 @@ def resolve_lrm(spec: LRMSpec, model: str | None = None) -> LRMLocation:
     location with ``folder=None`` for :func:`models.lrm.loading.download_lrm`.
     """
     from models.ldm3d.weights import find_in_hf_cache, hf_hub_cache, hf_offline, models_home
+    from models.store import folder_revision
 
     if model:
         path = Path(model).expanduser()
@@ -266,13 +282,13 @@ def resolve_lrm(spec: LRMSpec, model: str | None = None) -> LRMLocation:
                 raise InputError(f"model folder {path} does not exist" if not path.exists()
                                  else f"--model {model} is a file; it must be a model folder",
                                  hint=download_hint(spec))
-            return LRMLocation(path, str(path), _cache_revision(path), check_lrm_folder(path))
+            return LRMLocation(path, str(path), folder_revision(path), check_lrm_folder(path))
         repo_id = model
     else:
         repo_id = spec.repo_id
         own = models_home() / spec.name
         if (own / "config.json").is_file():
-            return LRMLocation(own, str(own), "", check_lrm_folder(own))
+            return LRMLocation(own, str(own), folder_revision(own), check_lrm_folder(own))
     cached = find_in_hf_cache(repo_id)
     if cached is not None:
         folder, commit = cached
@@ -283,13 +299,6 @@ def resolve_lrm(spec: LRMSpec, model: str | None = None) -> LRMLocation:
             f"(looked in {models_home() / spec.name} and the Hugging Face cache {hf_hub_cache()})",
             hint=download_hint(spec, repo_id))
     return LRMLocation(None, repo_id, "")
-
-
-def _cache_revision(folder: Path) -> str:
-    parts = folder.resolve().parts
-    if len(parts) >= 3 and parts[-2] == "snapshots" and parts[-3].startswith("models--"):
-        return parts[-1]
-    return ""
 
 
 def local_weights_available(name: str = DEFAULT_BACKEND) -> tuple[bool, str]:
