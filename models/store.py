@@ -500,25 +500,39 @@ def verify_folder(folder: Path, e: CatalogEntry | None = None, *,
     return status
 
 
+def _quick_status(e: CatalogEntry, folder: Path) -> ModelStatus:
+    st = ModelStatus(e, "installed", folder, folder_size(folder), folder_revision(folder),
+                     check_folder(e, folder))
+    for rel, size in (_read_manifest(folder).get("sizes") or {}).items():
+        p = folder / rel
+        if p.is_file() and p.stat().st_size != size:
+            st.problems.append(FileProblem(rel, f"{p.stat().st_size} bytes, installed "
+                                                f"with {size}"))
+    if st.problems:
+        st.state = "damaged"
+    return st
+
+
 def model_status(e: CatalogEntry) -> ModelStatus:
-    """The quick status of one model (file set and headers; no hashing)."""
+    """The quick status of one model (file set and headers; no hashing).
+
+    The folder reported is the one generation uses: the first of :func:`locate`. When that
+    one is damaged and a later copy is complete, a warning says so (generation does not fall
+    back to it).
+    """
     if not e.needs_weights:
         return ModelStatus(e, "built-in")
-    first: ModelStatus | None = None
-    for folder in locate(e):
-        st = ModelStatus(e, "installed", folder, folder_size(folder), folder_revision(folder),
-                         check_folder(e, folder))
-        manifest = _read_manifest(folder).get("sizes") or {}
-        for rel, size in manifest.items():
-            p = folder / rel
-            if p.is_file() and p.stat().st_size != size:
-                st.problems.append(FileProblem(rel, f"{p.stat().st_size} bytes, installed "
-                                                    f"with {size}"))
-        if not st.problems:
-            return st
-        st.state = "damaged"
-        first = first or st
-    return first or ModelStatus(e, "missing")
+    folders = locate(e)
+    if not folders:
+        return ModelStatus(e, "missing")
+    st = _quick_status(e, folders[0])
+    if st.state == "damaged":
+        for other in folders[1:]:
+            if _quick_status(e, other).state == "installed":
+                st.warnings.append(f"a complete copy is in {other}, but {folders[0]} is used "
+                                   "first: repair it (models add) or remove it")
+                break
+    return st
 
 
 def list_status() -> list[ModelStatus]:

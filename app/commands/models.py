@@ -100,6 +100,8 @@ def _list(args) -> int:
             print(f"    folder: {st.folder}")
         for p in st.problems:
             print(f"    damaged: {p}")
+        for w in st.warnings:
+            print(f"    note: {w}")
         print(f"    licence: {_licence_line(e)}")
         if e.licence.conditions:
             print(f"    terms: {e.licence.conditions}")

@@ -156,6 +156,19 @@ def test_truncated_weight_file_is_damaged_and_named(pano_copy, tmp_path):
     assert "safetensors" in st.problems[0].problem
 
 
+def test_the_folder_generation_uses_first_decides_the_status(pano_copy, tmp_path):
+    from tests.models.test_ldm3d import _fake_hf_cache
+
+    _fake_hf_cache(pano_copy, tmp_path / "hf-hub", "Intel/ldm3d-pano")
+    own = tmp_path / "models" / "ldm3d-pano"
+    shutil.copytree(pano_copy, own)
+    (own / "vae" / "config.json").unlink()
+    st = model_status(entry("ldm3d-pano"))
+    assert st.state == "damaged" and st.folder == own
+    assert [p.path for p in st.problems] == ["vae/config.json"]
+    assert "a complete copy is in" in st.warnings[0] and "snapshots" in st.warnings[0]
+
+
 def test_changed_bytes_against_the_download_record_are_damaged(pano_copy):
     commit = "ab" * 20
     sha = hashlib.sha256((pano_copy / UNET).read_bytes()).hexdigest()
