@@ -161,6 +161,9 @@ class ImportBackend:
                 on_progress=on_progress, cancel=cancel)
             pano = estimate.panorama
             outcome.warnings.extend(estimate.warnings)
+        elif request.depth_model or request.known_point:
+            outcome.warnings.append("--depth-model and --known-point are ignored without "
+                                    "--estimate-depth")
         pano.metadata.duration_s = round(time.perf_counter() - start, 3)
         if on_progress is not None:
             on_progress(Progress(step=1, total=1, elapsed_s=time.perf_counter() - start,
