@@ -13,7 +13,10 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["ModelFolder", "inspect_model_folder", "is_diffusers_folder", "backend_for_model"]
+from scene.errors import InputError
+
+__all__ = ["ModelFolder", "inspect_model_folder", "is_diffusers_folder", "backend_for_model",
+           "read_model_json"]
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,34 @@ def _json(path: Path) -> dict:
     except (OSError, UnicodeDecodeError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
+
+
+def read_model_json(path: Path, incomplete: str) -> dict:
+    """A model folder's JSON file as a dict, for the checks that refuse a folder.
+
+    Parameters
+    ----------
+    path : Path
+    incomplete : str
+        What a missing file means, for the hint ("X is not a complete diffusers model folder").
+
+    Raises
+    ------
+    scene.errors.InputError
+        Missing (hint: ``incomplete``, download again), unreadable, or not a JSON object.
+    """
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{path} is missing",
+                         hint=f"{incomplete}; download the model again") from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise InputError(f"cannot read {path}: {exc}",
+                         hint="the model folder is damaged; download the model again") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{path} does not hold a JSON object",
+                         hint="the model folder is damaged; download the model again")
+    return data
 
 
 def is_diffusers_folder(path: str | Path) -> bool:

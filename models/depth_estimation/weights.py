@@ -16,7 +16,6 @@ are those of the rest of Panoforge: ``<models_home>/<backend>``, then the Huggin
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +24,7 @@ from scene.errors import InputError
 
 from ..catalog import CatalogEntry, entries, entry, entry_for_model, licence_record
 from ..ldm3d.weights import find_in_hf_cache, hf_hub_cache, hf_offline, models_home
+from ..model_folder import read_model_json
 from ..store import folder_revision
 
 __all__ = ["DEFAULT_DEPTH_MODEL", "MODEL_TYPES", "DepthModelLocation", "check_depth_folder",
@@ -89,19 +89,7 @@ def depth_download_hint(e: CatalogEntry | None, repo_id: str = "") -> str:
 
 
 def _read_json(path: Path) -> dict:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"{path} is missing",
-                         hint=f"{path.parent} is not a complete transformers depth model; "
-                         "download the model again") from None
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise InputError(f"cannot read {path}: {exc}",
-                         hint="the model folder is damaged; download the model again") from None
-    if not isinstance(data, dict):
-        raise InputError(f"{path} does not hold a JSON object",
-                         hint="the model folder is damaged; download the model again")
-    return data
+    return read_model_json(path, f"{path.parent} is not a complete transformers depth model")
 
 
 def check_depth_folder(folder: Path) -> bool:

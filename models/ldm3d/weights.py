@@ -17,7 +17,6 @@ Refusals happen here, before any weight is read:
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from pathlib import Path
 
 from scene.errors import InputError
 
-from ..model_folder import is_diffusers_folder
+from ..model_folder import is_diffusers_folder, read_model_json
 
 __all__ = [
     "ModelSpec", "SPECS", "FolderCheck", "ModelLocation", "spec_for", "models_home",
@@ -234,19 +233,7 @@ def download_hint(spec: ModelSpec, repo_id: str | None = None) -> str:
 
 # -- checks ------------------------------------------------------------------------------
 def _read_json(path: Path, folder: Path) -> dict:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"{path} is missing",
-                         hint=f"{folder} is not a complete diffusers model folder; "
-                         "download the model again") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"cannot read {path}: {exc}",
-                         hint="the model folder is damaged; download the model again") from None
-    if not isinstance(data, dict):
-        raise InputError(f"{path} does not hold a JSON object",
-                         hint="the model folder is damaged; download the model again")
-    return data
+    return read_model_json(path, f"{folder} is not a complete diffusers model folder")
 
 
 def _weight_variant(comp_dir: Path) -> str | None | bool:
