@@ -132,10 +132,13 @@ def _picture_from_prompt(req: PropRequest, on_progress, cancel) -> tuple[np.ndar
 
     if not req.prompt.strip():
         raise InputError("give a picture of the object or a --prompt describing it")
-    name = "ldm3d-4c"
     if req.image_model is None:
         found = [n for n in ("ldm3d-4c", "ldm3d") if local_weights_available(n)[0]]
         name = found[0] if found else "ldm3d-4c"
+    else:  # the 6-channel model is ldm3d; a 4-channel one is drawn as a perspective picture
+        from models.model_folder import backend_for_model
+
+        name = "ldm3d" if backend_for_model(req.image_model)[0] == "ldm3d" else "ldm3d-4c"
     backend = get_backend(name)
     result = backend.generate(GenerationRequest(prompt=req.prompt + OBJECT_PROMPT_SUFFIX,
                                                 seed=req.seed, model=req.image_model,
