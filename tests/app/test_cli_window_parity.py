@@ -5,7 +5,8 @@ the ``.panoforge`` files they save for the same request must be byte-identical. 
 the procedural generator with settings typed into the window, and for a tiny random-weight
 ``ldm3d-4c`` folder (a perspective model, so the placement policy is exercised) whose CLI
 result is reused in the window through "Use these settings" with a seed above 2**31 (the
-window once wrapped such seeds).
+window once wrapped such seeds); and for an import with a disparity depth map (one request
+type, one path).
 """
 
 from __future__ import annotations
@@ -61,6 +62,28 @@ def test_perspective_ldm3d_reused_through_use_these_settings_saves_the_same_byte
     gp.apply_metadata(made.metadata)  # what "Use these settings" does with a result
     assert gp.backend_name == "ldm3d-4c" and gp.build_request().seed == BIG_SEED
     assert _generate_and_save(w, qtbot, tmp_path) == cli
+
+
+def test_an_import_saves_the_same_bytes_from_the_window_and_the_cli(make_window, tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    from models.import_source import ImportRequest
+
+    rng = np.random.default_rng(3)
+    Image.fromarray(rng.integers(0, 255, (32, 64, 3), dtype=np.uint8)).save(tmp_path / "p.png")
+    disp = rng.integers(1000, 65535, (32, 64), dtype=np.uint16)
+    Image.fromarray(disp).save(tmp_path / "d.png")
+    out = tmp_path / "cli.panoforge"
+    assert main(["import", str(tmp_path / "p.png"), "--depth", str(tmp_path / "d.png"),
+                 "--depth-kind", "disparity", "--near", "0.5", "--far", "20",
+                 "-o", str(out)]) == 0
+    w = make_window()
+    assert w.files.import_files(ImportRequest(rgb_path=tmp_path / "p.png",
+                                              depth_path=tmp_path / "d.png", kind="disparity",
+                                              near=0.5, far=20.0)) is not None
+    assert w.save_as(tmp_path / "window.panoforge"), w.prompter.errors
+    assert (tmp_path / "window.panoforge").read_bytes() == out.read_bytes()
 
 
 def test_both_front_ends_take_the_backend_defaults_from_its_spec(make_window, capsys):
