@@ -14,11 +14,14 @@ Each cap (the latitudes within --band degrees of a pole) is projected to a 90° 
 straight up or down, filled from the ring around it with OpenCV's inpainting (depth as planar
 or radial depth, whichever is flatter on the ring, so a flat ceiling, floor or sky comes back
 exact), and projected back with a --feather degrees wide blend into the original.
-LDM3D masked denoising for the caps is not implemented yet; the result records the method.
+With --method ldm3d the caps are filled by masked denoising with a 4-channel LDM3D model
+instead (RePaint-style: the known ring is re-imposed at every step); the result records the
+method, the model and its licence.
 
 examples:
   panoforge repair-poles forest.panoforge
   panoforge repair-poles hall.panoforge --result r2 --band 25 --feather 5 --caps bottom
+  panoforge repair-poles hall.panoforge --method ldm3d --model ./models/ldm3d-4c --prompt "a vaulted stone ceiling"
 """
 
 
@@ -34,6 +37,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="size of the up/down view, pixels (default: width / 4)")
     parser.add_argument("-o", "--output", metavar="OUT.panoforge",
                         help="write the project here instead of back to PROJECT")
+    m = parser.add_argument_group("model path (--method ldm3d)")
+    m.add_argument("--method", choices=("classical", "ldm3d"), default="classical",
+                   help="classical (OpenCV inpainting, default) or ldm3d (masked denoising with "
+                   "a 4-channel LDM3D model; needs its weights)")
+    m.add_argument("--model", metavar="FOLDER|ID", help="model folder or Hugging Face id")
+    m.add_argument("--model-backend", choices=("ldm3d-4c", "ldm3d-pano"), default="ldm3d-4c",
+                   help="which model family --model is (default ldm3d-4c)")
+    m.add_argument("--prompt", default=None, help="what the caps show (e.g. 'a wooden ceiling')")
+    m.add_argument("--steps", type=int, default=30, help="denoising steps (default 30)")
+    m.add_argument("--guidance", type=float, default=7.0)
+    m.add_argument("--seed", type=int, default=0)
+    m.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -49,13 +64,17 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"{src} does not exist", hint="give an existing .panoforge project")
     project, _ = open_for_adding(src)
     parent = project.pick(args.result)
+    extra = {} if args.prompt is None else {"prompt": args.prompt}
     settings = PoleSettings(band_deg=args.band, feather_deg=args.feather, caps=args.caps,
-                            face_size=args.face_size)
+                            face_size=args.face_size, method=args.method, model=args.model,
+                            model_backend=args.model_backend, steps=args.steps,
+                            guidance=args.guidance, seed=args.seed, device=args.device, **extra)
     with TerminalProgress("repair poles") as bar:
         result = repair_poles(parent.panorama, settings, on_progress=bar)
     added = project.add_result(result.panorama, kind="repaired", parent_id=parent.id,
                                label=f"{parent.label} (poles repaired)")
     out = save(project, Path(args.output) if args.output else src)
-    print(f"added result {added.id} ({args.caps} caps of {parent.id} repaired, band "
+    print(f"added result {added.id} ({args.caps} caps of {parent.id} repaired by {args.method}, "
+          f"band "
           f"{args.band:g}°, feather {args.feather:g}°) to {out}; {added.id} is active")
     return 0

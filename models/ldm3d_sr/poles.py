@@ -17,10 +17,9 @@ there. For each cap (the latitudes within ``band_deg`` of a pole):
    across the ``feather_deg`` ring (a smoothstep in latitude), so the cap boundary has no
    step. Pixels outside the ring are returned bit for bit.
 
-Masked denoising with LDM3D (RePaint-style, the known ring re-imposed at every step) is the
-model path the issue asks for where weights exist; it is not implemented yet, and the result
-records ``method: "classical"`` (OpenCV Telea inpainting) so nobody mistakes one for the
-other.
+With ``method="ldm3d"`` step 2 is masked denoising with a 4-channel LDM3D model instead
+(RePaint-style, the known ring re-imposed at every step: :mod:`.poles_ldm3d`); the result
+records which method, model and licence made it.
 
 The result is a new panorama (its metadata the parent's plus ``extra["pole_repair"]``); the
 source is never changed.
@@ -40,9 +39,10 @@ from scene.panorama import RGBDPanorama
 
 from ..base import GenerationResult, Progress, raise_if_cancelled
 
-__all__ = ["PoleSettings", "repair_poles", "cap_weight", "CAPS", "METHOD"]
+__all__ = ["PoleSettings", "repair_poles", "cap_weight", "CAPS", "METHOD", "METHODS"]
 
 METHOD = "classical"
+METHODS = ("classical", "ldm3d")
 CAPS = ("both", "top", "bottom")
 _FACE = {"top": "py", "bottom": "ny"}
 
@@ -62,6 +62,12 @@ class PoleSettings:
         Edge of the perspective view in pixels (default: the panorama's width / 4).
     inpaint_radius : float
         Neighbourhood radius of the inpainting, view pixels.
+    method : {"classical", "ldm3d"}
+        OpenCV inpainting, or masked denoising with a 4-channel LDM3D model
+        (:mod:`.poles_ldm3d`; the view is then ``face_size`` = 512 by default).
+    model, model_backend, prompt, negative_prompt, seed, steps, guidance, device
+        The model path's settings (``model_backend``: ``ldm3d-4c`` or ``ldm3d-pano``, whose
+        weight discovery ``model`` goes through).
     """
 
     band_deg: float = 20.0
@@ -69,6 +75,15 @@ class PoleSettings:
     caps: str = "both"
     face_size: int | None = None
     inpaint_radius: float = 5.0
+    method: str = "classical"
+    model: str | None = None
+    model_backend: str = "ldm3d-4c"
+    prompt: str = "a seamless view straight up and straight down"
+    negative_prompt: str = ""
+    seed: int = 0
+    steps: int = 30
+    guidance: float = 7.0
+    device: str = "auto"
 
     def check(self) -> None:
         """Raise :class:`InputError` for out-of-range values."""
@@ -84,6 +99,10 @@ class PoleSettings:
             raise InputError(f"--face-size must be 16 to 8192 pixels, got {self.face_size}")
         if not 1.0 <= float(self.inpaint_radius) <= 50.0:
             raise InputError(f"inpaint radius must be 1 to 50 pixels, got {self.inpaint_radius}")
+        if self.method not in METHODS:
+            raise InputError(f"--method must be one of {', '.join(METHODS)}, got {self.method!r}")
+        if self.method == "ldm3d" and not 1 <= int(self.steps) <= 1000:
+            raise InputError(f"--steps must be 1 to 1000, got {self.steps}")
 
 
 def cap_weight(lat_deg: np.ndarray, band_deg: float, feather_deg: float, top: bool) -> np.ndarray:
@@ -118,8 +137,44 @@ def _face_coords(face: str, dirs: np.ndarray, n: int) -> tuple[np.ndarray, np.nd
     return (a + 1.0) * n / 2.0 - 0.5, (b + 1.0) * n / 2.0 - 0.5, c
 
 
+def _repair_cap_model(cv2, rgb, z_log, valid, which, settings, n, model, near_far, on_progress,
+                      cancel):
+    """The model path: face colour (n, n, 3) uint8 and log distance (n, n) float32 (or None)."""
+    from .depth_codec import from_unit_disparity, to_unit_disparity
+    from .poles_ldm3d import inpaint_view
+
+    pipe, choice = model
+    face = _FACE[which]
+    d = face_directions(face, n)
+    lon, lat = direction_to_lonlat(d)
+    H, W = rgb.shape[:2]
+    px, py = lonlat_to_pixel(lon, lat, W, H)
+    face_rgb = _remap_wrap(cv2, rgb, px, py, cv2.INTER_LINEAR)
+    from_pole = 90.0 - np.degrees(np.abs(lat))
+    hole = from_pole <= settings.band_deg + 2.0 * 180.0 / H
+    near, far = near_far
+    disp = np.zeros((n, n), np.float32)
+    r_log = None
+    if z_log is not None:
+        dh, dw = z_log.shape
+        dpx, dpy = lonlat_to_pixel(lon, lat, dw, dh)
+        r_log = _remap_wrap(cv2, z_log, dpx, dpy, cv2.INTER_LINEAR)
+        ok = _remap_wrap(cv2, valid.astype(np.uint8), dpx, dpy, cv2.INTER_NEAREST) > 0
+        hole = hole | ~ok
+        disp = to_unit_disparity(np.where(ok, np.exp(r_log), np.nan), near, far)
+    new_rgb, new_disp = inpaint_view(
+        pipe, choice, face_rgb, disp, hole, prompt=settings.prompt,
+        negative_prompt=settings.negative_prompt, seed=settings.seed, steps=settings.steps,
+        guidance=settings.guidance, on_progress=on_progress, cancel=cancel,
+        message=f"{which} cap: ")
+    if r_log is None:
+        return new_rgb, None
+    filled = np.log(from_unit_disparity(new_disp, near, far)).astype(np.float32)
+    return new_rgb, np.where(hole, filled, r_log).astype(np.float32)
+
+
 def _repair_cap(cv2, rgb, z_log, valid, which, settings, n):
-    """Inpainted face colour (n, n, 3) uint8 and log planar depth (n, n) float32."""
+    """Inpainted face colour (n, n, 3) uint8 and log distance (n, n) float32 (or None)."""
     face = _FACE[which]
     d = face_directions(face, n)
     lon, lat = direction_to_lonlat(d)
@@ -192,7 +247,18 @@ def repair_poles(pano: RGBDPanorama, settings: PoleSettings = PoleSettings(), on
     started = time.perf_counter()
     caps = ("top", "bottom") if settings.caps == "both" else (settings.caps,)
     H, W = pano.height, pano.width
-    n = int(settings.face_size or max(16, W // 4))
+    model = location = None
+    if settings.method == "ldm3d":
+        from .backend import _condition_depth
+        from .poles_ldm3d import load_inpainter
+
+        n = int(settings.face_size or 512)
+        pipe, location, choice = load_inpainter(settings.model, settings.model_backend,
+                                                settings.device)
+        model = (pipe, choice)
+        near_far = _condition_depth(pano)[1:] if pano.has_depth else (1.0, 40.0)
+    else:
+        n = int(settings.face_size or max(16, W // 4))
     rgb = pano.rgb.astype(np.float32)
     out_rgb = rgb.copy()
     dist = z_log = valid = None
@@ -204,7 +270,11 @@ def repair_poles(pano: RGBDPanorama, settings: PoleSettings = PoleSettings(), on
         touched = np.zeros(dist.shape, dtype=bool)
     for k, which in enumerate(caps):
         raise_if_cancelled(cancel)
-        face_rgb, face_z = _repair_cap(cv2, pano.rgb, z_log, valid, which, settings, n)
+        if model is None:
+            face_rgb, face_z = _repair_cap(cv2, pano.rgb, z_log, valid, which, settings, n)
+        else:
+            face_rgb, face_z = _repair_cap_model(cv2, pano.rgb, z_log, valid, which, settings,
+                                                 n, model, near_far, on_progress, cancel)
         top = which == "top"
         # colour, at the colour's resolution
         lat = np.degrees(latitudes(H))
@@ -246,12 +316,25 @@ def repair_poles(pano: RGBDPanorama, settings: PoleSettings = PoleSettings(), on
         else:
             raw = np.where(touched, enc, encode_distance(dist, pano.interpretation,
                                                          source.dtype, "")[0])
-    record = {"method": METHOD, "inpainter": "OpenCV cv2.inpaint (colour Telea, depth NS)",
-              "depth_inpainted_as": "log planar depth or log distance (flatter on the ring)",
-              "model_path": "not implemented (LDM3D masked denoising)",
-              "face_size": n, **asdict(settings)}
-    extra = {**pano.metadata.extra, "pole_repair": record}
-    meta = replace(pano.metadata, backend="repair-poles", extra=extra,
+    record = {**asdict(settings), "face_size": n}
+    meta = pano.metadata
+    if model is None:
+        record.update(inpainter="OpenCV cv2.inpaint (colour Telea, depth NS)",
+                      depth_inpainted_as="log planar depth or log distance (flatter on the ring)")
+        for k in ("model", "model_backend", "prompt", "negative_prompt", "seed", "steps",
+                  "guidance", "device"):
+            record.pop(k)
+    else:
+        from ..catalog import entry_for_model, licence_record
+
+        licence = licence_record(entry_for_model(location.model_id, settings.model_backend),
+                                 location.model_id)
+        record.update(inpainter="RePaint-style masked denoising (known ring re-imposed every "
+                      "step)", model_id=location.model_id, model_revision=location.revision,
+                      device=model[1].device, dtype=model[1].dtype_name, licence=licence)
+        meta = meta.with_licences([licence])
+    extra = {**meta.extra, "pole_repair": record}
+    meta = replace(meta, backend="repair-poles", extra=extra,
                    duration_s=round(time.perf_counter() - started, 3))
     out = RGBDPanorama(rgb=np.clip(np.rint(out_rgb), 0, 255).astype(np.uint8), raw_depth=raw,
                        interpretation=interp, metadata=meta, flat_radius=pano.flat_radius)

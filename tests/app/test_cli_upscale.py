@@ -113,3 +113,13 @@ def test_upscale_a_repaired_result_keeps_the_lineage(project):
     p = load_project(project)
     assert [(r.id, r.kind, r.parent_id) for r in p.results] == [
         ("r1", "generated", None), ("r2", "repaired", "r1"), ("r3", "upscaled", "r2")]
+
+
+def test_repair_poles_with_a_tiny_model(project):
+    from tests.models.tiny_ldm3d import tiny_model
+
+    assert main(["repair-poles", str(project), "--method", "ldm3d", "--model",
+                 str(tiny_model(4)), "--face-size", "64", "--steps", "2", "--seed", "4",
+                 "--device", "cpu", "--prompt", "a white ceiling"]) == 0
+    rec = load_project(project).results[1].panorama.metadata.extra["pole_repair"]
+    assert rec["method"] == "ldm3d" and rec["prompt"] == "a white ceiling" and rec["seed"] == 4

@@ -113,7 +113,7 @@ def test_disparity_depth_keeps_its_dtype_and_interpretation_and_the_record():
     assert out.raw_depth.dtype == np.uint16 and out.interpretation.kind == "disparity"
     rec = out.metadata.extra["pole_repair"]
     assert rec["method"] == "classical" and rec["band_deg"] == 15 and rec["feather_deg"] == 4
-    assert "not implemented" in rec["model_path"]
+    assert "OpenCV" in rec["inpainter"] and "model" not in rec
     assert out.metadata.backend == "repair-poles"
 
 
@@ -129,3 +129,81 @@ def test_colour_only_panorama_is_repaired_in_colour():
 def test_bad_settings_are_refused(kw):
     with pytest.raises(InputError):
         repair_poles(_truth("a desert with rocks"), PoleSettings(**kw))
+
+
+# -- the model path: RePaint-style masked denoising with a tiny random LDM3D-4c model --------
+
+
+def _tiny_settings(**kw) -> PoleSettings:
+    from tests.models.tiny_ldm3d import tiny_model
+
+    base = dict(method="ldm3d", model=str(tiny_model(4)), model_backend="ldm3d-4c",
+                face_size=64, steps=3, device="cpu", seed=1)
+    base.update(kw)
+    return PoleSettings(**base)
+
+
+def test_model_path_keeps_the_known_ring_and_fills_the_hole():
+    import cv2
+
+    from models.ldm3d_sr.poles_ldm3d import inpaint_view, load_inpainter
+
+    pipe, _, choice = load_inpainter(_tiny_settings().model, "ldm3d-4c", "cpu")
+    rng = np.random.default_rng(0)
+    rgb = cv2.resize(rng.integers(0, 256, (8, 8, 3), dtype=np.uint8), (64, 64))
+    disp = np.full((64, 64), 0.3, np.float32)
+    hole = np.zeros((64, 64), bool)
+    hole[16:48, 16:48] = True
+    a_rgb, a_disp = inpaint_view(pipe, choice, rgb, disp, hole, prompt="up", steps=3, seed=2)
+    b_rgb, b_disp = inpaint_view(pipe, choice, rgb, disp, hole, prompt="up", steps=3, seed=2)
+    assert np.array_equal(a_rgb[~hole], rgb[~hole]) and np.array_equal(a_disp[~hole], disp[~hole])
+    assert not np.array_equal(a_rgb[hole], rgb[hole])  # the model drew something there
+    assert np.array_equal(a_rgb, b_rgb) and np.array_equal(a_disp, b_disp)  # per seed
+
+
+def test_model_path_cancels_within_one_step():
+    import threading
+
+    from models.ldm3d_sr.poles_ldm3d import inpaint_view, load_inpainter
+    from scene.errors import CancelledError
+
+    pipe, _, choice = load_inpainter(_tiny_settings().model, "ldm3d-4c", "cpu")
+    calls = []
+    handle = pipe.unet.register_forward_pre_hook(lambda *a: calls.append(1))
+    cancel = threading.Event()
+
+    def on_progress(p):
+        if p.step == 2:
+            cancel.set()
+
+    hole = np.zeros((64, 64), bool)
+    hole[20:40, 20:40] = True
+    try:
+        with pytest.raises(CancelledError):
+            inpaint_view(pipe, choice, np.zeros((64, 64, 3), np.uint8),
+                         np.zeros((64, 64), np.float32), hole, prompt="up", steps=10,
+                         on_progress=on_progress, cancel=cancel)
+    finally:
+        handle.remove()
+    assert len(calls) == 2
+
+
+def test_model_path_repairs_a_panorama_and_records_model_and_licence():
+    bad = _damaged(_truth("a desert with rocks"))
+    out = repair_poles(bad, _tiny_settings()).panorama
+    s = PoleSettings()
+    keep = cap_weight(LAT, s.band_deg, s.feather_deg, True) + \
+        cap_weight(LAT, s.band_deg, s.feather_deg, False) == 0
+    assert np.array_equal(out.raw_depth[keep], bad.raw_depth[keep])
+    assert np.array_equal(out.rgb[keep], bad.rgb[keep])
+    assert np.isfinite(out.distance).all()
+    rec = out.metadata.extra["pole_repair"]
+    assert rec["method"] == "ldm3d" and "RePaint" in rec["inpainter"]
+    assert rec["steps"] == 3 and rec["seed"] == 1 and rec["face_size"] == 64
+    assert rec["licence"]["spdx"] == "creativeml-openrail-m"
+    assert out.metadata.licences[-1] == rec["licence"]
+
+
+def test_a_six_channel_model_is_refused_for_pole_repair():
+    with pytest.raises(InputError, match="4-channel"):
+        repair_poles(_truth("a desert with rocks"), _tiny_settings(model_backend="ldm3d"))
