@@ -75,6 +75,5 @@ def run(args: argparse.Namespace) -> int:
                                label=f"{parent.label} (poles repaired)")
     out = save(project, Path(args.output) if args.output else src)
     print(f"added result {added.id} ({args.caps} caps of {parent.id} repaired by {args.method}, "
-          f"band "
-          f"{args.band:g}°, feather {args.feather:g}°) to {out}; {added.id} is active")
+          f"band {args.band:g}°, feather {args.feather:g}°) to {out}; {added.id} is active")
     return 0

@@ -291,7 +291,8 @@ class LDM3DSRUpscaler:
             "steps": steps, "guidance": guidance, "noise_level": noise,
             "scheduler": request.scheduler, "tile": request.tile, "overlap": request.overlap,
             "wrap": bool(request.wrap), "tiles": len(grid),
-            "condition_latent": "posterior mean", "device": comps.choice.device,
+            "condition_latent": "posterior mean", "condition_upsampling": "bicubic (OpenCV)",
+            "device": comps.choice.device,
             "dtype": comps.choice.dtype_name, "diffusers_version": diffusers.__version__,
             "torch_version": torch.__version__, "licence": licence,
         }

@@ -22,6 +22,9 @@ What Panoforge adds:
 - **Deterministic**: the condition latent is the VAE posterior's mean (the community file
   samples it), the noise is drawn on the CPU from the seed, and the schedulers that add noise
   get a CPU generator seeded from it.
+- The low-resolution pair is brought to the output size with OpenCV's bicubic resampler,
+  wrapping across the seam (the community file resizes with PIL's bilinear filter; the paper
+  describes bicubic degradation). The result records it.
 - **Progress** after every tile of every stage (encode, each step, decode) with the stage,
   step and tile in the message, a latent preview every ``preview_every`` steps, and
   ``cancel`` checked after every tile: a cancel stops within one tile-step.
