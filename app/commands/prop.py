@@ -220,7 +220,7 @@ def _list(args) -> int:
     for d in props:
         src = d["source"]
         nc = "  NON-COMMERCIAL" if src.get("commercial_use") is False else ""
-        t = ", ".join(f"{v:.2f}" for v in d["translation"])
+        t = ", ".join(f"{v:.2f}" for v in d["base"])
         print(f"  {d['id']:<4} {d['name']:<16} {src.get('backend', '?'):<10} at ({t}) m, "
               f"{d['height_m']:.2f} m tall, {d['material']}{nc}")
     return 0

@@ -114,3 +114,32 @@ def test_lrm_without_weights_offline_says_how_to_get_them(project, tmp_path, mon
     err = capsys.readouterr().err
     assert "HF_HUB_OFFLINE" in err and "hf download zxhezexin/openlrm-mix-base-1.1" in err
     assert load_project(project).active.props == []
+
+
+def _glb_json(path) -> dict:
+    import struct
+
+    data = path.read_bytes()
+    length, kind = struct.unpack_from("<II", data, 12)
+    assert kind == 0x4E4F534A  # "JSON"
+    return json.loads(data[20:20 + length])
+
+
+@needs_props_in_projects
+def test_two_props_export_as_their_own_glb_nodes(project, tmp_path, capsys):
+    from tests.gltf_validator import assert_clean
+
+    assert _add(project, "--prompt", "crate", "--backend", "procedural") == 0
+    assert main(["prop", "add", str(project), "--prompt", "pine", "--backend", "procedural",
+                 "--at", "1.5", "-1.6", "-3", "--height", "2.5", "--grid", "32",
+                 "--material", "unlit"]) == 0
+    glb = tmp_path / "room.glb"
+    assert main(["export", str(project), "--glb", str(glb)]) == 0
+    assert_clean(glb)
+    doc = _glb_json(glb)
+    props = load_project(project).active.props
+    nodes = {n.get("name"): n for n in doc["nodes"]}
+    for prop in props:
+        node = next(n for name, n in nodes.items() if name and prop.name in name)
+        np.testing.assert_allclose(node["translation"], prop.transform.translation, atol=1e-5)
+        assert node.get("scale", [1, 1, 1])[0] == pytest.approx(prop.transform.scale, rel=1e-6)
