@@ -235,3 +235,22 @@ def test_prompt_is_drawn_by_ldm3d_then_lifted(tiny, monkeypatch):
     assert prop.source["image_model"]["model_id"] == "Intel/ldm3d-4c"
     assert prop.source["background"] == "border-matting" and prop.name == "a_blue_vase"
     assert prop.mesh.n_faces > 0
+
+
+def test_found_in_the_hugging_face_cache_with_its_revision(tmp_path, monkeypatch, tiny):
+    import shutil
+
+    src, _ = tiny
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    repo = tmp_path / "hub" / "models--zxhezexin--openlrm-mix-base-1.1"
+    shutil.copytree(src, repo / "snapshots" / commit)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(commit)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
+    monkeypatch.setenv("PANOFORGE_MODELS", str(tmp_path / "models"))
+    loc = resolve_lrm(spec_for("lrm-base"))
+    assert loc.model_id == "zxhezexin/openlrm-mix-base-1.1" and loc.revision == commit
+    assert loc.folder == repo / "snapshots" / commit
+    by_id = resolve_lrm(spec_for("lrm-base"), "zxhezexin/openlrm-mix-base-1.1")
+    assert by_id.folder == loc.folder
