@@ -78,12 +78,12 @@ def build_pipeline(arch: str, device: str):
     import torch
     from diffusers import StableDiffusionLDM3DPipeline
 
-    from models.ldm3d.loading import _latent_passthrough
+    from models.ldm3d.loading import latent_passthrough
     from tests.models.tiny_ldm3d import tiny_components
 
     comps = sd15_components() if arch == "sd15" else tiny_components(4)
     pipe = StableDiffusionLDM3DPipeline(**comps)
-    pipe.image_processor = _latent_passthrough(pipe.vae_scale_factor)
+    pipe.image_processor = latent_passthrough(pipe.vae_scale_factor)
     pipe.set_progress_bar_config(disable=True)
     pipe = pipe.to(device)
     return pipe.to(torch.float16) if device == "cuda" else pipe

@@ -24,7 +24,7 @@ from scene.errors import InputError
 from .weights import ModelLocation, ModelSpec, check_model_folder
 
 __all__ = ["SCHEDULERS", "DeviceChoice", "select_device", "load_pipeline", "set_scheduler",
-           "apply_memory_options", "download_model"]
+           "apply_memory_options", "download_model", "latent_passthrough"]
 
 #: Scheduler names accepted by ``--scheduler``.
 SCHEDULERS = ("ddim", "dpm++2m", "euler-a")
@@ -170,7 +170,7 @@ def load_pipeline(location: ModelLocation, choice: DeviceChoice, cpu_offload: bo
             raise InputError(f"could not load the model in {location.folder}: {exc}",
                              hint="the folder is incomplete or damaged; download the model "
                              "again") from None
-    pipe.image_processor = _latent_passthrough(pipe.vae_scale_factor)
+    pipe.image_processor = latent_passthrough(pipe.vae_scale_factor)
     pipe.set_progress_bar_config(disable=True)
     if cpu_offload:
         pipe.enable_model_cpu_offload()
@@ -182,7 +182,7 @@ def load_pipeline(location: ModelLocation, choice: DeviceChoice, cpu_offload: bo
     return pipe
 
 
-def _latent_passthrough(vae_scale_factor: int):
+def latent_passthrough(vae_scale_factor: int):
     """An LDM3D image processor whose ``postprocess(..., "latent")`` returns the latents.
 
     diffusers' own one raises for ``output_type="latent"``; Panoforge decodes the latents
