@@ -137,80 +137,101 @@ def _face_coords(face: str, dirs: np.ndarray, n: int) -> tuple[np.ndarray, np.nd
     return (a + 1.0) * n / 2.0 - 0.5, (b + 1.0) * n / 2.0 - 0.5, c
 
 
-def _repair_cap_model(cv2, rgb, z_log, valid, which, settings, n, model, near_far, on_progress,
-                      cancel):
+@dataclass
+class _View:
+    """A cap seen in its up/down view: directions, distance from the pole, samples."""
+
+    face: str
+    dirs: np.ndarray  # (n, n, 3)
+    from_pole: np.ndarray  # (n, n) degrees
+    rgb: np.ndarray  # (n, n, 3) uint8
+    hole_rgb: np.ndarray  # (n, n) bool: to synthesise at the colour's resolution
+    r_log: np.ndarray | None  # (n, n) float32 log distance
+    hole_depth: np.ndarray | None  # (n, n) bool: to synthesise (or unknown) in the depth
+
+
+def _view(cv2, rgb, z_log, valid, which, settings, n) -> _View:
+    """Sample the cap and its ring into the face view.
+
+    The holes are grown by two panorama rows: bilinear samples of the rows just outside the
+    cap still see the damaged rows, and an inpainter extrapolates the ring's gradients.
+    """
+    face = _FACE[which]
+    d = face_directions(face, n)
+    lon, lat = direction_to_lonlat(d)
+    H, W = rgb.shape[:2]
+    px, py = lonlat_to_pixel(lon, lat, W, H)
+    from_pole = 90.0 - np.degrees(np.abs(lat))
+    view = _View(face, d, from_pole, _remap_wrap(cv2, rgb, px, py, cv2.INTER_LINEAR),
+                 from_pole <= settings.band_deg + 2.0 * 180.0 / H, None, None)
+    if z_log is not None:
+        dh, dw = z_log.shape
+        dpx, dpy = lonlat_to_pixel(lon, lat, dw, dh)
+        view.r_log = _remap_wrap(cv2, z_log, dpx, dpy, cv2.INTER_LINEAR)
+        ok = _remap_wrap(cv2, valid.astype(np.uint8), dpx, dpy, cv2.INTER_NEAREST) > 0
+        view.hole_depth = (from_pole <= settings.band_deg + 2.0 * 180.0 / dh) | ~ok
+    return view
+
+
+def _repair_cap_model(v: _View, settings, model, near_far, on_progress, cancel):
     """The model path: face colour (n, n, 3) uint8 and log distance (n, n) float32 (or None)."""
     from .depth_codec import from_unit_disparity, to_unit_disparity
     from .poles_ldm3d import inpaint_view
 
     pipe, choice = model
-    face = _FACE[which]
-    d = face_directions(face, n)
-    lon, lat = direction_to_lonlat(d)
-    H, W = rgb.shape[:2]
-    px, py = lonlat_to_pixel(lon, lat, W, H)
-    face_rgb = _remap_wrap(cv2, rgb, px, py, cv2.INTER_LINEAR)
-    from_pole = 90.0 - np.degrees(np.abs(lat))
-    hole = from_pole <= settings.band_deg + 2.0 * 180.0 / H
     near, far = near_far
+    n = v.rgb.shape[0]
+    hole = v.hole_rgb if v.hole_depth is None else v.hole_rgb | v.hole_depth
     disp = np.zeros((n, n), np.float32)
-    r_log = None
-    if z_log is not None:
-        dh, dw = z_log.shape
-        dpx, dpy = lonlat_to_pixel(lon, lat, dw, dh)
-        r_log = _remap_wrap(cv2, z_log, dpx, dpy, cv2.INTER_LINEAR)
-        ok = _remap_wrap(cv2, valid.astype(np.uint8), dpx, dpy, cv2.INTER_NEAREST) > 0
-        hole = hole | ~ok
-        disp = to_unit_disparity(np.where(ok, np.exp(r_log), np.nan), near, far)
+    if v.r_log is not None:
+        disp = to_unit_disparity(np.where(v.hole_depth, np.nan, np.exp(v.r_log)), near, far)
     new_rgb, new_disp = inpaint_view(
-        pipe, choice, face_rgb, disp, hole, prompt=settings.prompt,
+        pipe, choice, v.rgb, disp, hole, prompt=settings.prompt,
         negative_prompt=settings.negative_prompt, seed=settings.seed, steps=settings.steps,
         guidance=settings.guidance, on_progress=on_progress, cancel=cancel,
-        message=f"{which} cap: ")
-    if r_log is None:
+        message=f"{'top' if v.face == 'py' else 'bottom'} cap: ")
+    if v.r_log is None:
         return new_rgb, None
     filled = np.log(from_unit_disparity(new_disp, near, far)).astype(np.float32)
-    return new_rgb, np.where(hole, filled, r_log).astype(np.float32)
+    return new_rgb, np.where(hole, filled, v.r_log).astype(np.float32)
 
 
-def _repair_cap(cv2, rgb, z_log, valid, which, settings, n):
+def _repair_cap(cv2, v: _View, settings):
     """Inpainted face colour (n, n, 3) uint8 and log distance (n, n) float32 (or None)."""
-    face = _FACE[which]
-    d = face_directions(face, n)
-    lon, lat = direction_to_lonlat(d)
-    H, W = rgb.shape[:2]
-    px, py = lonlat_to_pixel(lon, lat, W, H)
-    face_rgb = _remap_wrap(cv2, rgb, px, py, cv2.INTER_LINEAR)
-    from_pole = 90.0 - np.degrees(np.abs(lat))
-    # the hole is grown by two panorama rows: bilinear samples of the rows just outside the
-    # cap still see the damaged rows, and the inpainter extrapolates the ring's gradients
-    margin = 2.0 * 180.0 / H
-    mask = (from_pole <= settings.band_deg + margin).astype(np.uint8)
-    face_rgb = cv2.inpaint(face_rgb, mask, float(settings.inpaint_radius), cv2.INPAINT_TELEA)
-    face_z = None
-    if z_log is not None:
-        dh, dw = z_log.shape
-        mask = (from_pole <= settings.band_deg + 2.0 * 180.0 / dh).astype(np.uint8)
-        dpx, dpy = lonlat_to_pixel(lon, lat, dw, dh)
-        r_log = _remap_wrap(cv2, z_log, dpx, dpy, cv2.INTER_LINEAR)
-        ok = _remap_wrap(cv2, valid.astype(np.uint8), dpx, dpy, cv2.INTER_NEAREST) > 0
-        cos = d @ np.asarray(FACES[face][0], dtype=np.float64)
-        hole = (mask > 0) | ~ok
-        ring = ~hole & (from_pole <= settings.band_deg + 10.0)
-        # fill whichever the ring makes flatter: planar depth (a ceiling or floor: constant)
-        # or radial distance (a sky dome: constant)
-        planar = (r_log + np.log(cos)).astype(np.float32)
-        radial = r_log.astype(np.float32)
-        use_planar = not ring.any() or float(planar[ring].std()) <= float(radial[ring].std())
-        zf = planar if use_planar else radial
-        zf[hole] = 0.0
-        # Navier-Stokes for the float depth: OpenCV's Telea fill of a float32 image does not
-        # reproduce even a smooth boundary (measured: values outside the boundary's range)
-        face_z = cv2.inpaint(zf, hole.astype(np.uint8), float(settings.inpaint_radius),
-                             cv2.INPAINT_NS)
-        if use_planar:
-            face_z = face_z - np.log(cos).astype(np.float32)  # back to log radial distance
+    radius = float(settings.inpaint_radius)
+    face_rgb = cv2.inpaint(v.rgb, v.hole_rgb.astype(np.uint8), radius, cv2.INPAINT_TELEA)
+    if v.r_log is None:
+        return face_rgb, None
+    cos = v.dirs @ np.asarray(FACES[v.face][0], dtype=np.float64)
+    ring = ~v.hole_depth & (v.from_pole <= settings.band_deg + 10.0)
+    # fill whichever the ring makes flatter: planar depth (a ceiling or floor: constant)
+    # or radial distance (a sky dome: constant)
+    planar = (v.r_log + np.log(cos)).astype(np.float32)
+    radial = v.r_log.astype(np.float32)
+    use_planar = not ring.any() or float(planar[ring].std()) <= float(radial[ring].std())
+    zf = planar if use_planar else radial
+    zf[v.hole_depth] = 0.0
+    # Navier-Stokes for the float depth: OpenCV's Telea fill of a float32 image does not
+    # reproduce even a smooth boundary (measured: values outside the boundary's range)
+    face_z = cv2.inpaint(zf, v.hole_depth.astype(np.uint8), radius, cv2.INPAINT_NS)
+    if use_planar:
+        face_z = face_z - np.log(cos).astype(np.float32)  # back to log radial distance
     return face_rgb, face_z
+
+
+def _back_project(cv2, face_img, face: str, shape, settings, top: bool):
+    """Rows of an equirect grid of ``shape`` that the cap touches, their blend weights, and the
+    face image sampled at their pixels."""
+    h, w = shape
+    weight = cap_weight(np.degrees(latitudes(h)), settings.band_deg, settings.feather_deg, top)
+    rows = np.flatnonzero(weight > 0)
+    if not rows.size:
+        return rows, weight[rows], None
+    dirs = direction_grid(w, h, dtype=np.float64)[rows]
+    fx, fy, _ = _face_coords(face, dirs, face_img.shape[0])
+    back = cv2.remap(face_img, fx.astype(np.float32), fy.astype(np.float32), cv2.INTER_LINEAR,
+                     borderMode=cv2.BORDER_REPLICATE)
+    return rows, weight[rows], back
 
 
 def repair_poles(pano: RGBDPanorama, settings: PoleSettings = PoleSettings(), on_progress=None,
@@ -270,35 +291,22 @@ def repair_poles(pano: RGBDPanorama, settings: PoleSettings = PoleSettings(), on
         touched = np.zeros(dist.shape, dtype=bool)
     for k, which in enumerate(caps):
         raise_if_cancelled(cancel)
+        view = _view(cv2, pano.rgb, z_log, valid, which, settings, n)
         if model is None:
-            face_rgb, face_z = _repair_cap(cv2, pano.rgb, z_log, valid, which, settings, n)
+            face_rgb, face_z = _repair_cap(cv2, view, settings)
         else:
-            face_rgb, face_z = _repair_cap_model(cv2, pano.rgb, z_log, valid, which, settings,
-                                                 n, model, near_far, on_progress, cancel)
+            face_rgb, face_z = _repair_cap_model(view, settings, model, near_far, on_progress,
+                                                 cancel)
         top = which == "top"
-        # colour, at the colour's resolution
-        lat = np.degrees(latitudes(H))
-        weight = cap_weight(lat, settings.band_deg, settings.feather_deg, top)
-        rows = np.flatnonzero(weight > 0)
+        rows, w, back = _back_project(cv2, face_rgb, view.face, (H, W), settings, top)
         if rows.size:
-            dirs = direction_grid(W, H, dtype=np.float64)[rows]
-            fx, fy, _ = _face_coords(_FACE[which], dirs, n)
-            back = cv2.remap(face_rgb, fx.astype(np.float32), fy.astype(np.float32),
-                             cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-            w = weight[rows][:, None, None]
+            w = w[:, None, None]
             out_rgb[rows] = w * back.astype(np.float32) + (1.0 - w) * rgb[rows]
         if face_z is not None:
-            dh, dw = dist.shape
-            dlat = np.degrees(latitudes(dh))
-            dweight = cap_weight(dlat, settings.band_deg, settings.feather_deg, top)
-            drows = np.flatnonzero(dweight > 0)
+            drows, w, zb = _back_project(cv2, face_z, view.face, dist.shape, settings, top)
             if drows.size:
-                dirs = direction_grid(dw, dh, dtype=np.float64)[drows]
-                fx, fy, _ = _face_coords(_FACE[which], dirs, n)
-                zb = cv2.remap(face_z, fx.astype(np.float32), fy.astype(np.float32),
-                               cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
                 r_rep = np.exp(zb.astype(np.float64))
-                w = dweight[drows][:, None].astype(np.float64)
+                w = w[:, None].astype(np.float64)
                 orig = new_dist[drows]
                 blended = np.where(np.isfinite(orig), w * r_rep + (1.0 - w) * orig, r_rep)
                 new_dist[drows] = np.where(w >= 1.0, r_rep, blended)
