@@ -18,6 +18,7 @@ the result they belong to and exported as their own nodes in GLB.
 
   panoforge prop add PROJECT statue.png --at 1 -1.6 -3 --height 1.8
   panoforge prop add PROJECT --prompt "a mossy rock" --backend procedural --at 0 -1 -2 --height 0.6
+  panoforge prop add PROJECT --crop 600 200 120 160 --at 2 -1.6 -4 --height 1.2
   panoforge prop list PROJECT
   panoforge prop remove PROJECT p2
 
@@ -46,6 +47,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                      help="a picture of one object (PNG with transparency, or on a plain "
                      "background)")
     add.add_argument("--prompt", default="", help="words naming the object instead of a picture")
+    add.add_argument("--crop", nargs=4, type=int, default=None, metavar=("X", "Y", "W", "H"),
+                     help="use this rectangle of the result's own panorama (pixels: left, top, "
+                     "width, height) as the picture (lrm)")
     add.add_argument("--backend", choices=BACKEND_CHOICES, default=None,
                      help="lrm (OpenLRM weights, CC-BY-NC-4.0: non-commercial use only) or "
                      "procedural (no weights). Default: lrm for a picture; for --prompt, lrm "
@@ -97,6 +101,27 @@ def default_backend(image, prompt: str) -> tuple[str, str]:
     if has_lrm and has_ldm3d:
         return "lrm", "LDM3D draws the prompt and LRM lifts it (weights found)"
     return "procedural", "no LRM + LDM3D weights on this computer; the words pick the object"
+
+
+def crop_panorama(panorama, rect):
+    """(h, w, 4) uint8 RGBA of the rectangle ``(x, y, w, h)`` of a panorama's RGB (opaque).
+
+    The rectangle may cross the seam (x + w > width wraps to the left edge).
+    """
+    import numpy as np
+
+    from scene.errors import InputError
+
+    x, y, w, h = (int(v) for v in rect)
+    rgb = np.asarray(panorama.rgb)
+    if w < 8 or h < 8 or y < 0 or y + h > rgb.shape[0] or not 0 <= x < rgb.shape[1] \
+            or w > rgb.shape[1]:
+        raise InputError(f"--crop {x} {y} {w} {h} is not inside the {rgb.shape[1]}x"
+                         f"{rgb.shape[0]} panorama (or is under 8 pixels)",
+                         hint="give X Y W H in the panorama's pixels, the object inside")
+    cols = np.arange(x, x + w) % rgb.shape[1]
+    part = rgb[y:y + h][:, cols]
+    return np.concatenate([part, np.full((h, w, 1), 255, np.uint8)], axis=2)
 
 
 def add_prop(project, request, at, height: float, *, result_id: str | None = None,
@@ -171,17 +196,20 @@ def _add(args) -> int:
     from scene.errors import InputError
     from scene.project import load_project
 
-    if not args.image and not args.prompt.strip():
+    if not args.image and not args.prompt.strip() and not args.crop:
         raise InputError("prop add needs a picture of the object or --prompt WORDS",
                          hint='for example: panoforge prop add scene.panoforge --prompt "pine" '
                          "--at 0 -1.6 -3 --height 4")
     project = load_project(args.project)
-    project.pick(args.result)  # refuse a bad --result before any work
+    picked = project.pick(args.result)  # refuse a bad --result before any work
+    if args.image and args.crop:
+        raise InputError("give a picture or --crop, not both")
+    rgba = crop_panorama(picked.panorama, args.crop) if args.crop else None
     backend = args.backend
     if backend is None:
-        backend, why = default_backend(args.image, args.prompt)
+        backend, why = default_backend(args.image or args.crop, args.prompt)
         print(f"backend {backend}: {why}", file=sys.stderr)
-    request = PropRequest(backend=backend, prompt=args.prompt, image=args.image,
+    request = PropRequest(backend=backend, prompt=args.prompt, image=args.image, rgba=rgba,
                           resolution=args.grid, seed=args.seed, model=args.model,
                           image_model=args.image_model, device=args.device,
                           threshold=args.threshold)

@@ -143,3 +143,30 @@ def test_two_props_export_as_their_own_glb_nodes(project, tmp_path, capsys):
         node = next(n for name, n in nodes.items() if name and prop.name in name)
         np.testing.assert_allclose(node["translation"], prop.transform.translation, atol=1e-5)
         assert node.get("scale", [1, 1, 1])[0] == pytest.approx(prop.transform.scale, rel=1e-6)
+
+
+@needs_props_in_projects
+def test_crop_of_the_panorama_is_lifted(tmp_path, capsys):
+    """--crop takes the picture from the dome itself: a dark pillar in front of a blue wall."""
+    from PIL import Image
+
+    from tests.models.tiny_lrm import crossing_threshold, write_tiny_lrm
+
+    p = Project()
+    pano = box_room(256, pillar=(0.0, -2.5, 0.3)).panorama
+    p.add_result(pano, label="room")
+    path = tmp_path / "pillar.panoforge"
+    save_project(path, p)
+    folder, net = write_tiny_lrm(tmp_path / "tiny-lrm")
+    crop = np.asarray(pano.rgb)[56:74, 110:146]
+    probe = tmp_path / "probe.png"
+    Image.fromarray(crop).save(probe)
+    thr = crossing_threshold(net, probe)
+    assert main(["prop", "add", str(path), "--crop", "110", "56", "36", "18", "--model",
+                 str(folder), "--threshold", repr(thr), "--at", "1", "-1.6", "-2",
+                 "--height", "1", "--grid", "24"]) == 0
+    prop = load_project(path).active.props[0]
+    assert prop.source["backend"] == "lrm" and prop.source["background"] == "border-matting"
+    assert main(["prop", "add", str(path), "--crop", "250", "56", "36", "300", "--at", "1", "-1",
+                 "-2", "--height", "1"]) == 2
+    assert "not inside" in capsys.readouterr().err
