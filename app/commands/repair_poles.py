@@ -52,18 +52,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from app.progress import TerminalProgress
-    from app.workflows import open_for_adding, save
     from models.ldm3d_sr.poles import PoleSettings, repair_poles
-    from scene.errors import InputError
 
-    src = Path(args.project)
-    if not src.exists():
-        raise InputError(f"{src} does not exist", hint="give an existing .panoforge project")
-    project, _ = open_for_adding(src)
-    parent = project.pick(args.result)
+    from ._child_result import add_child, open_parent
+
+    project, parent = open_parent(args.project, args.result)
     extra = {} if args.prompt is None else {"prompt": args.prompt}
     settings = PoleSettings(band_deg=args.band, feather_deg=args.feather, caps=args.caps,
                             face_size=args.face_size, method=args.method, model=args.model,
@@ -71,9 +65,8 @@ def run(args: argparse.Namespace) -> int:
                             guidance=args.guidance, seed=args.seed, device=args.device, **extra)
     with TerminalProgress("repair poles") as bar:
         result = repair_poles(parent.panorama, settings, on_progress=bar)
-    added = project.add_result(result.panorama, kind="repaired", parent_id=parent.id,
-                               label=f"{parent.label} (poles repaired)")
-    out = save(project, Path(args.output) if args.output else src)
+    added, out = add_child(project, result.panorama, "repaired", parent,
+                           f"{parent.label} (poles repaired)", args.project, args.output)
     print(f"added result {added.id} ({args.caps} caps of {parent.id} repaired by {args.method}, "
           f"band {args.band:g}°, feather {args.feather:g}°) to {out}; {added.id} is active")
     return 0

@@ -58,20 +58,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from app.progress import TerminalProgress
-    from app.workflows import open_for_adding, save
     from models.ldm3d_sr.backend import DEFAULT_PROMPT, SRRequest
     from models.ldm3d_sr.classical import ClassicalSettings
     from models.ldm3d_sr.upscale import UpscaleRequest, choose_method, upscale_panorama
-    from scene.errors import InputError
 
-    src = Path(args.project)
-    if not src.exists():
-        raise InputError(f"{src} does not exist", hint="give an existing .panoforge project")
-    project, _ = open_for_adding(src)
-    parent = project.pick(args.result)
+    from ._child_result import add_child, open_parent
+
+    project, parent = open_parent(args.project, args.result)
     sr = SRRequest(prompt=args.prompt if args.prompt is not None else DEFAULT_PROMPT,
                    negative_prompt=args.negative_prompt, seed=args.seed, steps=args.steps,
                    guidance=args.guidance, noise_level=args.noise_level,
@@ -85,9 +79,8 @@ def run(args: argparse.Namespace) -> int:
         result, _ = upscale_panorama(parent.panorama, UpscaleRequest(method, sr, classical),
                                      on_progress=bar)
     pano = result.panorama
-    added = project.add_result(pano, kind="upscaled", parent_id=parent.id,
-                               label=f"{parent.label} (x4 {method})")
-    out = save(project, Path(args.output) if args.output else src)
+    added, out = add_child(project, pano, "upscaled", parent, f"{parent.label} (x4 {method})",
+                           args.project, args.output)
     print(f"added result {added.id} (x4 {method} of {parent.id}, {pano.width}x{pano.height}) "
           f"to {out}; {added.id} is active")
     return 0

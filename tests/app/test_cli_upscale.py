@@ -123,3 +123,10 @@ def test_repair_poles_with_a_tiny_model(project):
                  "--device", "cpu", "--prompt", "a white ceiling"]) == 0
     rec = load_project(project).results[1].panorama.metadata.extra["pole_repair"]
     assert rec["method"] == "ldm3d" and rec["prompt"] == "a white ceiling" and rec["seed"] == 4
+
+
+def test_a_missing_project_is_refused(tmp_path, capsys):
+    assert main(["upscale", str(tmp_path / "none.panoforge")]) == 2
+    assert main(["repair-poles", str(tmp_path / "none.panoforge")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert not (tmp_path / "none.panoforge").exists()
