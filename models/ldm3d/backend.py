@@ -27,7 +27,7 @@ latent by that many columns after every step, undone before decoding.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from scene.depth import DEFAULT_FAR_M, DEFAULT_NEAR_M, DepthInterpretation
 from scene.errors import InputError
@@ -37,6 +37,7 @@ from scene.panorama import PerspectiveRGBD, RGBDPanorama
 from ..base import GenerationRequest, GenerationResult, Progress, raise_if_cancelled
 from ..catalog import licence_records
 from ..loaded_model import LoadedModel
+from .denoise import RunSettings
 from .weights import SPECS, ModelSpec, local_weights_available, resolve_model, spec_for
 
 __all__ = ["LDM3DBackend", "make_backend", "local_weights_available", "PERSPECTIVE_FOV_DEG",
@@ -61,32 +62,23 @@ def unload() -> None:
     _PIPELINE.clear()
 
 
-@dataclass(frozen=True)
-class Plan:
-    """A request checked and completed with the backend's defaults (no torch needed).
+@dataclass(frozen=True, kw_only=True)
+class Plan(RunSettings):
+    """A request checked and completed with the backend's defaults (no torch needed): the
+    run's :class:`~.denoise.RunSettings` plus what the backend uses around the run.
 
     Parameters
     ----------
-    user_prompt, prompt, negative_prompt : str
-        ``prompt`` has the model's prefix ("360 view of ") when it needs one.
-    width, height, steps : int
-    guidance : float
+    user_prompt : str
+        As typed; ``prompt`` has the model's prefix ("360 view of ") when it needs one.
     scheduler : str
-    seamless : bool
-        Circular padding requested and meaningful (panoramas only).
-    preview_every : int
+    (the rest)
+        See :class:`~.denoise.RunSettings`; ``seamless`` is set only where it means something
+        (panoramas), ``latent_roll`` and ``vae_tiling`` are filled in when the run starts.
     """
 
     user_prompt: str
-    prompt: str
-    negative_prompt: str
-    width: int
-    height: int
-    steps: int
-    guidance: float
     scheduler: str
-    seamless: bool
-    preview_every: int
 
 
 def plan_request(spec: ModelSpec, request: GenerationRequest) -> Plan:
@@ -207,7 +199,7 @@ class LDM3DBackend:
         with _PIPELINE.lock:
             import torch
 
-            from .denoise import RunSettings, initial_latents, run_ldm3d
+            from .denoise import initial_latents, run_ldm3d
             from .loading import apply_memory_options, oom_error, set_scheduler
             from .rgbd_split import split_rgbd
             from .seamless import unet_stride
@@ -222,11 +214,8 @@ class LDM3DBackend:
                     f"{plan.width}x{plan.height}", hint=f"use --width {2 * h} --height {h}")
             set_scheduler(pipe, plan.scheduler)
             apply_memory_options(pipe, request.attention_slicing, request.vae_tiling)
-            settings = RunSettings(
-                prompt=plan.prompt, negative_prompt=plan.negative_prompt, width=plan.width,
-                height=plan.height, steps=plan.steps, guidance=plan.guidance,
-                seamless=plan.seamless, latent_roll=self.latent_roll if plan.seamless else 0,
-                preview_every=plan.preview_every, vae_tiling=request.vae_tiling)
+            settings = replace(plan, latent_roll=self.latent_roll if plan.seamless else 0,
+                               vae_tiling=request.vae_tiling)
             latents = initial_latents(request.seed, plan.width, plan.height, pipe.vae_scale_factor)
             generator = torch.Generator(device="cpu").manual_seed(int(request.seed) + 1)
             try:
