@@ -192,12 +192,14 @@ class TriplaneTransformer(nn.Module):
                          cfg.transformer_heads) for _ in range(cfg.transformer_layers)])
         self.norm = nn.LayerNorm(cfg.transformer_dim, eps=1e-6)
 
-    def forward(self, x, cond, mod, cancel=None):
+    def forward(self, x, cond, mod, cancel=None, on_layer=None):
         from models.base import raise_if_cancelled
 
-        for layer in self.layers:
+        for i, layer in enumerate(self.layers):
             raise_if_cancelled(cancel)
             x = layer(x, cond, mod)
+            if on_layer is not None:
+                on_layer(i + 1, len(self.layers))
         return self.norm(x)
 
 
@@ -276,7 +278,7 @@ class LRMNetwork(nn.Module):
         self.synthesizer = Synthesizer(cfg.triplane_dim)
 
     def forward_planes(self, image: torch.Tensor, camera: torch.Tensor,
-                       cancel=None) -> torch.Tensor:
+                       cancel=None, on_layer=None) -> torch.Tensor:
         """Image and source camera → triplane.
 
         Parameters
@@ -285,6 +287,8 @@ class LRMNetwork(nn.Module):
         camera : (N, 16) float tensor
         cancel : Event-like, optional
             Checked between transformer layers.
+        on_layer : callable, optional
+            ``on_layer(done, total)`` after each transformer layer.
 
         Returns
         -------
@@ -296,7 +300,7 @@ class LRMNetwork(nn.Module):
                              f"{self.cfg.encoder_feat_dim}")
         mod = self.camera_embedder(camera)
         n_img = image.shape[0]
-        x = self.transformer(self.pos_embed.expand(n_img, -1, -1), feats, mod, cancel)
+        x = self.transformer(self.pos_embed.expand(n_img, -1, -1), feats, mod, cancel, on_layer)
         n = self.cfg.triplane_low_res
         x = x.reshape(n_img, 3, n, n, -1).permute(1, 0, 4, 2, 3).reshape(3 * n_img, -1, n, n)
         x = self.upsampler(x)  # (3N, C, 2n, 2n)

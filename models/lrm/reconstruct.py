@@ -102,10 +102,18 @@ def reconstruct(net, rgb: np.ndarray, resolution: int = 256,
     raise_if_cancelled(cancel)
     if on_progress is not None:
         on_progress(Progress(0, 1, 0.0, 0.0, message="encoding the picture"))
+
+    def layer_done(i: int, n: int) -> None:
+        if on_progress is not None:
+            elapsed = time.perf_counter() - t0
+            on_progress(Progress(i, n, elapsed, elapsed / i * (n - i),
+                                 message="lifting the picture to a triplane"))
+
     device = next(net.parameters()).device
     cam = torch.from_numpy(source_camera(camera_distance))[None].to(device)
     with torch.no_grad():
-        planes = net.forward_planes(image_tensor(rgb, str(device)), cam, cancel=cancel)
+        planes = net.forward_planes(image_tensor(rgb, str(device)), cam, cancel=cancel,
+                                    on_layer=layer_done)
     field = triplane_field(net, planes, threshold)
 
     def sub(p: Progress) -> None:

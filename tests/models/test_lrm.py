@@ -101,6 +101,8 @@ def test_picture_to_prop_end_to_end(tiny, picture):
     assert src["commercial_use"] is False and src["background"] == "border-matting"
     assert src["model_id"] == str(folder) and src["grid"] == 32 and len(src["image_sha256"]) == 64
     assert steps and steps[-1].step == steps[-1].total
+    lifted = [s.step for s in steps if s.message == "lifting the picture to a triplane"]
+    assert lifted == [1, 2]  # one report per transformer layer
 
 
 def test_reconstruct_mesh_inside_the_box(tiny, picture):
