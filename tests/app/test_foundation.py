@@ -42,6 +42,7 @@ def test_version_answers():
 @pytest.mark.parametrize("code", [
     "import scene",
     "from app.cli import build_parser; build_parser()",
+    "import app.workflows, models.registry",  # the use cases load a backend only when run
 ])
 def test_light_imports_stay_light(code):
     loaded = _modules_after(code)
