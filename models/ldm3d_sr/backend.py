@@ -191,6 +191,12 @@ class LDM3DSRUpscaler:
         steps, guidance, noise = _check(request)
         f = self.factor
         H, W = pano.height * f, pano.width * f
+        from .classical import MAX_OUTPUT_PIXELS
+
+        if H * W > MAX_OUTPUT_PIXELS:
+            raise InputError(f"a x{f} upscale of {pano.width}x{pano.height} would be {W}x{H}, "
+                             "larger than Panoforge handles (16384x8192)",
+                             hint="upscale a smaller result")
         raise_if_cancelled(cancel)
         if on_progress is not None:
             on_progress(Progress(0, 1, 0.0, 0.0, None, "loading model"))
@@ -266,6 +272,10 @@ class LDM3DSRUpscaler:
         H, W = pano.height * f, pano.width * f
         rgb = upscale_rgb(pano.rgb, f).astype(np.float32) / 255.0
         disp, _, _ = _condition_depth(pano)
+        if disp.shape != (pano.height, pano.width):  # depth coarser than the colour
+            from scene.panorama import resize_bilinear_wrap
+
+            disp = resize_bilinear_wrap(disp, pano.height, pano.width)
         disp = np.clip(resize_wrap(disp.astype(np.float32), H, W), 0.0, 1.0)
         rgbd = np.concatenate([rgb, disp[..., None]], axis=-1) * 2.0 - 1.0
         return torch.from_numpy(np.ascontiguousarray(np.moveaxis(rgbd, -1, 0)))[None].float()

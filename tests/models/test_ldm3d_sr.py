@@ -220,3 +220,11 @@ def test_bad_tile_settings_are_refused():
         LDM3DSRUpscaler().upscale(_pano(), _request(tile=64, overlap=64))
     with pytest.raises(InputError, match="multiple of 16"):
         LDM3DSRUpscaler().upscale(_pano(), _request(tile=72, overlap=8))
+
+
+def test_depth_coarser_than_the_colour_is_brought_to_the_colour_grid_first():
+    p = _pano()
+    coarse = RGBDPanorama(rgb=p.rgb, raw_depth=p.raw_depth[::2, ::2].copy(),
+                          interpretation=p.interpretation)
+    out = LDM3DSRUpscaler().upscale(coarse, _request(steps=1)).panorama
+    assert out.raw_depth.shape == (4 * H, 4 * W)
