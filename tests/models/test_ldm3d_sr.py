@@ -228,3 +228,19 @@ def test_depth_coarser_than_the_colour_is_brought_to_the_colour_grid_first():
                           interpretation=p.interpretation)
     out = LDM3DSRUpscaler().upscale(coarse, _request(steps=1)).panorama
     assert out.raw_depth.shape == (4 * H, 4 * W)
+
+
+def test_auto_picks_sr_only_with_weights_and_depth(tmp_path, monkeypatch):
+    from models.ldm3d_sr.upscale import choose_method
+
+    monkeypatch.setenv("PANOFORGE_MODELS", str(tmp_path / "models"))
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    p = _pano()
+    assert choose_method("auto", p)[0] == "classical"
+    shutil.copytree(tiny_sr_model(), tmp_path / "models" / "ldm3d-sr")
+    assert choose_method("auto", p)[0] == "sr"
+    assert choose_method("auto", RGBDPanorama(rgb=p.rgb))[0] == "classical"
+    assert choose_method("classical", p)[0] == "classical"
+    with pytest.raises(InputError):
+        choose_method("magic", p)
