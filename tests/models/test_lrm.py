@@ -256,3 +256,27 @@ def test_found_in_the_hugging_face_cache_with_its_revision(tmp_path, monkeypatch
     assert loc.folder == repo / "snapshots" / commit
     by_id = resolve_lrm(spec_for("lrm-base"), "zxhezexin/openlrm-mix-base-1.1")
     assert by_id.folder == loc.folder
+
+
+@pytest.mark.parametrize(("arch", "published_bytes"), [
+    (dict(transformer_dim=512, transformer_layers=12, transformer_heads=8, triplane_dim=32,
+          encoder_model_name="dinov2_vits14_reg", encoder_feat_dim=384), 446e6),
+    (dict(transformer_dim=768, transformer_layers=12, transformer_heads=12, triplane_dim=48,
+          encoder_model_name="dinov2_vitb14_reg", encoder_feat_dim=768), 1.04e9),
+    (dict(transformer_dim=1024, transformer_layers=16, transformer_heads=16, triplane_dim=80,
+          encoder_model_name="dinov2_vitb14_reg", encoder_feat_dim=768), 1.81e9),
+])
+def test_published_architectures_have_the_published_size(tmp_path, arch, published_bytes):
+    """OpenLRM's model card gives each v1.1 checkpoint's size (small 446M, base 1.04G,
+    large 1.81G bytes of float32): the network built from their config.json values has that
+    many parameters, to the card's three digits (built on the meta device: no memory)."""
+    from models.lrm.network import LRMNetwork
+    from models.lrm.weights import read_config
+
+    cfg = dict(camera_embed_dim=1024, rendering_samples_per_ray=96, triplane_low_res=32,
+               triplane_high_res=64, encoder_type="dinov2", **arch)
+    (tmp_path / "config.json").write_text(json.dumps(cfg))
+    with torch.device("meta"):
+        net = LRMNetwork(read_config(tmp_path))
+    size = 4 * sum(v.numel() for k, v in net.state_dict().items() if "mask_token" not in k)
+    assert size == pytest.approx(published_bytes, rel=0.005)
