@@ -280,3 +280,23 @@ def test_published_architectures_have_the_published_size(tmp_path, arch, publish
         net = LRMNetwork(read_config(tmp_path))
     size = 4 * sum(v.numel() for k, v in net.state_dict().items() if "mask_token" not in k)
     assert size == pytest.approx(published_bytes, rel=0.005)
+
+
+def test_dino_v1_encoder_round_trip(tmp_path):
+    """encoder_type "dino" (OpenLRM v1.0's ViT): transformers 4.x ViT names in the file,
+    translated to the installed release's names on loading."""
+    from safetensors import safe_open
+
+    cfg = dict(TINY_CONFIG, encoder_type="dino", encoder_model_name="facebook/dino-vitb16",
+               encoder_config=dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                                   image_size=32, patch_size=16), source_size=64)
+    folder, net = write_tiny_lrm(tmp_path / "dino-lrm", config=cfg)
+    with safe_open(str(folder / "model.safetensors"), "pt") as f:
+        keys = set(f.keys())
+    assert "encoder.model.encoder.layer.1.attention.attention.query.weight" in keys
+    assert "encoder.model.encoder.layer.0.intermediate.dense.weight" in keys
+    loaded = loading.load_lrm(resolve_lrm(spec_for("lrm"), str(folder)), "cpu")
+    img = torch.rand(1, 3, 64, 64, generator=torch.Generator().manual_seed(3))
+    cam = torch.rand(1, 16, generator=torch.Generator().manual_seed(4))
+    with torch.no_grad():
+        torch.testing.assert_close(net.forward_planes(img, cam), loaded.forward_planes(img, cam))
