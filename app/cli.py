@@ -66,8 +66,11 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(["gui"])
     from scene.errors import PanoforgeError
 
+    from .cli_errors import announce_folders, guard_stdout
+
     try:
-        return int(args._run(args) or 0)
+        with guard_stdout(), announce_folders():  # (a closed pipe drops output, not work)
+            return int(args._run(args) or 0)
     except PanoforgeError as exc:
         print(f"{PROG}: error: {exc.message}", file=sys.stderr)
         if exc.hint:

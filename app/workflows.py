@@ -202,9 +202,11 @@ def open_for_adding(path: str | Path):
     scene.errors.ProjectFileError
     """
     from scene.errors import ProjectFileError
+    from scene.output_paths import check_output_file
     from scene.project import Project, load_project
 
     path = Path(path)
+    check_output_file(path, "the project")  # (a device or folder is refused, not "read")
     if not path.exists():
         return Project(), False
     try:
@@ -216,10 +218,11 @@ def open_for_adding(path: str | Path):
 
 def save(project, path: str | Path) -> Path:
     """Write ``project`` to ``path`` atomically (the folder is made if missing)."""
+    from scene.output_paths import make_folder
     from scene.project import save_project
 
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(path.parent, "the project")
     save_project(path, project)
     return path
 
@@ -340,6 +343,7 @@ def export(plan: ExportPlan, pano, *, cancel=None,
     from scene.errors import CancelledError
     from scene.exporters import EXPORTERS
 
+    check_targets(plan)
     out = Exported()
     settings = plan.mesh_settings
     if settings is None:
@@ -375,13 +379,32 @@ def export(plan: ExportPlan, pano, *, cancel=None,
     return out
 
 
+#: Export formats whose path is a folder.
+FOLDER_FORMATS = ("images", "cubemap")
+
+
+def check_targets(plan: ExportPlan) -> None:
+    """Refuse a target path no file can be written to, before any work is done.
+
+    The rules of :mod:`scene.output_paths`: a file target only ever replaces a regular file
+    (never a device, FIFO, socket or folder), a folder target must be a folder or missing,
+    and the disk must be writable.
+
+    Raises
+    ------
+    scene.output_paths.OutputError
+    """
+    from scene.output_paths import check_output
+
+    for t in plan.targets:
+        check_output(t.path, folder=t.format in FOLDER_FORMATS, what=f"the {t.format} output")
+
+
 def _write_scene_format(t: ExportTarget, composition, meshes, settings, out: Exported):
     """glb, ply, images, cubemap: through the one exporter registry (:mod:`scene.exporters`)."""
     from scene.exporters import ExportOptions
     from scene.exporters import export as export_format
 
-    if t.format in ("glb", "ply"):
-        t.path.parent.mkdir(parents=True, exist_ok=True)
     o = t.options
     options = ExportOptions(
         mesh_settings=settings, texture=o.get("texture", "jpeg"),
@@ -417,7 +440,6 @@ def _write_preview(t: ExportTarget, pano, out: Exported, settings, plan) -> list
 
         mesh = build_depth_mesh(pano, settings.with_(cut_threshold=math.inf))
     fov = float(t.options.get("fov_deg", 90.0))
-    t.path.parent.mkdir(parents=True, exist_ok=True)
     try:
         from renderers.offscreen import write_render
 

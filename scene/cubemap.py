@@ -42,6 +42,7 @@ import numpy as np
 from .atomic import atomic_write_bytes
 from .conventions import direction_to_lonlat, lonlat_to_pixel
 from .errors import InputError
+from .output_paths import make_folder
 from .panorama import RGBDPanorama
 
 __all__ = ["FACES", "FACE_ORDER", "face_directions", "sample_bilinear_wrap", "cube_faces",
@@ -182,7 +183,7 @@ def write_cubemap(
         raise InputError(f"invalid file prefix {stem!r}", hint="give a plain name such as room_")
     n = _check_face_size(pano, face_size)
     out = Path(folder)
-    out.mkdir(parents=True, exist_ok=True)
+    make_folder(out)
     written = []
     for name in FACE_ORDER:
         buf = io.BytesIO()

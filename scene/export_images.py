@@ -34,6 +34,7 @@ from .errors import InputError
 from .export_glb import texture_bytes
 from .exr import write_exr
 from .metadata import software_version
+from .output_paths import make_folder
 from .panorama import RGBDPanorama
 
 __all__ = ["write_images", "distance_to_mm", "depth_sidecar", "MM_PER_M", "MAX_DEPTH_MM"]
@@ -131,7 +132,7 @@ def write_images(folder: str | os.PathLike, pano: RGBDPanorama, stem: str = "pan
     if not stem or Path(stem).name != stem:
         raise InputError(f"invalid file stem {stem!r}", hint="give a plain name such as panorama")
     out = Path(folder)
-    out.mkdir(parents=True, exist_ok=True)
+    make_folder(out)
     written = []
 
     rgb_path = out / f"{stem}.png"

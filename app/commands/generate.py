@@ -118,9 +118,10 @@ def _check_outputs(args: argparse.Namespace) -> Path:
             raise InputError(f"{flag} {value!r}: expected a {' or '.join(suffixes)} file name",
                              hint=f"for example {flag} {path.with_suffix(suffixes[0]).name}")
         named.append((flag, path))
-    for flag, path in named:
-        if path.is_dir():
-            raise InputError(f"{flag} {str(path)!r} is a folder", hint="give a file name")
+    from scene.output_paths import check_output_file
+
+    for flag, path in named:  # (a folder, device, FIFO, read-only disk: refused before work)
+        check_output_file(path, flag)
     if mesh_options_given(args) and not (args.glb or args.ply or args.preview):
         raise InputError("--mesh, --max-error and --cut-threshold shape the mesh of "
                          "--glb/--ply/--preview, and none was given",

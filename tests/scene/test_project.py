@@ -189,7 +189,7 @@ def test_a_crash_mid_save_leaves_the_old_file(tmp_path, project, monkeypatch):
         return real(self, info, data, *a, **kw)
 
     monkeypatch.setattr(zipfile.ZipFile, "writestr", failing_writestr)
-    with pytest.raises(OSError, match="No space"):
+    with pytest.raises(OSError, match="the disk is full"):
         save_project(path, project)
     assert len(calls) == 3  # it really failed midway, after writing two members
     assert path.read_bytes() == before
