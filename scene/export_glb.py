@@ -25,7 +25,8 @@ What the file holds (glTF 2.0, checked by the Khronos validator in the tests):
   horizontally (the seam column of the mesh has ``u`` just past 1) and clamp vertically;
 * the dome's generation metadata, mesh statistics and depth interpretation in
   ``scenes[0].extras``, with ``licences`` (every model the file depends on, from
-  :mod:`scene.licences`) and ``non_commercial`` (true when one forbids commercial use);
+  :mod:`scene.licences`) and ``non_commercial`` (true when one forbids commercial use), and
+  ``walk_zone`` (the measured walk zone, :mod:`scene.walkzone`, or null when not measured);
   ``asset.generator`` is ``"Panoforge <version>"``.
 
 Speed: the vertex, uv and index arrays are written straight from the mesh's own memory
@@ -429,6 +430,8 @@ def build_scene_glb(
                      "flat_radius_m": float(pano.flat_radius) if not pano.has_depth else None},
         "units": "metres",
         "parts": {"layers": len(meshes.layers), "props": len(scene.props)},
+        # measured by ``panoforge layer`` (scene.walkzone): how far a player may move
+        "walk_zone": pano.metadata.extra.get("walk_zone"),
     }
     used = sorted({e for m in w.gltf["materials"] for e in m.get("extensions", {})})
     head = {"asset": {"version": "2.0", "generator": f"Panoforge {software_version()}"}}

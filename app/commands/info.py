@@ -51,6 +51,8 @@ def describe(path) -> dict:
             "depth": None,
             "licences": licences.collect(r),
             "non_commercial": bool(licences.non_commercial(r)),
+            # recorded by ``panoforge layer`` (scene.walkzone); None when never measured
+            "walk_zone": md.extra.get("walk_zone"),
         }
         if pano.has_depth:
             raw = np.asarray(pano.raw_depth)
@@ -110,6 +112,12 @@ def format_text(info: dict) -> str:
             use = {True: "commercial use allowed", False: "NON-COMMERCIAL use only"}.get(
                 lic.get("commercial_use"), "licence not known")
             lines.append(f"      licence: {lic.get('model', '?')}: {lic.get('spdx', '?')} ({use})")
+        wz = r.get("walk_zone")
+        if wz:
+            lines.append(f"      walk zone: {wz['layers_m']:g} m with layers, {wz['dome_m']:g} m "
+                         f"without (measured: <= {100 * wz['hole_limit']:g} % hole pixels)")
+        elif r["depth"] is not None:
+            lines.append("      walk zone: not measured (panoforge layer measures it)")
         d = r["depth"]
         if d is None:
             lines.append(f"      depth: none (flat at {r['flat_radius']:g} m)")

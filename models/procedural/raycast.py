@@ -190,12 +190,19 @@ class RenderOutput:
     material : (H, W) int16
         Index into ``material_names`` (-1 = sky).
     material_names : list of str
+    exposure : float
+        The exposure the image was tone-mapped with (give it back to :func:`render` to draw
+        another view of the same scene with the same brightness).
+    obj : (H, W) int64 or None
+        Index of the prop each pixel hit (-1 for terrain, rooms and sky).
     """
 
     rgb: np.ndarray
     distance: np.ndarray
     material: np.ndarray
     material_names: list[str]
+    exposure: float = 1.0
+    obj: np.ndarray | None = None
 
 
 StageCallback = Callable[[str, np.ndarray], None]
@@ -206,7 +213,8 @@ def _preview(lin: np.ndarray, exposure: float) -> np.ndarray:
 
 
 def render(spec: SceneSpec, width: int, height: int, rng: np.random.Generator,
-           on_stage: StageCallback | None = None) -> RenderOutput:
+           on_stage: StageCallback | None = None, *, t_min: np.ndarray | None = None,
+           exposure: float | None = None, eye=None) -> RenderOutput:
     """Ray-cast ``spec`` into a ``width x height`` equirect panorama.
 
     Parameters
@@ -219,6 +227,17 @@ def render(spec: SceneSpec, width: int, height: int, rng: np.random.Generator,
     on_stage : callable, optional
         ``on_stage(stage_name, preview_rgb8)`` after each of :data:`STAGES`; it may raise to
         stop the render (cancellation).
+    t_min : (H, W) float ndarray, optional
+        Peel the foreground: surfaces at or nearer than this (metres from the origin) are
+        ignored, so the render shows what lies behind them (props are closed, so a prop
+        whose front is peeled is skipped whole). Where the peeled surface was the room or
+        the terrain itself the ray is inside the ground or the wall: ``distance`` is NaN.
+    exposure : float, optional
+        Tone-map with this exposure (:attr:`RenderOutput.exposure` of another render of the
+        same scene) instead of the automatic one, so peeled or moved views match it.
+    eye : (3,) float, optional
+        Cast from this eye (metres) instead of the origin (:mod:`.eye_cast`); the panorama's
+        directions and distances are then the eye's.
 
     Returns
     -------
@@ -236,16 +255,30 @@ def render(spec: SceneSpec, width: int, height: int, rng: np.random.Generator,
     normal = np.zeros((npx, 3))
     mat = np.full(npx, -1, dtype=np.int16)
     obj = np.full(npx, -1, dtype=np.int64)
-    if spec.interior is not None:
+    eye_v = np.zeros(3) if eye is None else np.asarray(eye, np.float64)
+    tmin = None if t_min is None else np.asarray(t_min, np.float64).reshape(npx)
+    peeled = np.zeros(npx, dtype=bool)
+    if np.any(eye_v != 0):
+        from .eye_cast import cast_from_eye
+
+        t, normal, mat, obj = cast_from_eye(spec, eye_v, flat, width, height, index)
+    elif spec.interior is not None:
         ti, ni, mi = spec.interior(flat)
         t = ti.astype(np.float64)
         normal = ni.astype(np.float64)
         lut = np.array([index[m] for m in spec.interior_materials], dtype=np.int16)
         mat = np.where(np.isfinite(t), lut[mi], -1).astype(np.int16)
-    if spec.terrain is not None:
+        if tmin is not None:
+            peeled = ~(t > tmin)  # nothing lies behind a closed room
+            t = np.where(peeled, np.inf, t)
+            mat = np.where(np.isfinite(t), mat, -1).astype(np.int16)
+    if spec.terrain is not None and not np.any(eye_v != 0):
         hits = cast_terrain(spec.terrain, width, height, spec.r_max,
                             t_limit=t.reshape(height, width))
         tt = hits.t.reshape(npx)
+        if tmin is not None:
+            peeled |= tt <= tmin
+            tt = np.where(tt <= tmin, np.inf, tt)
         closer = tt < t
         t = np.where(closer, tt, t)
         normal[closer] = hits.normal.reshape(npx, 3)[closer]
@@ -255,10 +288,12 @@ def render(spec: SceneSpec, width: int, height: int, rng: np.random.Generator,
 
     # 2. props
     tints = np.array([p.tint for p in spec.props]) if spec.props else np.zeros(0)
-    for k, prop in enumerate(spec.props):
+    for k, prop in enumerate(spec.props if not np.any(eye_v != 0) else ()):
         idx = prop.window(width, height)
         tk, nk = prop.intersect(np.zeros(3), flat[idx])
         closer = tk < t[idx]
+        if tmin is not None:
+            closer &= tk > tmin[idx]
         if not closer.any():
             continue
         sel = idx[closer]
@@ -282,20 +317,24 @@ def render(spec: SceneSpec, width: int, height: int, rng: np.random.Generator,
         on_stage("sky", prev)
 
     # 4. shading
-    _shade(spec, names, lin, flat, t, normal, mat, obj, tints, hit, np.pi / height)
+    _shade(spec, names, lin, flat, t, normal, mat, obj, tints, hit, np.pi / height, eye_v)
     lin = lin.reshape(height, width, 3)
     if spec.shafts > 0 and not light.is_moon:
         _light_shafts(lin, ~hit.reshape(height, width), light, spec.shafts)
     key = min(spec.key, 0.07) if light.time_of_day == "night" else spec.key
-    exposure = spec.exposure * auto_exposure(lin, key)
+    if exposure is None:
+        exposure = spec.exposure * auto_exposure(lin, key)
     if light.stars > 0:
         add_stars(lin, ~hit.reshape(height, width), rng, light.stars)
     rgb = to_srgb8(lin, exposure)
-    distance = np.where(hit, t, SKY_DISTANCE_M).astype(np.float32).reshape(height, width)
+    distance = np.where(hit, t, SKY_DISTANCE_M).astype(np.float32)
+    distance[peeled] = np.nan  # a ray that went into the ground or the wall sees nothing more
+    distance = distance.reshape(height, width)
     material = mat.reshape(height, width)
     if on_stage:
         on_stage("shading", rgb[::4, ::4])
-    return RenderOutput(rgb, distance, material, names)
+    return RenderOutput(rgb, distance, material, names, float(exposure),
+                        obj.reshape(height, width))
 
 
 def auto_exposure(lin: np.ndarray, key: float, strength: float = 0.7) -> float:
@@ -380,12 +419,13 @@ def _geometry_preview(flat, t, normal, light: Lighting, width: int, height: int)
 
 
 def _shade(spec: SceneSpec, names, lin, dirs, t, normal, mat, obj, tints, hit,
-           pixel_angle: float) -> None:
+           pixel_angle: float, eye: np.ndarray | None = None) -> None:
     light = spec.lighting
     idx_all = np.nonzero(hit)[0]
     if idx_all.size == 0:
         return
-    p_all = dirs[idx_all] * t[idx_all, None]
+    eye = np.zeros(3) if eye is None else eye
+    p_all = dirs[idx_all] * t[idx_all, None] + eye
     lit = np.ones(idx_all.size)
     if spec.sun_mask is not None:
         lit = np.asarray(spec.sun_mask(p_all), dtype=np.float64).copy()
@@ -429,7 +469,7 @@ def _shade(spec: SceneSpec, names, lin, dirs, t, normal, mat, obj, tints, hit,
         if np.any(mirror > 0):
             col = _reflect(spec, col, inp.d, n, mirror, lit[s])
         lin[sel] = col
-    fog = fog_amount(t[idx_all], dirs[idx_all], light, spec.ground_y)
+    fog = fog_amount(t[idx_all], dirs[idx_all], light, spec.ground_y - float(eye[1]))
     fcol = fog_colour(dirs[idx_all], light)
     lin[idx_all] = lin[idx_all] * (1.0 - fog[:, None]) + fcol * fog[:, None]
 
