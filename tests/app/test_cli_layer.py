@@ -84,3 +84,19 @@ def test_refusals(tmp_path, hall, capsys):
     assert imp.read_bytes() == before  # nothing saved
     assert main(["layer", str(hall), "--walk-radius", "-1"]) == 2
     assert main(["layer", str(hall), "--result", "nope"]) == 2
+
+
+def test_ldm3d_fill_through_the_command_line(tmp_path, capsys, monkeypatch):
+    pytest.importorskip("diffusers")
+    from tests.models.tiny_ldm3d import tiny_model
+
+    path = _save(tmp_path, box_room(64).panorama)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("PANOFORGE_MODELS", str(tmp_path / "no-models"))
+    assert main(["layer", str(path), "--fill", "ldm3d"]) == 2  # no weights here
+    assert "--fill classical" in capsys.readouterr().err
+    assert main(["layer", str(path), "--fill", "ldm3d", "--model", str(tiny_model(4)),
+                 "--steps", "2", "--device", "cpu"]) == 0
+    result = load_project(path).active
+    assert result.layers and result.layers[0].method == "ldm3d"
+    assert result.layers[0].panorama.metadata.backend == "fill-ldm3d"
