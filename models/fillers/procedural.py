@@ -35,6 +35,19 @@ def _check_recipe(meta: GenerationMetadata) -> GenerationMetadata:
     return meta
 
 
+def _curtain(gap: np.ndarray, behind: np.ndarray, fallback: np.ndarray) -> np.ndarray:
+    """(K,) distances for the ``gap`` pixels: each connected region of gap pixels (a floor or
+    the ground cut in every row at a grazing angle) gets one depth, the farthest background
+    next to it, so the layer there is a curtain whose triangles are not cut between rows and
+    that joins the background at the region's far end."""
+    from scipy import ndimage
+
+    labels, n = ndimage.label(gap, structure=np.ones((3, 3)))
+    far = ndimage.maximum(np.nan_to_num(behind, nan=0.0), labels, index=np.arange(1, n + 1))
+    depth = np.asarray(far, np.float64)[labels[gap] - 1]
+    return np.where(depth > 0, depth, fallback[gap]).astype(np.float32)
+
+
 def render_recipe(meta: GenerationMetadata, width: int, height: int, *, eye=None,
                   t_min=None, exposure: float | None = None):
     """Render a procedural result's scene again (``models.procedural.raycast.RenderOutput``).
@@ -89,7 +102,7 @@ class ProceduralFiller:
             rgb_c, dist_c = inpaint_behind(request.dome.rgb, dist, d.band, d.behind,
                                            d.cut_threshold)
             rgb[gap] = rgb_c[gap]
-            out[gap] = dist_c[gap]
+            out[gap] = _curtain(gap, d.behind, dist_c)
         if on_progress:
             on_progress(Progress(2, 2, time.perf_counter() - start, 0.0, None,
                                  "rendered what is behind the foreground"))
