@@ -17,8 +17,10 @@ from dataclasses import dataclass, field
 __all__ = ["MAX_LAYERS", "LayerRequest", "LayerOutcome", "default_fill", "make_walkable",
            "record_walk_zone", "walk_zone_record", "score_result", "cut_threshold_of"]
 
-#: Deepest peeling: a layer behind a layer behind the dome.
-MAX_LAYERS = 3
+#: Deepest peeling. A dense forest needs it: each layer peels surfaces within one cut
+#: threshold (25 %) of the one before, and trees stand behind trees (the forest's holes from
+#: the centre: 1.1 % with 3 layers, 0.13 % with 6, none with 8, at 256 px).
+MAX_LAYERS = 8
 
 
 @dataclass

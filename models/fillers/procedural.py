@@ -76,6 +76,9 @@ class ProceduralFiller:
 
     name = "procedural"
 
+    def __init__(self) -> None:
+        self._exposure: dict = {}
+
     def available(self) -> tuple[bool, str]:
         return True, "needs no weights; only for results of the procedural generator"
 
@@ -84,7 +87,10 @@ class ProceduralFiller:
         h, w = request.dome.distance.shape
         start = time.perf_counter()
         raise_if_cancelled(cancel)
-        base = render_recipe(meta, w, h)
+        key = (meta.prompt, meta.seed, w, h)
+        if key not in self._exposure:  # peeling deeper reuses the scene's exposure
+            self._exposure[key] = render_recipe(meta, w, h).exposure
+        exposure = self._exposure[key]
         if on_progress:
             on_progress(Progress(1, 2, time.perf_counter() - start, 0.0, None,
                                  "rendered the scene again"))
@@ -92,7 +98,7 @@ class ProceduralFiller:
         dist = request.dome.distance
         factor = 1.0 + request.disocc.cut_threshold
         t_min = np.where(request.disocc.band, np.nan_to_num(dist, nan=0.0) * factor, 0.0)
-        peeled = render_recipe(meta, w, h, t_min=t_min, exposure=base.exposure)
+        peeled = render_recipe(meta, w, h, t_min=t_min, exposure=exposure)
         rgb, out = peeled.rgb.copy(), peeled.distance.astype(np.float32)
         # where nothing lies behind the peeled surface (a floor seen at a grazing angle is cut
         # by the relative-jump rule although it goes on), extend it from the background side
@@ -110,7 +116,7 @@ class ProceduralFiller:
             backend="fill-procedural", prompt=meta.prompt, seed=meta.seed, width=w, height=h,
             model_id="procedural", device="cpu", dtype="float32",
             duration_s=round(time.perf_counter() - start, 3),
-            extra={"filler": "procedural", "exposure": base.exposure,
+            extra={"filler": "procedural", "exposure": exposure,
                    "peel": "surfaces within cut_threshold of the dome's distance skipped",
                    "extended_px": int(gap.sum())})
         return FillResult(rgb, out, out_meta)

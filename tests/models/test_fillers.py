@@ -26,7 +26,7 @@ def _dome(prompt: str, width: int = 256):
     return ProceduralBackend().generate(req).panorama
 
 
-def _layers(dome, filler: str, depth: int = 3):
+def _layers(dome, filler: str, depth: int = 8):
     """Peel like app.workflows_layers.make_walkable (at most ``depth`` layers)."""
     f = make_filler(filler)
     current, layers = dome, []
@@ -80,19 +80,27 @@ def test_hall_layered_scene_has_no_holes_from_the_walk_sphere(hall):
     assert np.mean(psnr) > 15.0
 
 
-def test_forest_layers_remove_most_holes():
-    """The forest: trees in front of trees and a grazing ground. The layers close the
-    trees' outlines; the ground seen at a grazing angle near the horizon is cut in every row
-    by the relative-jump rule at this resolution, so some cracks stay (reported)."""
-    dome = _dome("a pine forest", 128)
+def test_forest_layered_scene_has_no_holes_from_the_walk_sphere():
+    """The forest: trees stand behind trees (eight peeled layers) and the ground near the
+    horizon is cut in every row at a grazing angle (a curtain layer). Eyes on the walk
+    sphere see at most the walk zone's 0.1 % of holes; without layers they see far more. PSNR against the generator's exact render
+    from two of the poses is reported."""
+    dome = _dome("a pine forest", 256)
     layers = _layers(dome, "procedural")
-    eyes = eye_offsets(RADIUS)[:4]
+    eyes = eye_offsets(RADIUS)
     plain = scene_surfaces(Scene(dome), CUT)
     layered = scene_surfaces(Scene(dome, tuple(layers)), CUT)
-    hp = np.mean([render_cube(plain, e, 32).hole_fraction() for e in eyes])
-    hl = np.mean([render_cube(layered, e, 32).hole_fraction() for e in eyes])
-    print(f"forest: holes {100 * hp:.2f} % plain, {100 * hl:.2f} % layered")
-    assert hl < 0.5 * hp
+    views = [render_cube(layered, e, 64) for e in eyes]
+    holes = [v.hole_fraction() for v in views]
+    hp = max(render_cube(plain, e, 64).hole_fraction() for e in eyes)
+    truth = exact_cube_views(dome.metadata, eyes[:2], 64)
+    psnr = [compare_views(v, t).psnr for v, t in zip(views[:2], truth, strict=True)]
+    print(f"forest ({len(layers)} layers): holes up to {100 * max(holes):.3f} % layered, "
+          f"{100 * hp:.2f} % plain; PSNR against exact renders {np.mean(psnr):.2f} dB")
+    # a few pixels of crack stay where eight peeled layers are not enough (0.018 % here):
+    # inside the walk zone's limit, not zero as in the hall
+    assert max(holes) <= 0.001
+    assert hp > 100 * max(holes)
 
 
 def test_procedural_filler_refuses_other_results():
