@@ -57,7 +57,13 @@ def build_actions(w) -> None:
     w.act_undo = w.undo_group.createUndoAction(w, "&Undo")
     w.act_undo.setShortcut(sk.Undo)
     w.act_redo = w.undo_group.createRedoAction(w, "&Redo")
-    w.act_redo.setShortcuts([QKeySequence(sk.Redo), QKeySequence("Ctrl+Shift+Z")])
+    # Ctrl+Shift+Z is the platform's Redo on Linux: registering it twice makes Qt drop the
+    # key as an "ambiguous shortcut overload", so each sequence is added once
+    redo_keys: list[QKeySequence] = []
+    for key in [*QKeySequence.keyBindings(sk.Redo), QKeySequence("Ctrl+Shift+Z")]:
+        if key.toString() not in {k.toString() for k in redo_keys}:
+            redo_keys.append(key)
+    w.act_redo.setShortcuts(redo_keys)
     w.addAction(w.act_undo)
     w.addAction(w.act_redo)
     w.act_delete = _action(w, "&Delete Result", w.delete_active, sk.Delete,
