@@ -70,7 +70,11 @@ class ProjectFiles(DocumentView, QObject):
             self.recovery.set_project_path(doc.path)
 
     def document_events(self) -> dict:
-        return {"resultAdded": lambda _rid: self.write_recovery()}
+        # merged undo commands (a slider drag) change the project without moving the undo
+        # index, so the copy also follows the document's own change signals
+        return {"resultAdded": lambda _rid: self.write_recovery(),
+                "resultChanged": lambda _rid: self._schedule_recovery(),
+                "meshSettingsChanged": self._schedule_recovery}
 
     def _schedule_recovery(self, *_args) -> None:
         self._timer.start()
@@ -100,7 +104,11 @@ class ProjectFiles(DocumentView, QObject):
             except PanoforgeError as exc:
                 self._error("Recovery", exc)
                 continue
-            if not self.doc.results and self.doc.path is None:
+            same_file = (o.project_path is not None and self.doc.path is not None
+                         and Path(o.project_path) == Path(self.doc.path))
+            if same_file or (not self.doc.results and self.doc.path is None):
+                # the copy is the whole project as it was at the kill (the saved file's
+                # results and settings included): it replaces the open one, never adds to it
                 doc = Document(project, path=o.project_path)
                 doc.mark_modified()
                 w.set_document(doc)

@@ -23,3 +23,63 @@ def test_redo_shortcut_redoes_once_without_ambiguity(make_window, qtbot):
     qtbot.keyClick(w, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier
                    | Qt.KeyboardModifier.ShiftModifier)
     assert w.doc.result(res.id).panorama.interpretation.near_far == (0.8, 3.0)
+
+
+KILLED_AFTER_EDITS = """
+import os, signal, sys, time
+from app.window.app import make_application
+app = make_application([])
+from app.window.main_window import MainWindow
+from app.window.settings import WindowSettings, make_settings
+from scene.settings import MeshSettings
+from scene.testing.analytic import box_room
+w = MainWindow(settings=WindowSettings(make_settings(sys.argv[1])), recovery_root=sys.argv[2])
+w.show()
+app.processEvents()
+assert w.files.open_project(sys.argv[3])
+for width in (32, 48, 64, 80):                         # four generations arrive
+    w.doc.add_result(box_room(width).panorama, kind="generated")
+key = 7                                                # a slider drag: merged commands
+for cut in (0.5, 1.0, 2.0):
+    w.doc.set_mesh_settings(w.doc.mesh_settings.with_(cut_threshold=cut), merge_key=key)
+w.doc.set_mesh_settings(w.doc.mesh_settings.with_(mode="adaptive"))
+w.doc.set_mesh_settings(w.doc.mesh_settings.with_(max_error=0.02), merge_key=9)
+w.doc.set_mesh_settings(w.doc.mesh_settings.with_(max_error=0.03), merge_key=9)
+end = time.monotonic() + 4.0                           # the user pauses; the debounce runs
+while time.monotonic() < end:
+    app.processEvents()
+    time.sleep(0.02)
+w.recovery.flush()
+print("state", len(w.doc.results), w.doc.mesh_settings, flush=True)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_recovery_restores_exactly_the_state_before_the_kill(make_window, tmp_path):
+    """Open a saved 1-result project, add 4, set cut 2.00 + adaptive, kill -9, restart with
+    the project (as ``panoforge demo.panoforge`` does), Recover: 5 results, the same settings."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from scene.project import Project, save_project
+
+    project = tmp_path / "demo.panoforge"
+    demo = Project()
+    demo.add_result(box_room(96).panorama, kind="generated")
+    save_project(project, demo)
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.run([sys.executable, "-c", KILLED_AFTER_EDITS, str(tmp_path / "k.ini"),
+                           str(tmp_path / "sessions"), str(project)],
+                          capture_output=True, text=True, cwd=root, timeout=180)
+    assert proc.returncode == -9, proc.stderr[-3000:]
+    assert "state 5" in proc.stdout
+
+    w = make_window()
+    assert w.files.open_project(project)           # the restart opens the project first
+    w.check_recovery()
+    assert [r.id for r in w.doc.results] == ["r1", "r2", "r3", "r4", "r5"]
+    ms = w.doc.mesh_settings
+    assert (ms.cut_threshold, ms.mode, ms.max_error) == (2.0, "adaptive", 0.03)
+    assert w.depth_panel.mode_combo.currentData() == "adaptive"  # the panel shows it too
+    assert w.doc.path == project and w.isWindowModified()
