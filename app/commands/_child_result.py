@@ -28,16 +28,16 @@ def open_parent(path: str, result_id: str | None):
     return project, project.pick(result_id)
 
 
-def add_child(project, pano, kind: str, parent, label: str, path: str,
-              output: str | None) -> tuple[object, Path]:
-    """Add ``pano`` as the new active result made from ``parent``, and save the project to
-    ``output`` (or back to ``path``) atomically.
+def add_child(project, staged, parent, path: str, output: str | None) -> tuple[object, Path]:
+    """Add ``staged`` (:class:`app.workflows_stages.Staged`) as the new active result made
+    from ``parent``, and save the project to ``output`` (or back to ``path``) atomically.
 
     Returns
     -------
     (scene.project.Result, Path)
     """
     from app.workflows import save
+    from app.workflows_stages import add_child as add
 
-    added = project.add_result(pano, kind=kind, parent_id=parent.id, label=label)
+    added = add(project, staged, parent)
     return added, save(project, Path(output) if output else Path(path))

@@ -35,6 +35,7 @@ examples:
   panoforge generate "a misty pine forest at dawn" --seed 7 -o forest.panoforge --glb forest.glb --preview forest.png
   panoforge generate "red desert dunes at sunset" --backend procedural --width 2048 -o desert.panoforge
   panoforge generate "a cozy library" --backend ldm3d-pano --steps 50 --guidance 7 -o lib.panoforge
+  panoforge generate "a sunny beach" --upscale -o beach.panoforge    (then x4 as a child result)
   panoforge generate "a castle courtyard" --backend ldm3d-pano --model ./models/ldm3d-pano --device cuda --vae-tiling -o c.panoforge
 """
 
@@ -89,6 +90,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="decode in tiles: less GPU memory for large images (LDM3D)")
     parser.add_argument("--cpu-offload", action="store_true",
                         help="keep model parts on the CPU until needed: least GPU memory (LDM3D)")
+    parser.add_argument("--upscale", action="store_true",
+                        help="then upscale the result x4 (colour and depth) as its child result; "
+                        "--glb/--ply/--preview are written from the upscaled one")
+    parser.add_argument("--upscale-method", choices=("auto", "sr", "classical"), default=None,
+                        help="with --upscale: sr (LDM3D-SR weights), classical (no weights) or "
+                        "auto (default: sr when its weights are found and the result has depth)")
     parser.add_argument("-o", "--output", required=True, metavar="OUT.panoforge",
                         help="project file to create, or to add the result to if it exists")
     parser.add_argument("--glb", metavar="X.glb", help="also write a GLB mesh of the result")
@@ -122,6 +129,10 @@ def _check_outputs(args: argparse.Namespace) -> Path:
 
     for flag, path in named:  # (a folder, device, FIFO, read-only disk: refused before work)
         check_output_file(path, flag)
+    if getattr(args, "upscale_method", None) and not getattr(args, "upscale", False):
+        raise InputError(f"--upscale-method {args.upscale_method} chooses how --upscale "
+                         "upscales, and --upscale was not given",
+                         hint="add --upscale, or drop --upscale-method")
     if mesh_options_given(args) and not (args.glb or args.ply or args.preview):
         raise InputError("--mesh, --max-error and --cut-threshold shape the mesh of "
                          "--glb/--ply/--preview, and none was given",
@@ -259,6 +270,23 @@ def _write_outputs(args: argparse.Namespace, project, pano, cancel: threading.Ev
         print(f"notice: {notice}", file=sys.stderr)
 
 
+def _upscale(args: argparse.Namespace, project, parent, cancel: threading.Event):
+    """``--upscale``: the new result x4 as its child (:func:`app.workflows_stages.upscale`)."""
+    from app import workflows_stages
+    from app.progress import TerminalProgress
+    from models.ldm3d_sr.backend import SRRequest
+    from models.ldm3d_sr.upscale import choose_method
+
+    sr = SRRequest(seed=args.seed, device=args.device)
+    method, why = choose_method(args.upscale_method or "auto", parent.panorama)
+    print(f"notice: upscaling {parent.id} with {method}: {why}", file=sys.stderr)
+    with TerminalProgress(f"upscale ({method})") as bar:
+        staged = workflows_stages.upscale(parent.panorama, method, sr,
+                                          parent_label=parent.label, on_progress=bar,
+                                          cancel=cancel)
+    return workflows_stages.add_child(project, staged, parent), staged
+
+
 def run(args: argparse.Namespace) -> int:
     from app import workflows
 
@@ -276,6 +304,14 @@ def run(args: argparse.Namespace) -> int:
                   f"(now {len(project.results)} results; {added.id} is active): {summary}")
         else:
             print(f"wrote {out} (result {added.id}: {summary})")
+        final = made.panorama
+        if getattr(args, "upscale", False):
+            child, staged = _upscale(args, project, added, interrupt.event)
+            workflows.save(project, out)
+            final = staged.panorama
+            print(f"added result {child.id} (x4 {staged.method} of {added.id}, "
+                  f"{final.width}x{final.height}, {staged.duration_s:.1f} s) to {out}; "
+                  f"{child.id} is active")
         if args.glb or args.ply or args.preview:
-            _write_outputs(args, project, made.panorama, interrupt.event)
+            _write_outputs(args, project, final, interrupt.event)
     return 0

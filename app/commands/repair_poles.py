@@ -52,8 +52,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from app import workflows_stages
     from app.progress import TerminalProgress
-    from models.ldm3d_sr.poles import PoleSettings, repair_poles
+    from models.ldm3d_sr.poles import PoleSettings
 
     from ._child_result import add_child, open_parent
 
@@ -64,9 +65,9 @@ def run(args: argparse.Namespace) -> int:
                             model_backend=args.model_backend, steps=args.steps,
                             guidance=args.guidance, seed=args.seed, device=args.device, **extra)
     with TerminalProgress("repair poles") as bar:
-        result = repair_poles(parent.panorama, settings, on_progress=bar)
-    added, out = add_child(project, result.panorama, "repaired", parent,
-                           f"{parent.label} (poles repaired)", args.project, args.output)
+        staged = workflows_stages.repair_poles(parent.panorama, settings,
+                                               parent_label=parent.label, on_progress=bar)
+    added, out = add_child(project, staged, parent, args.project, args.output)
     print(f"added result {added.id} ({args.caps} caps of {parent.id} repaired by {args.method}, "
           f"band {args.band:g}°, feather {args.feather:g}°) to {out}; {added.id} is active")
     return 0

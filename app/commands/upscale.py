@@ -58,10 +58,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from app import workflows_stages
     from app.progress import TerminalProgress
     from models.ldm3d_sr.backend import DEFAULT_PROMPT, SRRequest
     from models.ldm3d_sr.classical import ClassicalSettings
-    from models.ldm3d_sr.upscale import UpscaleRequest, choose_method, upscale_panorama
+    from models.ldm3d_sr.upscale import choose_method
 
     from ._child_result import add_child, open_parent
 
@@ -76,11 +77,10 @@ def run(args: argparse.Namespace) -> int:
     print(f"upscaling {parent.id} ({parent.panorama.width}x{parent.panorama.height}) with "
           f"{method}: {why}", file=sys.stderr)
     with TerminalProgress(f"upscale ({method})") as bar:
-        result, _ = upscale_panorama(parent.panorama, UpscaleRequest(method, sr, classical),
-                                     on_progress=bar)
-    pano = result.panorama
-    added, out = add_child(project, pano, "upscaled", parent, f"{parent.label} (x4 {method})",
-                           args.project, args.output)
+        staged = workflows_stages.upscale(parent.panorama, method, sr, classical,
+                                          parent_label=parent.label, on_progress=bar)
+    added, out = add_child(project, staged, parent, args.project, args.output)
+    pano = staged.panorama
     print(f"added result {added.id} (x4 {method} of {parent.id}, {pano.width}x{pano.height}) "
           f"to {out}; {added.id} is active")
     return 0
