@@ -18,7 +18,7 @@ import numpy as np
 from . import view_math
 
 __all__ = ["InsideCamera", "OrbitCamera", "InsideState", "OrbitState", "FOV_LIMITS_DEG",
-           "DEFAULT_EYE_RADIUS_M", "clamp_eye"]
+           "DEFAULT_EYE_RADIUS_M", "clamp_eye", "clamp_walk"]
 
 #: Range of the horizontal field of view the mouse wheel moves through, degrees.
 FOV_LIMITS_DEG = (30.0, 120.0)
@@ -50,6 +50,19 @@ def clamp_eye(eye, radius: float) -> np.ndarray:
     n = float(np.linalg.norm(e))
     if n > radius:
         e *= radius / n
+    return e
+
+
+def clamp_walk(eye, radius: float) -> np.ndarray:
+    """(3,) float64 ``eye`` kept at its height, pulled in horizontally onto the ball of
+    ``radius`` metres (walk mode: the eye stays on its floor-parallel plane)."""
+    e = np.asarray(eye, dtype=np.float64).reshape(3).copy()
+    reach = float(np.sqrt(max(radius * radius - e[1] * e[1], 0.0)))
+    n = float(np.hypot(e[0], e[2]))
+    if n > reach:
+        scale = reach / n if n > 0 else 0.0
+        e[0] *= scale
+        e[2] *= scale
     return e
 
 
@@ -231,6 +244,9 @@ def _inside_class():
           E / Q or PageUp / PageDown: up / down. Each press moves 5 cm, within ``eye_radius``
           of the origin, to show parallax.
         * Home or Backspace (and double-click in the viewport): recentre.
+
+        Walk mode (:meth:`set_walk`): W/A/S/D and the arrows walk on the level of the eye
+        (E/Q do nothing, the eye height is kept), bounded to the walk radius.
         """
 
         def __init__(self, state: InsideState | None = None,
@@ -242,6 +258,15 @@ def _inside_class():
             self.default_state = InsideState(fov_deg=self.state.fov_deg)
             self.eye_radius = float(eye_radius)
             self.state.eye = clamp_eye(self.state.eye, self.eye_radius)
+            #: Walk mode: moves keep the eye height and stay within ``eye_radius``.
+            self.walk = False
+
+        def set_walk(self, enabled: bool, radius: float | None = None) -> None:
+            """Walk mode on or off; ``radius`` (metres) bounds the eye from now on."""
+            self.walk = bool(enabled)
+            if radius is not None:
+                self.eye_radius = float(radius)
+            self.set_view(eye=self.state.eye)
 
         # -- state --------------------------------------------------------------------
         @property
@@ -258,7 +283,7 @@ def _inside_class():
             if fov_deg is not None:
                 s.fov_deg = float(np.clip(fov_deg, *self.fov_limits))
             if eye is not None:
-                s.eye = clamp_eye(eye, self.eye_radius)
+                s.eye = (clamp_walk if self.walk else clamp_eye)(eye, self.eye_radius)
             self.view_changed()
 
         def recentre(self) -> None:
@@ -272,6 +297,8 @@ def _inside_class():
             y = np.radians(self.state.yaw_deg)
             fwd = np.array([np.sin(y), 0.0, -np.cos(y)])
             rgt = np.array([np.cos(y), 0.0, np.sin(y)])
+            if self.walk:
+                up = 0.0
             step = rgt * right + np.array([0.0, up, 0.0]) + fwd * forward
             self.set_view(eye=self.state.eye + step)
 

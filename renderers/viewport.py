@@ -112,6 +112,10 @@ class Viewport:
       point, to show parallax.
     * Double-click, Home or Backspace: recentre (capture point, panorama centre, 90°).
 
+    Walk mode (:meth:`set_walk`): the same keys and mouse, the eye height kept (E/Q do
+    nothing), the eye stopped at the scene's walk radius, which a ring on the floor shows
+    (:mod:`renderers.walk_ring`).
+
     Outside (dollhouse) view:
 
     * Left-drag or arrow keys / WASD: orbit around the scene.
@@ -134,7 +138,11 @@ class Viewport:
         self._view = self.canvas.central_widget.add_view(border_width=0)
         self.layers = SceneLayers(self._view.scene, backdrop=backdrop)
         self.visual = self.layers.mesh
+        from .walk_ring import WalkRing
+
         self.inside_camera = InsideCamera(eye_radius=eye_radius)
+        self.eye_radius = float(eye_radius)
+        self.ring = WalkRing(self._view.scene)
         self.outside_camera = OrbitCamera()
         self._view_name = "inside"
         self._view.camera = self.inside_camera
@@ -158,6 +166,7 @@ class Viewport:
         """Release the canvas and its GPU resources."""
         self.stats = None
         self.layers.free()
+        self.ring.free()
         self.canvas.close()
 
     # -- scene -----------------------------------------------------------------------------
@@ -259,6 +268,38 @@ class Viewport:
         self._view.camera = self.inside_camera if view == "inside" else self.outside_camera
         self.layers.set_inside(view == "inside")
         self.camera.view_changed()
+        self.canvas.update()
+
+    @property
+    def walking(self) -> bool:
+        """Whether walk mode is on."""
+        return bool(self.inside_camera.walk)
+
+    def set_walk(self, enabled: bool, bounds=None) -> None:
+        """Walk mode on or off.
+
+        Parameters
+        ----------
+        enabled : bool
+            On: the inside view, moves keep the eye height and stop at ``bounds.radius``, the
+            ring is shown. Off: the free look-around moves within ``eye_radius`` again.
+        bounds : scene.walk_bounds.WalkBounds, optional
+            Radius, floor and measured zone (default: 0.5 m, floor 1.6 m below).
+        """
+        if enabled:
+            if bounds is None:
+                from scene.walk_bounds import DEFAULT_FLOOR_Y_M, DEFAULT_WALK_RADIUS_M
+
+                radius, floor, measured = DEFAULT_WALK_RADIUS_M, DEFAULT_FLOOR_Y_M, None
+            else:
+                radius, floor, measured = bounds.radius, bounds.floor_y, bounds.measured
+            self.ring.set_bounds(radius, floor, measured)
+            if self._view_name != "inside":
+                self.set_view("inside")
+            self.inside_camera.set_walk(True, radius)
+        else:
+            self.inside_camera.set_walk(False, self.eye_radius)
+        self.ring.set_visible(enabled)
         self.canvas.update()
 
     def set_backdrop(self, enabled: bool) -> None:
