@@ -5,9 +5,17 @@ failure cannot take the editor down. This object keeps its handle, forwards the 
 edits (active result, its depth interpretation, cut threshold) to it, watches it once a
 second, shows what it said when it failed (for example "no OpenXR runtime is running: start
 SteamVR…"), and stops it when the window closes.
+
+The session never makes the window save: a project with unsaved work (or none on disk) is
+handed over as a temporary copy, rewritten when results arrive or leave (the XR process
+re-reads its file when it changes), so the user's own file is only written by Save.
 """
 
 from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -37,6 +45,8 @@ class HeadsetLink(QObject):
         self.doc: Document | None = None
         self._launcher = launcher
         self.handle = None
+        #: The temporary copy the session reads (``None``: it reads the saved file).
+        self.copy_path: Path | None = None
         self._timer = QTimer(self)
         self._timer.setInterval(POLL_MS)
         self._timer.timeout.connect(self.poll)
@@ -47,21 +57,24 @@ class HeadsetLink(QObject):
         self.doc = doc
         for signal in (doc.activeChanged, doc.resultChanged, doc.meshSettingsChanged):
             signal.connect(self._push)
+        doc.resultsChanged.connect(self._refresh_copy)
 
     @property
     def running(self) -> bool:
         return self.handle is not None and self.handle.running
 
     def start(self) -> None:
-        """Start a session on the document's saved file (the caller saves first)."""
+        """Start a session: on the saved file when it is up to date, else on a temporary copy."""
         if self.running:
             return
         launcher = self._launcher
         if launcher is None:
             from app import xr_launcher as launcher
         active = self.doc.active
-        self.handle = launcher.start_headset(self.doc.path,
-                                             result_id=active.id if active else None)
+        path = self.doc.path
+        if path is None or self.doc.is_modified:
+            path = self._write_copy()
+        self.handle = launcher.start_headset(path, result_id=active.id if active else None)
         self._timer.start()
         self.runningChanged.emit(True)
 
@@ -72,7 +85,27 @@ class HeadsetLink(QObject):
         self._timer.stop()
         self.handle.stop()
         self.handle = None
+        self._drop_copy()
         self.runningChanged.emit(False)
+
+    def _write_copy(self) -> Path:
+        """Write the open project to a temporary ``.panoforge`` (atomically); its path."""
+        from scene.project import save_project
+
+        if self.copy_path is None:
+            name = self.doc.path.name if self.doc.path is not None else "untitled.panoforge"
+            self.copy_path = Path(tempfile.mkdtemp(prefix="panoforge-headset-")) / name
+        save_project(self.copy_path, self.doc.project)
+        return self.copy_path
+
+    def _refresh_copy(self) -> None:
+        if self.running and self.copy_path is not None and self.sender() is self.doc:
+            self._write_copy()
+
+    def _drop_copy(self) -> None:
+        if self.copy_path is not None:
+            shutil.rmtree(self.copy_path.parent, ignore_errors=True)
+            self.copy_path = None
 
     def poll(self) -> None:
         """Notice a session that ended by itself; report it if it failed."""
@@ -82,6 +115,7 @@ class HeadsetLink(QObject):
         code, output = self.handle.returncode, self.handle.output()
         self.handle.stop()  # closes its log
         self.handle = None
+        self._drop_copy()
         self.runningChanged.emit(False)
         if code not in (0, None):
             lines = [ln for ln in output.splitlines() if ln.strip()]

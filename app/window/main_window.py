@@ -243,12 +243,10 @@ class MainWindow(DocumentView, QMainWindow):
             self.generation.use_settings_of(self.doc.active_id)
 
     def view_in_headset(self) -> None:
-        """Start a headset session on the saved project, or stop the running one."""
+        """Start a headset session on the project as it is (unsaved work goes as a
+        temporary copy; the file on disk is not touched), or stop the running one."""
         if self.headset.running:
             self.headset.stop()
-            return
-        if (self.doc.path is None or self.doc.is_modified) and not self.files.save():
-            self.act_headset.setChecked(False)
             return
         try:
             self.headset.start()

@@ -83,3 +83,33 @@ def test_recovery_restores_exactly_the_state_before_the_kill(make_window, tmp_pa
     assert (ms.cut_threshold, ms.mode, ms.max_error) == (2.0, "adaptive", 0.03)
     assert w.depth_panel.mode_combo.currentData() == "adaptive"  # the panel shows it too
     assert w.doc.path == project and w.isWindowModified()
+
+
+def test_view_in_headset_leaves_the_saved_file_alone(make_window, tmp_path):
+    """Ctrl+H with unsaved work hands the headset a temporary copy: the file is not rewritten."""
+    from scene.project import load_project
+    from scene.testing.analytic import nested_spheres
+    from tests.app.test_window import _FakeLauncher
+
+    w = make_window()
+    launcher = _FakeLauncher()
+    w.headset._launcher = launcher
+    _add(w, box_room(64).panorama)
+    project = tmp_path / "mine.panoforge"
+    assert w.save_as(project)
+    saved = project.read_bytes()
+    second = _add(w, nested_spheres(64).panorama)          # unsaved work
+    asked = list(w.prompter.asked)
+
+    w.act_headset.trigger()
+    (h,) = launcher.started
+    assert project.read_bytes() == saved and w.isWindowModified()
+    assert w.prompter.asked == asked                       # nothing asked, nothing saved
+    assert h.path != project and h.first == second.id
+    assert [r.id for r in load_project(h.path).results] == ["r1", "r2"]
+    third = _add(w, box_room(48).panorama)                 # arrives while the session runs
+    assert third.id in [r.id for r in load_project(h.path).results]
+    copy = h.path
+    w.act_headset.trigger()                                # stop: the copy goes
+    assert h.stopped and not copy.exists()
+    assert project.read_bytes() == saved
