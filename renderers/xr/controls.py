@@ -16,6 +16,13 @@ and turns about +Y (the floor stays level)::
 - ``offset``: where the thumbstick has moved the viewer within the scene, kept within
   :data:`MOVE_RADIUS_M` of the capture point (the mesh is only right near it).
 
+6DoF within the walk radius: the tracked head position is used as it is (leaning and stepping
+show parallax) while it stays within the scene's walk radius of the capture point
+(:func:`scene.walk_bounds.walk_bounds`). Beyond it, :meth:`Rig.head_clamp` gives the
+translation that carries the scene along with the head, so the eyes render from the nearest
+point of the walk ball (the same shift for both eyes: their separation is kept). The shift is
+recomputed every frame from the tracked pose; stepping back inside undoes it.
+
 Controls (see :data:`BINDINGS`)
 -------------------------------
 - Left thumbstick: move within the small radius (forward is where the head looks).
@@ -105,9 +112,41 @@ class Rig:
         """(4, 4) float64: the inverse of :meth:`space_from_scene`."""
         return translation(self.offset) @ rotation_y(-self.yaw) @ translation(-self.origin)
 
-    def view(self, eye_view: np.ndarray) -> np.ndarray:
-        """Scene -> eye matrix for an eye whose reference-space view matrix is ``eye_view``."""
-        return eye_view @ self.space_from_scene()
+    def view(self, eye_view: np.ndarray, clamp: np.ndarray | None = None) -> np.ndarray:
+        """Scene -> eye matrix for an eye whose reference-space view matrix is ``eye_view``.
+
+        ``clamp``: the (4, 4) scene-frame translation from :meth:`head_clamp`, or None.
+        """
+        m = eye_view @ self.space_from_scene()
+        return m if clamp is None else m @ clamp
+
+    def head_in_scene(self, head_position) -> np.ndarray:
+        """(3,) float64 scene-frame position of the tracked head (reference space), metres."""
+        p = np.append(np.asarray(head_position, dtype=np.float64).reshape(3), 1.0)
+        return (self.scene_from_space() @ p)[:3]
+
+    def head_clamp(self, head_position, radius: float) -> np.ndarray:
+        """Translation keeping the rendered head within ``radius`` metres of the capture point.
+
+        Parameters
+        ----------
+        head_position : (3,) array_like
+            The head's tracked position in the reference space, metres.
+        radius : float
+            The walk radius, metres (``inf``: no bound).
+
+        Returns
+        -------
+        (4, 4) float64 ndarray
+            ``T(d)`` with ``d = head - clamped(head)`` in the scene frame (identity inside the
+            ball); :meth:`view` with it renders the eyes from ``clamped(head)`` plus each eye's
+            own offset from the head.
+        """
+        s = self.head_in_scene(head_position)
+        n = float(np.linalg.norm(s))
+        if not np.isfinite(radius) or n <= radius:
+            return np.eye(4)
+        return translation(s - s * (max(radius, 0.0) / n))
 
     def recentre(self, space: str, head_orientation=None, head_position=None) -> None:
         """Put the capture point at the head, the panorama centre in front of it.

@@ -186,6 +186,9 @@ def run_session(sess, source, *, frames: int | None = None, dump_dir=None) -> di
                     if ctl["turn"]:
                         rig.turn(np.radians(SNAP_TURN_DEG) * ctl["turn"], head[1])
                     rig.move(ctl["move"], dt, head[0])
+                # 6DoF: the tracked head within the walk radius, the scene carried beyond it.
+                clamp = (rig.head_clamp(head[1], source.current.walk_radius)
+                         if head is not None else None)
                 proj_views = []
                 record = []
                 sess.context.make_current()
@@ -198,7 +201,8 @@ def run_session(sess, source, *, frames: int | None = None, dump_dir=None) -> di
                         targets[key] = EyeTarget(sess.images[i][idx], sess.sizes[i], sess.srgb)
                     tgt = targets[key]
                     q, p, f = view.pose.orientation, view.pose.position, view.fov
-                    eye_view = rig.view(view_from_pose((q.x, q.y, q.z, q.w), (p.x, p.y, p.z)))
+                    eye_view = rig.view(view_from_pose((q.x, q.y, q.z, q.w), (p.x, p.y, p.z)),
+                                        clamp)
                     proj = projection_from_fov(f.angle_left, f.angle_right, f.angle_up,
                                                f.angle_down, NEAR_M, far)
                     tgt.begin()
@@ -220,6 +224,8 @@ def run_session(sess, source, *, frames: int | None = None, dump_dir=None) -> di
                     _dump(dump, record, sess, state_names, drawn,
                           {"origin": rig.origin.tolist(), "yaw": rig.yaw,
                            "offset": rig.offset.tolist(),
+                           "walk_radius": source.current.walk_radius,
+                           "head_clamp": None if clamp is None else clamp[:3, 3].tolist(),
                            "start_head": None if start_head is None else start_head.tolist()})
             xr.end_frame(sess.session, xr.FrameEndInfo(
                 display_time=t, environment_blend_mode=xr.EnvironmentBlendMode.OPAQUE,

@@ -62,6 +62,9 @@ class SceneState:
         The editor's :meth:`DepthInterpretation.to_dict` for the dome (``None``: as saved).
     parts : SceneParts
         The result's layers (meshed) and props (in the world frame).
+    walk_radius : float
+        Metres from the capture point the tracked head is rendered within
+        (:func:`scene.walk_bounds.walk_bounds`).
     """
 
     result_id: str
@@ -70,6 +73,7 @@ class SceneState:
     settings: MeshSettings
     interpretation: dict | None = None
     parts: SceneParts = NO_PARTS
+    walk_radius: float = 0.5
 
 
 def read_control(path: Path) -> dict | None:
@@ -90,6 +94,7 @@ def _interpretation(data) -> DepthInterpretation:
 def _build(project_path: Path, project, result_id: str | None, settings: MeshSettings,
            interpretation: dict | None) -> SceneState:
     from scene.mesh import build_depth_mesh
+    from scene.walk_bounds import walk_bounds
 
     from ..scene_parts import scene_parts
 
@@ -101,7 +106,7 @@ def _build(project_path: Path, project, result_id: str | None, settings: MeshSet
         pano = pano.with_interpretation(_interpretation(interpretation))
     mesh = build_depth_mesh(pano, settings)
     return SceneState(result.id, pano, mesh, settings, interpretation,
-                      scene_parts(scene, settings))
+                      scene_parts(scene, settings), walk_bounds(scene).radius)
 
 
 class SceneSource:
