@@ -163,6 +163,9 @@ class GeneratePanel(QWidget):
         self.seed_lock.setCheckable(True)
         self.seed_lock.setText("Lock")
         self.seed_lock.setToolTip("Keep this seed; unlocked, every Generate draws a new one")
+        self.seed_lock.setObjectName("seedLock")  # the theme draws it amber when locked
+        self.seed_lock.toggled.connect(
+            lambda on: self.seed_lock.setText("🔒 Locked" if on else "Lock"))
         self.seed_random = QToolButton()
         self.seed_random.setText("Random")
         self.seed_random.setToolTip("Draw a new seed now")

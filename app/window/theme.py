@@ -28,6 +28,8 @@ QPushButton#primary { background: #c9821e; border-color: #e09a34; color: #15120c
 QPushButton#primary:hover { background: #dd9330; }
 QPushButton#primary:disabled { background: #5a4a33; color: #8d8472; }
 QToolButton { padding: 3px 6px; border-radius: 3px; }
+QToolButton#seedLock:checked { background: #c9821e; border: 1px solid #e09a34; color: #15120c;
+                               font-weight: 700; }
 QProgressBar { border: 1px solid #3a3d42; border-radius: 4px; text-align: center;
                background: #1e1f22; min-height: 18px; }
 QProgressBar::chunk { background: #c9821e; border-radius: 3px; }

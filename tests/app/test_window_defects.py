@@ -113,3 +113,29 @@ def test_view_in_headset_leaves_the_saved_file_alone(make_window, tmp_path):
     w.act_headset.trigger()                                # stop: the copy goes
     assert h.stopped and not copy.exists()
     assert project.read_bytes() == saved
+
+
+def _mean_rgb(widget):
+    import numpy as np
+
+    img = widget.grab().toImage().convertToFormat(widget.grab().toImage().Format.Format_RGB888)
+    arr = np.frombuffer(img.constBits(), np.uint8, img.sizeInBytes())
+    arr = arr.reshape(img.height(), img.bytesPerLine())[:, :img.width() * 3]
+    return arr.reshape(img.height(), img.width(), 3).astype(float).mean(axis=(0, 1))
+
+
+def test_seed_lock_looks_different_locked(make_window, qtbot):
+    """Locked, the button says so and is drawn in another colour (it looked the same)."""
+    import numpy as np
+
+    w = make_window()
+    lock = w.generate_panel.seed_lock
+    lock.setChecked(False)
+    qtbot.wait(20)
+    off_text, off = lock.text(), _mean_rgb(lock)
+    lock.click()
+    assert lock.isChecked()
+    qtbot.wait(20)
+    on_text, on = lock.text(), _mean_rgb(lock)
+    assert on_text != off_text and "lock" in on_text.lower()
+    assert np.abs(on - off).max() > 20, (on, off)          # mean colour, 0..255 levels
