@@ -229,9 +229,11 @@ def save(project, path: str | Path) -> Path:
 
 # -- export ----------------------------------------------------------------------------------
 #: Export formats that need the depth mesh.
-MESH_FORMATS = ("glb", "ply", "stereo360", "preview")
-#: Every export format, in the order a plan writes them.
-EXPORT_FORMATS = ("glb", "ply", "images", "cubemap", "stereo360", "preview")
+MESH_FORMATS = ("glb", "ply", "usdz", "stereo360", "preview")
+#: Every export format, in the order a plan writes them (``preset`` makes its own meshes when
+#: its triangle budget asks, else reuses the plan's).
+EXPORT_FORMATS = ("glb", "ply", "preset", "usdz", "splats", "images", "cubemap", "stereo360",
+                  "preview")
 
 
 @dataclass(frozen=True)
@@ -411,7 +413,8 @@ def _write_scene_format(t: ExportTarget, composition, meshes, settings, out: Exp
         jpeg_quality=int(o.get("jpeg_quality", 92)), points=bool(o.get("points", False)),
         face_size=o.get("face_size"),
         stem=o.get("stem", "panorama") if t.format == "images" else "panorama",
-        cubemap_stem=o.get("stem", "") if t.format == "cubemap" else "")
+        cubemap_stem=o.get("stem", "") if t.format == "cubemap" else "",
+        preset=o.get("preset"))
     outcome = export_format(t.format, composition, t.path, options, meshes)
     out.notices += outcome.notices
     return [Path(p) for p in outcome.paths]

@@ -30,6 +30,12 @@ Formats
     ``path`` is a folder: the dome's equirect PNG, 16-bit depth PNG + JSON, EXR.
 ``cubemap``
     ``path`` is a folder: the dome's six faces (``options.face_size``).
+``preset``
+    An engine preset's file (``options.preset``, :mod:`scene.export_presets`).
+``splats``
+    3D Gaussian splats, ``.ply`` or ``.glb`` by suffix (:mod:`scene.splats`).
+``usdz``
+    The composition as USDZ (:mod:`scene.export_usdz`).
 """
 
 from __future__ import annotations
@@ -77,6 +83,8 @@ class ExportOptions:
     stem: str = "panorama"
     cubemap_stem: str = ""
     metadata: dict | None = None
+    #: ``preset``: a name of :data:`scene.export_presets.PRESETS`.
+    preset: str | None = None
 
 
 @dataclass
@@ -116,12 +124,37 @@ def _cubemap(scene: Scene, path, options: ExportOptions, meshes) -> ExportOutcom
                                                   stem=options.cubemap_stem))
 
 
+def _preset(scene: Scene, path, options: ExportOptions, meshes) -> ExportOutcome:
+    from .export_presets import get_preset, write_preset
+
+    preset = get_preset(options.preset or "")
+    notices, _ = write_preset(scene, preset, path, options.mesh_settings, meshes,
+                              metadata=options.metadata, texture=options.texture,
+                              jpeg_quality=options.jpeg_quality)
+    return ExportOutcome("preset", [Path(path)], notices)
+
+
+def _splats(scene: Scene, path, options: ExportOptions, meshes) -> ExportOutcome:
+    from .splats import write_splats
+
+    return ExportOutcome("splats", [Path(path)], write_splats(path, scene))
+
+
+def _usdz(scene: Scene, path, options: ExportOptions, meshes) -> ExportOutcome:
+    from .export_usdz import write_usdz
+
+    return ExportOutcome("usdz", [Path(path)], write_usdz(path, scene, meshes))
+
+
 #: Format name -> exporter ``fn(scene, path, options, meshes) -> ExportOutcome``.
 EXPORTERS: dict[str, Callable[..., ExportOutcome]] = {
     "glb": _glb, "ply": _ply, "images": _images, "cubemap": _cubemap,
+    "preset": _preset, "splats": _splats, "usdz": _usdz,
 }
-#: Formats whose exporter needs the built meshes.
-NEEDS_MESH = {"glb": True, "ply": True, "images": False, "cubemap": False}
+#: Formats whose exporter needs the built meshes (``preset`` builds its own when not given:
+#: a triangle budget makes other meshes).
+NEEDS_MESH = {"glb": True, "ply": True, "images": False, "cubemap": False,
+              "preset": False, "splats": False, "usdz": True}
 
 
 def _exporter(fmt: str) -> Callable[..., ExportOutcome]:

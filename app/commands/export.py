@@ -18,6 +18,13 @@ Export one result of a .panoforge project (the active one unless --result says o
                    EXR distances in metres
   --cubemap DIR    six faces px nx py ny pz nz (skybox order), --face-size N pixels
   --stereo360 OUT  a top/bottom stereo equirect image, --ipd metres apart
+  --preset NAME    the file an engine wants (unity, unreal, godot, blender, web, quest,
+                   visionos): compression, collider, budget; written to --glb X (or --usdz X
+                   for visionos; default PROJECT.NAME.glb|usdz); --dry-run prints the
+                   estimated size and triangle count of each preset and writes nothing
+  --usdz X         USDZ for Apple Vision Pro / Reality Composer (metres, Y up)
+  --splats X       3D Gaussian splats: X.ply (standard 3DGS layout) or X.glb
+                   (KHR_gaussian_splatting)
 
 Mesh options (--mesh, --max-error, --cut-threshold) default to the project's saved settings.
 
@@ -26,6 +33,9 @@ examples:
   panoforge export scene.panoforge --result r2 --ply scene.ply --points
   panoforge export scene.panoforge --images flat/ --cubemap faces/ --face-size 1024
   panoforge export scene.panoforge --glb small.glb --mesh adaptive --max-error 0.005
+  panoforge export scene.panoforge --preset unity --glb unity.glb
+  panoforge export scene.panoforge --preset quest --dry-run
+  panoforge export scene.panoforge --splats scene.ply --usdz scene.usdz
 """
 
 
@@ -44,6 +54,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stereo360", metavar="OUT.png", help="write a stereo 360 image (top/bottom)")
     parser.add_argument("--ipd", type=float, default=0.064, metavar="M",
                         help="stereo eye separation, metres (default 0.064)")
+    parser.add_argument("--preset", metavar="NAME",
+                        help="engine preset: unity, unreal, godot, blender, web, quest, visionos")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="print each preset's estimated size and triangles; write nothing")
+    parser.add_argument("--usdz", metavar="X.usdz", help="write a USDZ package")
+    parser.add_argument("--splats", metavar="X.ply|X.glb", help="write 3D Gaussian splats")
 
 
 def _check_options(args: argparse.Namespace) -> None:
@@ -51,9 +67,24 @@ def _check_options(args: argparse.Namespace) -> None:
 
     from scene.errors import InputError
 
-    if not any((args.glb, args.ply, args.images, args.cubemap, args.stereo360)):
+    if args.preset is not None:
+        from scene.export_presets import get_preset
+
+        get_preset(args.preset)
+    if args.splats:
+        from scene.splats import write_splats  # noqa: F401  (suffix checked when writing)
+
+        if Path(args.splats).suffix.lower() not in (".ply", ".glb", ".spz"):
+            raise InputError(f"--splats writes .ply or .glb, not {Path(args.splats).name}",
+                             hint="for example --splats scene_splats.ply")
+        if Path(args.splats).suffix.lower() == ".spz":
+            raise InputError(".spz splats cannot be written: no maintained Python SPZ writer "
+                             "installs here", hint="write --splats X.ply and convert it")
+    if not any((args.glb, args.ply, args.images, args.cubemap, args.stereo360, args.usdz,
+                args.splats, args.preset, args.dry_run)):
         raise InputError("nothing to export",
-                         hint="give at least one of --glb, --ply, --images, --cubemap, --stereo360")
+                         hint="give at least one of --glb, --ply, --images, --cubemap, --stereo360, "
+                              "--usdz, --splats, --preset")
     for flag, needs, value in (("--points", "--ply", args.points and not args.ply),
                                ("--face-size", "--cubemap", args.face_size is not None and not args.cubemap),
                                ("--texture", "--glb", args.texture != "jpeg" and not args.glb)):
@@ -68,7 +99,7 @@ def _check_options(args: argparse.Namespace) -> None:
 
         check_image_path(args.stereo360, "a stereo 360 image")
     project = Path(args.project).resolve()
-    for flag in ("glb", "ply", "stereo360", "images", "cubemap"):
+    for flag in ("glb", "ply", "stereo360", "images", "cubemap", "usdz", "splats"):
         value = getattr(args, flag)
         if value and Path(value).resolve() == project:
             raise InputError(f"--{flag} would overwrite the project file itself",
@@ -79,8 +110,25 @@ def _plan(args: argparse.Namespace, settings):
     from app.workflows import ExportPlan
 
     plan = ExportPlan(mesh_settings=settings)
-    if args.glb:
+    preset = None
+    if args.preset:
+        from pathlib import Path
+
+        from scene.export_presets import get_preset
+
+        preset = get_preset(args.preset)
+        given = args.usdz if preset.container == "usdz" else args.glb
+        out = given or Path(args.project).with_suffix(f".{preset.name}{preset.suffix}")
+        if preset.container == "usdz":
+            plan.add("usdz", out)
+        else:
+            plan.add("preset", out, preset=preset.name, texture=args.texture)
+    if args.glb and not (preset and preset.container == "glb"):
         plan.add("glb", args.glb, texture=args.texture)
+    if args.usdz and not (preset and preset.container == "usdz"):
+        plan.add("usdz", args.usdz)
+    if args.splats:
+        plan.add("splats", args.splats)
     if args.ply:
         plan.add("ply", args.ply, points=args.points)
     if args.images:
@@ -120,6 +168,8 @@ def run(args: argparse.Namespace) -> int:
             point_cloud = target.format == "ply" and target.options.get("points")
             print(f"wrote {target.path}" + (" (point cloud)" if point_cloud else ""))
 
+    if args.dry_run:
+        return _dry_run(args, project.scene(result.id), settings)
     plan = _plan(args, settings)
     plan.scene = project.scene(result.id)  # the layers and props go with the dome
     done = workflows.export(plan, pano, on_written=written, on_mesh=mesh_line)
@@ -127,4 +177,22 @@ def run(args: argparse.Namespace) -> int:
         print(f"notice: {n}", file=sys.stderr)
     if done.licence_warning:
         print(f"warning: {done.licence_warning}", file=sys.stderr)
+    return 0
+
+
+def _dry_run(args: argparse.Namespace, scene, settings) -> int:
+    """Print the estimated size and triangle count of the preset (or of every preset)."""
+    from scene.export_presets import KTX2_NOTE, PRESETS, estimate, get_preset
+
+    names = [args.preset] if args.preset else list(PRESETS)
+    meshes = None
+    for name in names:
+        preset = get_preset(name)
+        if preset.triangle_budget is None and meshes is None:
+            from scene.scene_mesh import build_scene_meshes
+
+            meshes = build_scene_meshes(scene, settings)
+        print(estimate(scene, preset, settings, meshes).line())
+    print(f"note: {KTX2_NOTE}")
+    print("dry run: nothing written")
     return 0

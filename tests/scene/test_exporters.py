@@ -13,7 +13,7 @@ from .composition_cases import composition
 
 
 def test_every_format_is_registered():
-    assert set(EXPORTERS) == {"glb", "ply", "images", "cubemap"}
+    assert set(EXPORTERS) == {"glb", "ply", "images", "cubemap", "preset", "splats", "usdz"}
 
 
 def test_one_call_builds_the_meshes_once_and_writes_every_format(tmp_path, monkeypatch):
