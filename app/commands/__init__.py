@@ -4,4 +4,4 @@ Each module imports its heavy dependencies inside ``run`` so ``panoforge --help`
 """
 
 COMMANDS = ("gui", "generate", "import", "export", "render", "info", "xr", "models", "prop",
-            "upscale", "repair-poles", "layer", "score")
+            "upscale", "repair-poles", "layer", "score", "batch")

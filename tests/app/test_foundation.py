@@ -110,6 +110,7 @@ def _contract_name(kind: str, source: str | None = None) -> str:
     ("independence", None, "renderers", "from models import base"),
     ("forbidden", "app.window", "app/window", "from app.commands import generate"),
     ("forbidden", "app.window", "app/window", "import app.cli"),
+    ("forbidden", "app.window", "app/window", "import ray"),
 ])
 def test_each_new_contract_breaks_on_its_forbidden_import(tree_copy, kind, source, package,
                                                           forbidden):
