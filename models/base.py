@@ -22,7 +22,7 @@ from scene.panorama import PerspectiveRGBD, RGBDPanorama
 
 __all__ = [
     "GenerationRequest", "Progress", "GenerationResult", "Backend", "ProgressCallback",
-    "raise_if_cancelled", "SEED_MIN", "SEED_MAX", "check_seed",
+    "raise_if_cancelled", "SEED_MIN", "SEED_MAX", "check_seed", "SCHEDULERS", "check_scheduler",
 ]
 
 #: The seeds every backend accepts, both ends included. Declared once: the request checks it,
@@ -46,6 +46,26 @@ def check_seed(seed) -> int:
         raise InputError(f"the seed must be a whole number from {SEED_MIN} to 2**63-1 "
                          f"({SEED_MAX}), got {seed!r}", hint="for example --seed 7")
     return int(seed)
+
+
+#: Scheduler names ``--scheduler`` accepts, for every backend (those without a scheduler, such
+#: as the procedural generator, ignore a known name but refuse an unknown one like the rest).
+SCHEDULERS = ("ddim", "dpm++2m", "euler-a")
+
+
+def check_scheduler(name) -> str | None:
+    """``name`` when it is ``None`` or one of :data:`SCHEDULERS` (any case), lower-cased.
+
+    Raises
+    ------
+    scene.errors.InputError
+        Any other value, with the names that work.
+    """
+    if name is None:
+        return None
+    if not isinstance(name, str) or name.lower() not in SCHEDULERS:
+        raise InputError(f"unknown scheduler {name!r}", hint="use one of: " + ", ".join(SCHEDULERS))
+    return name.lower()
 
 
 @dataclass
@@ -98,6 +118,7 @@ class GenerationRequest:
 
     def __post_init__(self) -> None:
         self.seed = check_seed(self.seed)
+        check_scheduler(self.scheduler)  # (also for backends that have no scheduler)
 
 
 @dataclass

@@ -16,6 +16,7 @@ from pathlib import Path
 from scene.errors import InputError
 
 __all__ = ["ModelFolder", "inspect_model_folder", "is_diffusers_folder", "backend_for_model",
+           "looks_like_path", "check_model_path",
            "read_model_json"]
 
 
@@ -122,11 +123,56 @@ def backend_for_model(model: str) -> tuple[str, str]:
     (str, str)
         Backend name and a short reason.
     """
+    check_model_path(model)
     folder = Path(model).expanduser()
     channels = inspect_model_folder(folder).vae_channels
     base = folder.name.lower() if folder.exists() else model.rstrip("/").lower()
-    if channels == 6 or (channels is None and base.endswith("ldm3d")):
-        return "ldm3d", "6-channel VAE"
+    if channels == 6:
+        return "ldm3d", "its VAE has 6 channels"
+    if channels is None and base.endswith("ldm3d"):
+        return "ldm3d", "the name says ldm3d"
     if "4c" in base:
         return "ldm3d-4c", "the name says 4c"
-    return "ldm3d-pano", "4-channel VAE: the 360° model; --backend ldm3d-4c for perspective"
+    if channels == 4:
+        return "ldm3d-pano", "its VAE has 4 channels: the 360° model; --backend ldm3d-4c for " \
+            "perspective"
+    return "ldm3d-pano", "the 360° model unless the name says otherwise; --backend chooses"
+
+
+def looks_like_path(model: str) -> bool:
+    """Whether ``--model`` names a folder rather than a Hugging Face id (``owner/name``)."""
+    import re
+
+    if Path(model).expanduser().exists() or model.startswith((".", "/", "~")):
+        return True
+    return not re.match(r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$", model)
+
+
+def check_model_path(model: str) -> None:
+    """Refuse a ``--model`` folder that does not exist, saying so (not how to download).
+
+    The hint names the nearest folder above it that exists and, when one is close, the
+    spelling that was probably meant.
+
+    Raises
+    ------
+    InputError
+    """
+    import difflib
+
+    path = Path(model).expanduser()
+    if not looks_like_path(model) or path.exists():
+        return
+    probe = path.parent
+    while not probe.exists() and probe.parent != probe:
+        probe = probe.parent
+    hint = f"check the path: the nearest folder that exists is {probe}"
+    try:
+        names = [p.name for p in probe.iterdir() if p.is_dir()]
+    except OSError:
+        names = []
+    missing = path.relative_to(probe).parts[0] if path.is_relative_to(probe) else path.name
+    close = difflib.get_close_matches(missing, names, n=1)
+    if close:
+        hint += f"; did you mean {probe / close[0]}?"
+    raise InputError(f"the model folder {model} does not exist", hint=hint)

@@ -136,10 +136,21 @@ class DepthInterpretation:
     @classmethod
     def from_dict(cls, data: dict) -> DepthInterpretation:
         known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        for name in ("near", "far", "scale"):  # (a string or list here is a damaged file)
+            value = known.get(name)
+            if name in known and (isinstance(value, bool)
+                                  or not isinstance(value, (int, float))):
+                raise InputError(f"depth {name} must be a number of metres, got {value!r}")
+        for name, kind in (("kind", str), ("source", str), ("invalid_zero", bool)):
+            if name in known and not isinstance(known[name], kind):
+                raise InputError(f"depth {name} must be a {kind.__name__}, "
+                                 f"got {known[name]!r}")
         if known.get("clip") is not None:
             clip = known["clip"]
             if not (isinstance(clip, (list, tuple)) and len(clip) == 2):
                 raise InputError(f"depth clip must be [near, far], got {clip!r}")
+            if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in clip):
+                raise InputError(f"depth clip must be two numbers of metres, got {clip!r}")
             known["clip"] = (float(clip[0]), float(clip[1]))
         return cls(**known)
 

@@ -27,6 +27,7 @@ Depth
 from __future__ import annotations
 
 import io
+import re
 import struct
 import warnings
 from dataclasses import dataclass, field
@@ -141,12 +142,22 @@ def png_header(data: bytes) -> tuple[int, int, int, int] | None:
     return width, height, bit_depth, colour_type
 
 
-def _corrupt(path: Path, what: str, exc: BaseException) -> InputError:
+def _corrupt(path: Path, what: str, exc: BaseException, pickled: bool = False) -> InputError:
     detail = str(exc).strip() or type(exc).__name__
-    return InputError(
-        f"{path.name} is not a readable {what}: {detail}",
-        hint="the file may be damaged or truncated; open it in an image editor and save it again",
-    )
+    # Pillow names the in-memory buffer it was given (<_io.BytesIO object at 0x...>): the
+    # user's file is what it could not read.
+    detail = re.sub(r"\s*<_io\.BytesIO object at 0x[0-9a-fA-F]+>", "", detail)
+    if "cannot identify image file" in detail:
+        detail = "its contents are not an image Panoforge can read (PNG, JPEG, WebP, EXR)"
+    if what.startswith(".npy"):
+        detail = ("it holds pickled Python objects, which Panoforge never loads"
+                  if "pickle" in detail and pickled
+                  else "it is not a NumPy .npy file, or it is truncated")
+        hint = ("the file may be damaged or not a NumPy array; save the depth again with "
+                "numpy.save(path, depth) (a 2-D float array in metres, no pickled objects)")
+    else:
+        hint = "the file may be damaged or truncated; open it in an image editor and save it again"
+    return InputError(f"{path.name} is not a readable {what}: {detail}", hint=hint)
 
 
 def _open_pil(data: bytes, path: Path, what: str):
@@ -381,7 +392,8 @@ def _read_depth_npy(path: Path) -> LoadedDepth:
     try:
         arr = np.load(io.BytesIO(data), allow_pickle=False)
     except (ValueError, OSError, EOFError) as exc:
-        raise _corrupt(path, ".npy array", exc) from None
+        pickled = data.startswith(b"\x93NUMPY")  # (numpy calls anything else "pickled")
+        raise _corrupt(path, ".npy array", exc, pickled) from None
     if not isinstance(arr, np.ndarray):
         raise InputError(f"{path.name} holds several arrays (.npz); give one 2-D array in a .npy")
     if arr.ndim == 3 and arr.shape[-1] == 1:

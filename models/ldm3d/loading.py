@@ -26,8 +26,8 @@ from .weights import ModelLocation, ModelSpec, check_model_folder
 __all__ = ["SCHEDULERS", "DeviceChoice", "select_device", "load_pipeline", "set_scheduler",
            "apply_memory_options", "download_model", "latent_passthrough"]
 
-#: Scheduler names accepted by ``--scheduler``.
-SCHEDULERS = ("ddim", "dpm++2m", "euler-a")
+#: Scheduler names accepted by ``--scheduler`` (declared once, in models.base).
+from models.base import SCHEDULERS  # noqa: E402
 
 
 @dataclass(frozen=True)

@@ -403,8 +403,11 @@ def resolve_model(spec: ModelSpec, model: str | None = None, check=None) -> Mode
         path = Path(model).expanduser()
         if path.exists() or model.startswith((".", "/", "~")) or not _HF_ID.match(model):
             if not path.exists():
-                raise InputError(f"model folder {path} does not exist",
-                                 hint=download_hint(spec))
+                from models.model_folder import check_model_path
+
+                check_model_path(model)  # (says the path does not exist, not "download")
+                raise InputError(f"the model folder {model} does not exist",
+                                 hint="check the path")
             if not path.is_dir():
                 raise InputError(f"--model {model} is a file; it must be a model folder",
                                  hint="point --model at the folder that contains "
