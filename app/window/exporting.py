@@ -40,6 +40,17 @@ def export_plan(options: ExportOptions):
         plan.add("images", folder, stem=stem)
     if options.cubemap:
         plan.add("cubemap", folder, face_size=options.cube_face, stem=f"{stem}_")
+    if options.preset:
+        from scene.export_presets import get_preset
+
+        preset = get_preset(options.preset)
+        path = folder / f"{stem}.{preset.name}{preset.suffix}"
+        if preset.container == "usdz":
+            plan.add("usdz", path)
+        else:
+            plan.add("preset", path, preset=preset.name, texture=options.texture,
+                     jpeg_quality=options.jpeg_quality)
+        plan.scene = options.scene  # a preset writes the layers and props too
     return plan
 
 
@@ -88,7 +99,8 @@ class ExportControl(QObject):
             return []
         stem = doc.path.stem if doc.path else "scene"
         defaults = ExportOptions(folder=Path(w.settings.last_dir(KEY_LAST_EXPORT_DIR)),
-                                 stem=stem, mesh=doc.mesh_settings)
+                                 stem=stem, mesh=doc.mesh_settings,
+                                 scene=doc.project.scene(doc.active.id))
         if only is not None:
             for flag in EXPORT_KINDS:
                 setattr(defaults, flag, flag == only)

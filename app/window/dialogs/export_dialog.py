@@ -48,6 +48,11 @@ class ExportOptions:
         A point cloud rather than a mesh.
     cube_face : int or None
         Cubemap face size in pixels (``None``: a quarter of the panorama's width).
+    preset : str or None
+        An engine preset (:mod:`scene.export_presets`): also writes ``<stem>.<preset>.glb``
+        (or ``.usdz``).
+    scene : scene.composition.Scene or None
+        What is exported, for the preset's size estimate (not an answer of the dialog).
     """
 
     folder: Path = field(default_factory=Path.home)
@@ -61,6 +66,8 @@ class ExportOptions:
     jpeg_quality: int = 92
     ply_points: bool = False
     cube_face: int | None = None
+    preset: str | None = None
+    scene: object = None
 
 
 class ExportDialog(QDialog):
@@ -138,6 +145,10 @@ class ExportDialog(QDialog):
         self.face_spin.setValue(defaults.cube_face or 0)
         of.addRow("Cube face size", self.face_spin)
         lay.addWidget(opts)
+        from .export_presets_panel import PresetPanel
+
+        self.preset_panel = PresetPanel(defaults.scene, defaults.mesh, defaults.preset)
+        lay.addWidget(self.preset_panel)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                    | QDialogButtonBox.StandardButton.Cancel)
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Export")
@@ -163,4 +174,5 @@ class ExportDialog(QDialog):
             texture=self.texture_combo.currentText(), jpeg_quality=self.quality_spin.value(),
             ply_points=self.points_check.isChecked(),
             cube_face=self.face_spin.value() or None,
+            preset=self.preset_panel.preset(), scene=self._defaults.scene,
         )

@@ -1,0 +1,40 @@
+"""The Export dialog's engine presets: each one's text and its size before writing, and the
+window writing the preset's file through the same planner as the CLI."""
+
+from __future__ import annotations
+
+from scene.composition import Scene
+from scene.export_presets import PRESETS, estimate
+from scene.gltf_compress import read_glb
+from scene.settings import MeshSettings
+from scene.testing.analytic import box_room
+
+
+def test_dialog_shows_each_presets_text_and_estimate(qt_app):
+    from app.window.dialogs.export_dialog import ExportDialog, ExportOptions
+
+    scene = Scene(dome=box_room(128).panorama)
+    dialog = ExportDialog(ExportOptions(scene=scene, mesh=MeshSettings()))
+    panel = dialog.preset_panel
+    assert panel.preset() is None and dialog.options().preset is None
+    for name, preset in PRESETS.items():
+        panel.combo.setCurrentIndex(panel.combo.findData(name))
+        assert panel.about.text() == preset.about
+        est = estimate(scene, preset, MeshSettings())
+        assert f"{est.triangles:,} triangles" in panel.size_label.text()
+        assert dialog.options().preset == name
+    dialog.deleteLater()
+
+
+def test_window_plan_writes_the_preset_file(qt_app, tmp_path):
+    from app.window.dialogs.export_dialog import ExportOptions
+    from app.window.exporting import export_plan, export_result
+
+    scene = Scene(dome=box_room(128).panorama)
+    opts = ExportOptions(folder=tmp_path, stem="room", glb=False, preset="unreal", scene=scene)
+    plan = export_plan(opts)
+    assert [t.format for t in plan.targets] == ["preset"] and plan.scene is scene
+    written, _ = export_result(scene.dome, opts)
+    assert written == [tmp_path / "room.unreal.glb"]
+    g = read_glb(written[0].read_bytes()).gltf
+    assert g["extensionsRequired"] == ["KHR_draco_mesh_compression"]
