@@ -142,7 +142,7 @@ def make_walkable(project, request: LayerRequest, on_progress=None, cancel=None)
     kept = [la for la in result.layers if la.kind != "fill"]
     current = result.panorama
     new_layers: list = []
-    for depth in range(MAX_LAYERS):
+    for depth in range(min(MAX_LAYERS, getattr(filler, "max_layers", MAX_LAYERS))):
         raise_if_cancelled(cancel)
         dis = disocclusion(current.distance, thr, r)
         if dis.empty:

@@ -41,6 +41,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--steps", type=int, default=None, help="ldm3d filler: denoising steps")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
                         help="ldm3d filler: where to run")
+    parser.add_argument("--views", type=int, default=None, metavar="N",
+                        help="ldm3d filler: poses to generate, 1 to 14 (default 14: the six "
+                        "axis offsets and the eight corners at the walk radius)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -54,7 +57,8 @@ def run(args: argparse.Namespace) -> int:
     options = {}
     if args.fill == "ldm3d":
         options = {k: v for k, v in (("model", args.model), ("steps", args.steps),
-                                     ("device", args.device)) if v is not None}
+                                     ("device", args.device), ("views", args.views))
+                   if v is not None}
     request = LayerRequest(result_id=args.result, walk_radius=args.walk_radius, fill=args.fill,
                            seed=args.seed, options=options)
     with TerminalProgress("layer") as bar:

@@ -216,6 +216,9 @@ class LDM3DFiller:
 
     name = "ldm3d"
     backend_name = "ldm3d-pano"
+    #: One pass: its views from every pose already see past every depth of the foreground,
+    #: so peeling again would only generate the same views again.
+    max_layers = 1
 
     def __init__(self, model: str | None = None, steps: int | None = None,
                  device: str = "auto", views: int | None = None, width: int | None = None,

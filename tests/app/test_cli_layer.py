@@ -96,7 +96,7 @@ def test_ldm3d_fill_through_the_command_line(tmp_path, capsys, monkeypatch):
     assert main(["layer", str(path), "--fill", "ldm3d"]) == 2  # no weights here
     assert "--fill classical" in capsys.readouterr().err
     assert main(["layer", str(path), "--fill", "ldm3d", "--model", str(tiny_model(4)),
-                 "--steps", "2", "--device", "cpu"]) == 0
+                 "--steps", "2", "--device", "cpu", "--views", "3"]) == 0
     result = load_project(path).active
     assert result.layers and result.layers[0].method == "ldm3d"
     assert result.layers[0].panorama.metadata.backend == "fill-ldm3d"
