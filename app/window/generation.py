@@ -103,6 +103,9 @@ class GenerationControl(QObject):
     def _on_errored(self, exc) -> None:
         self._set_running(False)
         self.panel.set_running(False, "Failed")
+        from .messages import window_error
+
+        self.window.statusBar().showMessage(f"Generation failed: {window_error(exc)[0]}", 10000)
         self.window.prompter.show_error(self.window, "Generation failed", exc)
 
     def _on_cancelled(self) -> None:

@@ -139,3 +139,34 @@ def test_seed_lock_looks_different_locked(make_window, qtbot):
     on_text, on = lock.text(), _mean_rgb(lock)
     assert on_text != off_text and "lock" in on_text.lower()
     assert np.abs(on - off).max() > 20, (on, off)          # mean colour, 0..255 levels
+
+
+def test_errors_name_the_window_s_controls_and_the_status_clears(make_window, qtbot,
+                                                                 monkeypatch):
+    """A failed LDM3D run (no weights) says what to click, and the status bar stops saying
+    'Generating…' (it said 'use --model FOLDER' and kept 'Generating…')."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from app.window.dialogs import Prompter
+    from app.window.messages import in_window_words
+
+    shown = []
+    monkeypatch.setattr(QMessageBox, "exec",
+                        lambda box: shown.append(box.text() + "\n" + box.informativeText()))
+    w = make_window(prompter=Prompter())
+    gp = w.generate_panel
+    gp.set_backend("ldm3d-pano")
+    gp.set_prompt("a cave")
+    with qtbot.waitSignal(w.generationEnded, timeout=60000) as ended:
+        w.act_generate.trigger()
+    assert ended.args == ["errored"]
+    (text,) = shown
+    said = [ln for ln in text.splitlines() if "download " not in ln]  # shell commands stay
+    assert not any("--" in ln or "command" in ln for ln in said), text
+    assert "Generate ▸ Weights" in text
+    assert "Generating" not in w.statusBar().currentMessage()
+    assert "failed" in w.statusBar().currentMessage().lower()
+    for cli, window in (("pass --fit pad", "Import ▸ Not 2:1? ▸ pad"),
+                        ("start Monado, then run the command again", "start Monado, then try "
+                                                                      "again")):
+        assert in_window_words(cli) == window

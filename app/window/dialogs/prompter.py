@@ -44,8 +44,9 @@ class Prompter:
                     QMessageBox.StandardButton(answer), "cancel")
 
     def show_error(self, parent: QWidget, title: str, exc: BaseException) -> None:
-        message = getattr(exc, "message", None) or str(exc) or exc.__class__.__name__
-        hint = getattr(exc, "hint", "")
+        from ..messages import window_error
+
+        message, hint = window_error(exc)  # the window's controls, not command-line options
         box = QMessageBox(parent)
         box.setIcon(QMessageBox.Icon.Critical)
         box.setWindowTitle(title)
