@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import re
 import sys
 
 from .commands import COMMANDS
@@ -58,8 +59,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: A negative vector like ``-0.18,-0.09,0``: argparse reads it as an option, not a value.
+_NEGATIVE_VECTOR = re.compile(r"^-\d*\.?\d+(?:[eE][-+]?\d+)?(?:,\s*-?\d*\.?\d+(?:[eE][-+]?\d+)?)+$")
+
+
+def _attach_negative_vectors(argv: list[str]) -> list[str]:
+    """``--eye -0.18,-0.09,0`` → ``--eye=-0.18,-0.09,0`` (argparse's negative-number rule
+    knows single numbers only, so the vector after an option would be "expected one argument").
+    """
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if (arg.startswith("--") and "=" not in arg and i + 1 < len(argv)
+                and _NEGATIVE_VECTOR.match(argv[i + 1])):
+            out.append(f"{arg}={argv[i + 1]}")
+            i += 2
+            continue
+        out.append(arg)
+        i += 1
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
+    argv = _attach_negative_vectors(sys.argv[1:] if argv is None else list(argv))
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

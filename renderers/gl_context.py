@@ -47,6 +47,9 @@ class GLUnavailableError(PanoforgeError):
 
 _APP = None
 _APP_NAME = ""
+#: Offscreen canvases have no screen: a fixed DPI, so vispy does not run xdpyinfo/xrandr
+#: (which print "unable to open display" and "could not determine DPI" once per canvas).
+OFFSCREEN_DPI = 96.0
 
 
 def _has_display() -> bool:
@@ -103,7 +106,7 @@ def _probe(app, name: str) -> None:
     from vispy import gloo
 
     with _released(name):
-        canvas = vapp.Canvas(size=(8, 8), app=app, show=False)
+        canvas = vapp.Canvas(size=(8, 8), app=app, show=False, dpi=OFFSCREEN_DPI)
         try:
             canvas.set_current()
             gloo.gl.glGetParameter(gloo.gl.GL_VERSION)
@@ -236,7 +239,7 @@ def new_offscreen_canvas(size: tuple[int, int], bgcolor=(0.0, 0.0, 0.0)):
     app = offscreen_app()
     with offscreen_current():
         return scene.SceneCanvas(size=tuple(int(v) for v in size), app=app, show=False,
-                                 keys=None, bgcolor=bgcolor)
+                                 keys=None, bgcolor=bgcolor, dpi=OFFSCREEN_DPI)
 
 
 def close_offscreen_canvas(canvas) -> None:

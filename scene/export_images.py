@@ -110,7 +110,8 @@ def depth_sidecar(pano: RGBDPanorama, png_name: str, exr_name: str, counts: dict
     }
 
 
-def write_images(folder: str | os.PathLike, pano: RGBDPanorama, stem: str = "panorama") -> list[Path]:
+def write_images(folder: str | os.PathLike, pano: RGBDPanorama, stem: str = "panorama",
+                 notices: list[str] | None = None) -> list[Path]:
     """Write the flat image assets of ``pano`` into ``folder`` (each file atomically).
 
     Parameters
@@ -120,6 +121,8 @@ def write_images(folder: str | os.PathLike, pano: RGBDPanorama, stem: str = "pan
     pano : RGBDPanorama
     stem : str
         File name prefix (no folder separators).
+    notices : list of str, optional
+        Gets the sidecar's notes (pixels clamped in the 16-bit PNG) for the terminal/window.
 
     Returns
     -------
@@ -150,6 +153,8 @@ def write_images(folder: str | os.PathLike, pano: RGBDPanorama, stem: str = "pan
     Image.fromarray(mm).save(buf, format="PNG")
     atomic_write_bytes(depth_path, buf.getvalue())
     sidecar = depth_sidecar(pano, depth_path.name, exr_path.name, counts)
+    if notices is not None:  # what the user must hear (clamping), not only the JSON
+        notices.extend(f"{depth_path.name}: {note}" for note in sidecar["notes"])
     atomic_write_bytes(json_path, (json.dumps(sidecar, indent=2) + "\n").encode("utf-8"))
     write_exr(exr_path, pano.distance,
               comments="Panoforge: radial distance from the viewer in metres, NaN = unknown; "

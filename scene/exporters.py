@@ -114,7 +114,9 @@ def _ply(scene: Scene, path, options: ExportOptions, meshes) -> ExportOutcome:
 def _images(scene: Scene, path, options: ExportOptions, meshes) -> ExportOutcome:
     from .export_images import write_images
 
-    return ExportOutcome("images", write_images(path, scene.dome, stem=options.stem))
+    notices: list[str] = []
+    written = write_images(path, scene.dome, stem=options.stem, notices=notices)
+    return ExportOutcome("images", written, notices)
 
 
 def _cubemap(scene: Scene, path, options: ExportOptions, meshes) -> ExportOutcome:

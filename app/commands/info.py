@@ -74,7 +74,9 @@ def describe(path) -> dict:
 def _settings_line(s: dict) -> str:
     parts = [f"backend {s['backend'] or '?'}"]
     if s["backend"] != "import":
-        parts += [f"seed {s['seed']}", f"steps {s['steps']}", f"guidance {s['guidance']:g}"]
+        parts.append(f"seed {s['seed']}")
+        if s["steps"]:  # diffusion settings; a result made without any (steps 0) has none
+            parts += [f"steps {s['steps']}", f"guidance {s['guidance']:g}"]
         if s["scheduler"]:
             parts.append(f"scheduler {s['scheduler']}")
         if s["model_id"]:
