@@ -49,6 +49,7 @@ from .atomic import atomic_writer
 from .composition import Prop, Scene
 from .errors import InputError
 from .licences import collect, non_commercial
+from .limits import check_glb_size
 from .meshdata import DepthMesh
 from .metadata import plain_json, software_version
 from .panorama import RGBDPanorama
@@ -261,6 +262,7 @@ class _Writer:
         js_bytes = js.encode("utf-8")
         js_bytes += b" " * _pad4(len(js_bytes))
         total = 12 + 8 + len(js_bytes) + 8 + self.cursor
+        check_glb_size(total)  # (before packing: the header's length field is 32-bit)
         parts: list = [
             struct.pack("<III", GLB_MAGIC, GLB_VERSION, total),
             struct.pack("<II", len(js_bytes), CHUNK_JSON),

@@ -33,7 +33,8 @@ import numpy as np
 from .depth import DEFAULT_FAR_M, DEFAULT_NEAR_M, DEPTH_KINDS, DepthInterpretation
 from .errors import InputError, ResourceError
 from .gpano import GPanoInfo, place_on_sphere, read_gpano_file
-from .imageio import LoadedDepth, LoadedRGB, read_depth, read_rgb
+from .imageio import LoadedDepth, LoadedRGB, image_size, read_depth, read_rgb
+from .limits import MAX_HEIGHT, MAX_WIDTH, check_import_size
 from .metadata import GenerationMetadata
 from .panorama import DEFAULT_FLAT_RADIUS_M, RGBDPanorama, resize_nearest_wrap
 
@@ -418,6 +419,7 @@ def import_panorama(
     downsample = int(downsample)
     rgb_path = Path(rgb_path)
     warnings: list[str] = []
+    _check_size_from_header(rgb_path, downsample, fit)
     loaded: LoadedRGB = read_rgb(rgb_path)
     warnings.extend(loaded.notes)
     rgb, encoded, mime = loaded.rgb, loaded.encoded, loaded.mime
@@ -493,6 +495,7 @@ def import_panorama(
             known = resize_nearest_wrap(known, h, w)
         warnings.append(f"downsampled by {downsample} to {w}x{h}")
 
+    check_import_size(w, h, rgb_path.name)  # (the one minimum and maximum, scene.limits)
     if check_memory:
         check_mesh_memory(w, h)
 
@@ -514,6 +517,22 @@ def import_panorama(
         flat_radius=float(flat_radius), rgb_encoded=encoded, rgb_mime=mime,
     )
     return ImportOutcome(panorama=pano, warnings=warnings, known=known)
+
+
+def _check_size_from_header(rgb_path: Path, downsample: int, fit: str) -> None:
+    """The maximum size, from the file's header: refused before the pixels are decoded.
+
+    (With ``--fit pad/crop`` the final size is only known after fitting; the check after
+    fitting and downsampling in :func:`import_panorama` is the one that always runs.)
+    """
+    if fit != "error":
+        return
+    try:
+        w, h = image_size(rgb_path)
+    except (InputError, OSError, ValueError):
+        return  # (read_rgb says what is wrong with the file)
+    if w > MAX_WIDTH * downsample or h > MAX_HEIGHT * downsample:
+        check_import_size(w // downsample, h // downsample, rgb_path.name)
 
 
 def _place_by_gpano(name: str, rgb: np.ndarray, raw: np.ndarray | None, info: GPanoInfo,

@@ -28,6 +28,7 @@ import numpy as np
 from .adaptive import adaptive_mesh
 from .conventions import latitudes, longitudes
 from .errors import InputError, ResourceError
+from .limits import check_mesh_size
 from .mesh_grid import compress_rows, cut_enabled, drop_unknown_vertices, pole_heights
 from .meshdata import DepthMesh
 from .panorama import RGBDPanorama
@@ -376,6 +377,7 @@ def build_depth_mesh(pano: RGBDPanorama, settings: MeshSettings = DEFAULT_SETTIN
     ResourceError
         The panorama is too large to mesh in memory.
     """
+    check_mesh_size(pano.width, pano.height, settings.mode)  # (before any array is made)
     dist = check_distance(pano.distance if distance is None else distance,
                           (pano.height, pano.width))
     if settings.mode == "adaptive":
