@@ -40,6 +40,7 @@ from .headset import HeadsetLink
 from .menus import VIEW_MODES, build_actions, build_menus, build_toolbar
 from .scene_view import SceneView
 from .settings import WindowSettings, make_settings
+from .walkable import WalkControl
 
 __all__ = ["MainWindow", "VIEW_MODES", "IMAGE_SUFFIXES", "PROJECT_SUFFIX"]
 
@@ -110,6 +111,7 @@ class MainWindow(DocumentView, QMainWindow):
         self.tri_label = self.scene_view.tri_label
         self.build_label = self.scene_view.build_label
         self.frame_label = self.scene_view.frame_label
+        self.walk = WalkControl(self)  # Scene menu: walk mode, make walkable, fly-through
         build_actions(self)
         build_menus(self)
         build_toolbar(self)
@@ -177,7 +179,8 @@ class MainWindow(DocumentView, QMainWindow):
         self.undo_group.setActiveStack(doc.undo_stack)
         if old is not None:
             self.undo_group.removeStack(old.undo_stack)
-        for view in (self, self.files, self.gallery, self.depth_panel, self.scene_view):
+        for view in (self, self.files, self.gallery, self.depth_panel, self.scene_view,
+                     self.walk):
             view.bind(doc)
         if old is not None:
             old.deleteLater()
@@ -332,6 +335,7 @@ class MainWindow(DocumentView, QMainWindow):
             return
         self.closed = True
         self.generation.shutdown()
+        self.walk.shutdown()
         self.save_layout()
         self.scene_view.shutdown()
         self.headset.stop()

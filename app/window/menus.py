@@ -149,6 +149,12 @@ def build_menus(w) -> None:
     m.addAction(w.act_reset_layout)
     w.view_menu = m
 
+    from .walkable import build_scene_menu
+
+    build_scene_menu(w, mb)
+    from .stages import install_stages
+
+    install_stages(w)  # Result menu: Upscale ×4, Repair Poles, Estimate Depth, Add Prop…
     m = mb.addMenu("&Help")
     m.addAction(w.act_shortcuts)
     m.addAction(w.act_about)

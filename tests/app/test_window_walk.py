@@ -1,0 +1,83 @@
+"""The window's Scene menu: Make Walkable (worker thread, undoable, the walk zone shown), Walk
+Mode (bounded by the result's walk radius, the ring drawn) and Record Fly-Through."""
+
+from __future__ import annotations
+
+import av
+import numpy as np
+import pytest
+
+from scene.testing.analytic import box_room
+from tests.app.conftest import wait_mesh
+
+pytestmark = pytest.mark.gl
+
+
+def test_make_walkable_adds_layers_undoably_and_shows_the_walk_zone(make_window, qtbot):
+    w = make_window()
+    res = w.doc.add_result(box_room(256).panorama, kind="imported")
+    wait_mesh(qtbot, w)
+    faces_before = w.viewport.triangle_count
+    label = w.walk.zone_label
+    assert "not measured" in label.text()
+    assert [a.text() for a in w.scene_menu.actions() if a.text()] == [
+        "&Walk Mode", "Make &Walkable", "Record &Fly-Through…"]
+    worker = w.walk.make_walkable(walk_radius=0.4)
+    assert w.walk.act_make.text().startswith("Cancel")
+    qtbot.waitUntil(lambda: w.walk.worker is None, timeout=120000)
+    assert worker.outcome == "finished", getattr(w.prompter, "errors", None)
+    assert res.layers and res.panorama.metadata.extra["walk_zone"]["walk_radius_m"] == 0.4
+    assert "with layers" in label.text() and "made for 0.40 m" in label.text()
+    assert w.viewport.triangle_count > faces_before
+    assert w.doc.is_modified
+    # The walk mode takes the radius the layers were made for; the ring is drawn.
+    w.walk.act_walk.setChecked(True)
+    assert w.viewport.walking and w.viewport.inside_camera.eye_radius == 0.4
+    assert w.viewport.ring.visible and w.viewport.ring.radius == 0.4
+    w.viewport.set_look(pitch_deg=-70, fov_deg=100)
+    img = w.viewport.grab()
+    assert np.all(np.abs(img.astype(int) - (0, 255, 255)) <= 8, axis=-1).sum() > 20
+    # Undo takes the layers and the record away (and the ring back to the default radius).
+    w.doc.undo_stack.undo()
+    assert res.layers == [] and "walk_zone" not in res.panorama.metadata.extra
+    assert "not measured" in label.text()
+    assert w.viewport.triangle_count == faces_before
+    assert w.viewport.ring.radius == 0.5
+    w.doc.undo_stack.redo()
+    assert res.layers and "with layers" in label.text()
+    w.walk.act_walk.setChecked(False)
+    assert not w.viewport.walking and not w.viewport.ring.visible
+
+
+def test_record_fly_through_writes_the_video_and_cancel_writes_nothing(make_window, qtbot,
+                                                                        tmp_path):
+    w = make_window()
+    w.doc.add_result(box_room(128).panorama, kind="imported")
+    wait_mesh(qtbot, w)
+    dlg = w.walk.record_dialog()
+    assert dlg.orbit.value() == pytest.approx(0.4)  # 80 % of the default walk radius
+    videos = tmp_path / "videos"
+    out = videos / "tour.mp4"
+    dlg.output.setText(str(out))
+    dlg.duration.setValue(1.0)
+    dlg.fps.setValue(8)
+    dlg.size.addItem("64 x 48", (64, 48))
+    dlg.size.setCurrentIndex(dlg.size.count() - 1)
+    worker = dlg.start()
+    qtbot.waitUntil(lambda: dlg.worker is None, timeout=120000)
+    assert worker.outcome == "finished", dlg.error
+    with av.open(str(out)) as c:
+        s = c.streams.video[0]
+        assert (s.width, s.height) == (64, 48)
+        assert sum(1 for _ in c.decode(video=0)) == 8
+    assert dlg.bar.value() == 8 and "8 frames" in dlg.status.text()
+    # Cancel after the first frame: no file.
+    out2 = videos / "cancelled.mp4"
+    dlg.output.setText(str(out2))
+    dlg.duration.setValue(20.0)
+    worker = dlg.start()
+    worker.progress.connect(lambda _p: dlg.cancel())
+    qtbot.waitUntil(lambda: dlg.worker is None, timeout=120000)
+    assert worker.outcome == "cancelled" and "no video" in dlg.status.text()
+    assert sorted(p.name for p in videos.iterdir()) == ["tour.mp4"]
+    dlg.close()
