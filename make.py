@@ -47,6 +47,9 @@ APT_TEST = [
     # tests/interop: Blender's own glTF importer (it needs Debian's numpy) and headless
     # Chromium for three.js.
     "blender", "python3-numpy", "chromium",
+    # tests/packaging: the .desktop entry's validator, and xdg-mime with the MIME database it
+    # reads (libfile-mimeinfo-perl is xdg-mime's lookup outside a GNOME/KDE session)
+    "desktop-file-utils", "xdg-utils", "shared-mime-info", "libfile-mimeinfo-perl",
 ]
 THREEJS_DIR = ROOT / "tools" / "interop" / "threejs"
 

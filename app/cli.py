@@ -36,6 +36,20 @@ def _version() -> str:
     return software_version()
 
 
+class _VersionAction(argparse.Action):
+    """``--version``: app.build_info's report (cheap probes only), printed when asked for."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS,
+                 help=None):
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from .build_info import version_text
+
+        print(version_text())
+        parser.exit()
+
+
 def _command_module(name: str):
     module = "import_" if name == "import" else name.replace("-", "_")
     return importlib.import_module(f"app.commands.{module}")
@@ -46,7 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROG, description=DESCRIPTION, epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"{PROG} {_version()}")
+    parser.add_argument("--version", action=_VersionAction,
+                        help="show the version, build, torch/CUDA and OpenXR runtime, and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         mod = _command_module(name)

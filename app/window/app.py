@@ -29,6 +29,16 @@ def make_application(argv: list[str] | None = None):
         app.setApplicationName(APPLICATION)
         app.setApplicationDisplayName("Panoforge")
         app.setApplicationVersion(software_version())
+        # the desktop entry (resources/desktop/panoforge.desktop) and its icon set
+        from PySide6.QtGui import QIcon
+
+        from resources import ICON_SIZES, icon_path
+
+        app.setDesktopFileName("panoforge")
+        icon = QIcon()
+        for size in ICON_SIZES:
+            icon.addFile(str(icon_path(size)))
+        app.setWindowIcon(icon)
         apply_dark_theme(app)
     return app
 

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from scene.errors import InputError
+from scene.extras import require
 
 from ..base import raise_if_cancelled
 from .weights import (
@@ -146,6 +147,7 @@ def load_transformers_estimator(model: str | None = None, device: str = "auto",
     InputError
         Missing weights (with the ``hf download`` command), unsafe or damaged folders.
     """
+    require("ldm3d", ("torch", "transformers"), "depth estimation")
     import torch
 
     from ..ldm3d.loading import select_device

@@ -31,6 +31,7 @@ from dataclasses import dataclass, replace
 
 from scene.depth import DEFAULT_FAR_M, DEFAULT_NEAR_M, DepthInterpretation
 from scene.errors import InputError
+from scene.extras import require
 from scene.metadata import GenerationMetadata
 from scene.panorama import PerspectiveRGBD, RGBDPanorama
 
@@ -193,6 +194,7 @@ class LDM3DBackend:
         """
         started = time.perf_counter()
         plan = plan_request(self.spec, request)
+        require("ldm3d", ("torch", "diffusers", "transformers"), f"--backend {self.name}")
         raise_if_cancelled(cancel)
         if on_progress is not None:
             on_progress(Progress(0, plan.steps, 0.0, 0.0, None, "loading model"))

@@ -19,6 +19,7 @@ import numpy as np
 
 from scene.depth import DepthInterpretation
 from scene.errors import InputError
+from scene.extras import require
 from scene.panorama import RGBDPanorama
 
 from ..base import GenerationResult, Progress, check_seed, raise_if_cancelled
@@ -189,6 +190,7 @@ class LDM3DSRUpscaler:
             raise InputError("LDM3D-SR upscales colour and depth together; this panorama has "
                              "no depth", hint="use --method classical for colour only")
         steps, guidance, noise = _check(request)
+        require("ldm3d", ("torch", "diffusers", "transformers"), "LDM3D-SR upscaling")
         f = self.factor
         H, W = pano.height * f, pano.width * f
         from .classical import MAX_OUTPUT_PIXELS

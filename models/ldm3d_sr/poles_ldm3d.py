@@ -23,6 +23,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from scene.errors import InputError
+from scene.extras import require
 
 from ..base import Progress, raise_if_cancelled
 
@@ -51,6 +52,7 @@ def load_inpainter(model: str | None, backend: str = "ldm3d-4c", device: str = "
     -------
     (pipeline, ModelLocation, DeviceChoice)
     """
+    require("ldm3d", ("torch", "diffusers", "transformers"), "pole repair with a model")
     from ..ldm3d.loading import download_model, load_pipeline, select_device
     from ..ldm3d.weights import resolve_model, spec_for
 

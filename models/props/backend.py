@@ -22,6 +22,7 @@ import numpy as np
 from models.base import raise_if_cancelled
 from scene.composition import ObjectMesh
 from scene.errors import InputError
+from scene.extras import require
 
 from .mesher import DEFAULT_RESOLUTION, Field, mesh_field, stand_on_base
 
@@ -153,6 +154,7 @@ def _picture_from_prompt(req: PropRequest, on_progress, cancel) -> tuple[np.ndar
 
 
 def _lrm(req: PropRequest, on_progress, cancel) -> GeneratedProp:
+    require("ldm3d", ("torch", "transformers", "safetensors"), "a prop from a picture (LRM)")
     from models.catalog import entry_for_model, licence_record
     from models.lrm.loading import download_lrm, load_lrm, select_device
     from models.lrm.preprocess import cut_out, load_rgba, recentre

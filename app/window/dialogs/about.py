@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import platform
 import threading
 
 from PySide6.QtCore import Signal
@@ -33,10 +32,11 @@ def environment_report(probe_gpu: bool = True) -> list[tuple[str, str]]:
 
     ``probe_gpu`` imports torch (seconds); the About dialog calls this on a thread.
     """
-    from scene.metadata import software_version
+    from app.build_info import build_report
 
-    rows = [("Panoforge", software_version()), ("Python", platform.python_version())]
-    for dist in ("torch", "diffusers", "transformers", "PySide6-Essentials", "vispy",
+    # the same rows as `panoforge --version` (OpenGL is filled in below, from the context)
+    rows = [(k, v) for k, v in build_report() if k != "OpenGL"]
+    for dist in ("diffusers", "transformers", "PySide6-Essentials", "vispy",
                  "pyqtgraph", "numpy"):
         rows.append((dist.replace("-Essentials", ""), _dist_version(dist)))
     if probe_gpu:
@@ -54,7 +54,9 @@ def environment_report(probe_gpu: bool = True) -> list[tuple[str, str]]:
     try:
         from vispy import gloo
 
-        rows.append(("OpenGL", str(gloo.gl.glGetParameter(gloo.gl.GL_VERSION))))
+        gl = gloo.gl
+        rows.append(("OpenGL", f"{gl.glGetParameter(gl.GL_RENDERER)}, "
+                               f"{gl.glGetParameter(gl.GL_VERSION)}"))
     except Exception:
         pass
     return rows
