@@ -28,6 +28,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from scene.project import load_project
 from scene.testing.analytic import nested_spheres
 from tests.gltf_validator import assert_clean
 
@@ -167,8 +168,13 @@ def test_cli_export_opens_in_blender_with_true_distances(imported_spheres, blend
     assert_clean(glb)
     report = run_blender(blender_exe, glb, folder / f"blender-{mesh_mode}", render=False)
 
+    # The root is named after the exported result's id (what `panoforge info` lists and
+    # `export --result` takes), so an engine user can trace the node back to the project.
+    root = load_project(folder / "spheres.panoforge").pick(None).id
     assert sorted(report["objects"], key=lambda o: o["name"]) == [
-        {"name": "dome", "type": "MESH"}, {"name": "scene", "type": "EMPTY"}]
+        {"name": "dome", "type": "MESH"}, {"name": root, "type": "EMPTY"}]
+    parts = {p["name"]: p for p in report["parts"]}
+    assert parts[root]["parent"] is None and parts["dome"]["parent"] == root
     mesh = report["mesh"]
     assert mesh["faces_facing_origin"] == mesh["polygons"] > 0
     assert report["material"]["unlit"]
