@@ -81,3 +81,27 @@ def test_record_fly_through_writes_the_video_and_cancel_writes_nothing(make_wind
     assert worker.outcome == "cancelled" and "no video" in dlg.status.text()
     assert sorted(p.name for p in videos.iterdir()) == ["tour.mp4"]
     dlg.close()
+
+
+def test_cancelling_make_walkable_changes_nothing(make_window, qtbot, monkeypatch):
+    import app.workflows_layers as wl
+
+    real = wl.make_walkable
+
+    def waits_for_the_cancel(project, request, on_progress=None, cancel=None):
+        assert cancel.wait(30)  # the window's cancel reaches the use case ...
+        return real(project, request, on_progress=on_progress, cancel=cancel)  # ... which stops
+
+    monkeypatch.setattr(wl, "make_walkable", waits_for_the_cancel)
+    w = make_window()
+    res = w.doc.add_result(box_room(128).panorama, kind="imported")
+    wait_mesh(qtbot, w)
+    clean = w.doc.undo_stack.index()
+    worker = w.walk.make_walkable()
+    assert w.walk.make_walkable() is None  # the action again cancels
+    qtbot.waitUntil(lambda: w.walk.worker is None, timeout=60000)
+    assert worker.outcome == "cancelled"
+    assert res.layers == [] and "walk_zone" not in res.panorama.metadata.extra
+    assert w.doc.undo_stack.index() == clean
+    assert w.walk.act_make.text() == "Make &Walkable"
+    assert "cancelled" in w.statusBar().currentMessage()
