@@ -84,6 +84,9 @@ class Gallery(DocumentView, QWidget):
 
     useSettingsRequested = Signal(str)
     deleteRequested = Signal(str)
+    #: ``result_id -> [(text, callable), ...]``: more entries for an item's context menu
+    #: (the window's stages and props set it: Upscale ×4, Repair Poles, ...).
+    extra_actions = staticmethod(lambda result_id: [])
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -233,4 +236,11 @@ class Gallery(DocumentView, QWidget):
         delete.triggered.connect(lambda: self.deleteRequested.emit(rid))
         menu.addAction(use)
         menu.addAction(delete)
+        extra = self.extra_actions(rid)
+        if extra:
+            menu.addSeparator()
+        for text, slot in extra:
+            act = QAction(text, menu)
+            act.triggered.connect(lambda _c=False, f=slot: f())
+            menu.addAction(act)
         menu.exec(self.list.viewport().mapToGlobal(pos))

@@ -152,6 +152,9 @@ def build_menus(w) -> None:
     from .walkable import build_scene_menu
 
     build_scene_menu(w, mb)
+    from .stages import install_stages
+
+    install_stages(w)  # Result menu: Upscale ×4, Repair Poles, Estimate Depth, Add Prop…
     m = mb.addMenu("&Help")
     m.addAction(w.act_shortcuts)
     m.addAction(w.act_about)

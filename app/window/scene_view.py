@@ -189,6 +189,12 @@ class SceneView(DocumentView, QObject):
         self.build_label.setText(f"mesh {build_ms:.0f} ms")
         self.meshShown.emit(job, mesh, build_ms)
 
+    def refresh_parts(self) -> None:
+        """Draw the active result's layers and props again (a prop was added or moved)."""
+        if (self.viewport is not None and self.doc is not None
+                and self._shown_result == self.doc.active_id and self._shown_result):
+            self.viewport.set_parts(self._parts(self._shown_result))
+
     def _parts(self, result_id: str):
         """The result's layers and props for the viewport (``None``: the dome alone)."""
         self._parts_settings = self.doc.mesh_settings
