@@ -4,7 +4,8 @@ The viewport, offscreen renders, stereo 360 and the headset all draw a
 :class:`scene.composition.Scene` the same way:
 
 * the **dome**: the panorama's DepthFusion mesh (built by the caller, as before);
-* each **layer**: its panorama's DepthFusion mesh, built by the same builder with the same
+* each **layer**: its panorama's DepthFusion mesh, built by
+  :func:`scene.scene_mesh.build_layer_meshes` with the same
   :class:`~scene.settings.MeshSettings` as the dome (pixels with NaN depth have no vertex, so
   an empty part of a layer draws nothing), textured by the layer's own colour;
 * each **prop**: its object mesh moved to the world frame by its transform, with per-vertex
@@ -198,17 +199,12 @@ def scene_parts(scene: Scene, settings: MeshSettings | None = None) -> ScenePart
     SceneParts
         A layer without any known depth is left out (it has nothing to draw).
     """
-    from scene.mesh import DEFAULT_SETTINGS, build_depth_mesh
+    from scene.mesh import DEFAULT_SETTINGS
+    from scene.scene_mesh import build_layer_meshes
 
     settings = DEFAULT_SETTINGS if settings is None else settings
-    layers = []
-    for layer in scene.layers:
-        pano = layer.panorama
-        if not pano.has_depth:
-            continue
-        mesh = build_depth_mesh(pano, settings)
-        if mesh.n_faces:
-            layers.append(LayerPart(id=layer.id, rgb=pano.rgb, mesh=mesh, panorama=pano))
+    layers = [LayerPart(id=layer.id, rgb=layer.panorama.rgb, mesh=mesh, panorama=layer.panorama)
+              for layer, mesh in build_layer_meshes(scene, settings)]
     return SceneParts(layers=tuple(layers), props=tuple(prop_part(p) for p in scene.props))
 
 

@@ -15,7 +15,7 @@ from .mesh import DEFAULT_SETTINGS, build_depth_mesh
 from .meshdata import DepthMesh
 from .settings import MeshSettings
 
-__all__ = ["SceneMeshes", "build_scene_meshes"]
+__all__ = ["SceneMeshes", "build_scene_meshes", "build_layer_meshes"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -55,6 +55,24 @@ def build_scene_meshes(scene: Scene, settings: MeshSettings = DEFAULT_SETTINGS) 
         From :func:`scene.mesh.build_depth_mesh` (bad distances, too large).
     """
     dome = build_depth_mesh(scene.dome, settings)
+    return SceneMeshes(dome=dome, layers=build_layer_meshes(scene, settings), settings=settings)
+
+
+def build_layer_meshes(scene: Scene, settings: MeshSettings = DEFAULT_SETTINGS
+                       ) -> tuple[tuple[Layer, DepthMesh], ...]:
+    """Every layer's mesh, built with the dome's ``settings`` (the one rule for layers).
+
+    Parameters
+    ----------
+    scene : Scene
+    settings : MeshSettings
+
+    Returns
+    -------
+    tuple of (Layer, DepthMesh)
+        In the scene's order; a layer without known depth, or whose mesh has no face (nothing
+        to show), is left out. Pixels with NaN depth have no vertex.
+    """
     layers = []
     for layer in scene.layers:
         if not layer.panorama.has_depth:
@@ -62,4 +80,4 @@ def build_scene_meshes(scene: Scene, settings: MeshSettings = DEFAULT_SETTINGS) 
         mesh = build_depth_mesh(layer.panorama, settings)
         if mesh.n_faces:
             layers.append((layer, mesh))
-    return SceneMeshes(dome=dome, layers=tuple(layers), settings=settings)
+    return tuple(layers)
