@@ -25,7 +25,7 @@ from __future__ import annotations
 import threading
 import time
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from models.base import GenerationRequest, Progress
 from scene.errors import CancelledError
@@ -74,7 +74,8 @@ class GenerationWorker(QObject):
         self._runner = _Runner(self)
         self._runner.moveToThread(thread)
         thread.started.connect(self._runner.run)
-        self._runner.over.connect(thread.quit)
+        # direct: QThread.quit is thread-safe, so wait() returns without the UI event loop
+        self._runner.over.connect(thread.quit, Qt.ConnectionType.DirectConnection)
         self._thread = thread
         self._t0 = time.perf_counter()
         thread.start()

@@ -170,3 +170,68 @@ def test_errors_name_the_window_s_controls_and_the_status_clears(make_window, qt
                         ("start Monado, then run the command again", "start Monado, then try "
                                                                       "again")):
         assert in_window_words(cli) == window
+
+
+class _StepBackend:
+    """A backend of ``steps`` slow steps (``step_s`` each) that checks cancel between steps,
+    like every real backend; it records the steps it ran."""
+
+    def __init__(self, steps=5, step_s=0.6, first_s=0.01):
+        self.steps, self.step_s, self.first_s, self.ran = steps, step_s, first_s, []
+
+    def generate(self, request, on_progress=None, cancel=None):
+        import time
+
+        from models.base import Progress, raise_if_cancelled
+
+        t0 = time.perf_counter()
+        for k in range(1, self.steps + 1):
+            raise_if_cancelled(cancel)
+            time.sleep(self.first_s if k == 1 else self.step_s)  # set-up is cheap
+            self.ran.append(k)
+            el = time.perf_counter() - t0
+            on_progress(Progress(k, self.steps, el, el / k * (self.steps - k), None, f"step {k}"))
+        raise_if_cancelled(cancel)
+        raise AssertionError("the test cancels before the end")
+
+
+def test_progress_eta_and_elapsed_are_live_and_cancel_is_immediate(make_window, qtbot):
+    """No 'ETA 0 s' from the cheap set-up step; the elapsed time runs between reports;
+    the bar is step/total; Cancel gives the window back at once and the backend runs at
+    most one more step (it waited for the running stage: 8 s at 4096)."""
+    import time
+
+    backend = _StepBackend(step_s=2.0)  # reports at 0.01, 2.01, 4.01 ... s
+    w = make_window(backend_factory=lambda name: backend)
+    gp = w.generate_panel
+    gp.set_prompt("slow")
+    worker = w.start_generation("procedural", gp.build_request())
+    assert worker is not None
+    qtbot.waitUntil(lambda: backend.ran == [1], timeout=10000)
+    qtbot.wait(50)
+    assert gp.progress_bar.format() == "1/5"              # no ETA from the set-up step
+    first = gp.status_label.text()
+    qtbot.wait(1000)                                       # no report in between...
+    assert backend.ran == [1] and gp.status_label.text() != first
+    qtbot.waitUntil(lambda: len(backend.ran) >= 2, timeout=10000)
+    qtbot.wait(50)
+    fmt = gp.progress_bar.format()
+    assert fmt.startswith("2/5 — ETA") and "ETA 0 s" not in fmt, fmt
+    assert gp.progress_bar.value() * 5 == gp.progress_bar.maximum() * 2
+    before = gp.status_label.text()
+    qtbot.wait(1000)
+    assert len(backend.ran) == 2 and gp.status_label.text() != before  # ...it still ran on
+    assert gp.progress_bar.format() != fmt                 # and the ETA counted down
+
+    ran_at_cancel = len(backend.ran)
+    ended = []
+    w.generationEnded.connect(ended.append)
+    t = time.perf_counter()
+    w.act_cancel.trigger()
+    assert ended == ["cancelled"] and time.perf_counter() - t < 0.5
+    assert gp.generate_button.isEnabled() and gp.progress_bar.format() == "Cancelled"
+    qtbot.waitUntil(lambda: not worker.is_running(), timeout=10000)  # (the loop must run)
+    qtbot.wait(50)
+    assert len(backend.ran) <= ran_at_cancel + 1           # one step at most
+    assert ended == ["cancelled"] and w.doc.results == []
+    assert gp.progress_bar.format() == "Cancelled"         # nothing late overwrote it
