@@ -174,7 +174,7 @@ class WalkControl(QObject):
 
         Returns
         -------
-        TaskWorker or None
+        StageWorker or None
         """
         if self.worker is not None:
             self.worker.cancel()
@@ -184,7 +184,7 @@ class WalkControl(QObject):
             return None
         from app.workflows_layers import LayerRequest, make_walkable
 
-        from .task_worker import TaskWorker
+        from .stage_worker import StageWorker
 
         if walk_radius is None:
             rec = res.panorama.metadata.extra.get("walk_zone") or {}
@@ -196,7 +196,7 @@ class WalkControl(QObject):
         def run(on_progress, cancel):
             return make_walkable(detached, request, on_progress=on_progress, cancel=cancel)
 
-        self.worker = worker = TaskWorker(run, "make-walkable", self)
+        self.worker = worker = StageWorker("make-walkable", run, self)
         status = self.w.statusBar()
         worker.progress.connect(lambda p: status.showMessage(
             f"Make walkable: {p.message} ({p.step}/{p.total})"))

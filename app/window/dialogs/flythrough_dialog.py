@@ -140,7 +140,7 @@ class FlythroughDialog(QDialog):
             return self.worker
         from app.workflows_video import record_flythrough
 
-        from ..task_worker import TaskWorker
+        from ..stage_worker import StageWorker
 
         request = self.request()
         project = self.project
@@ -149,7 +149,7 @@ class FlythroughDialog(QDialog):
             return record_flythrough(project, request, on_progress=on_progress, cancel=cancel)
 
         self.info = self.error = None
-        self.worker = worker = TaskWorker(run, "fly-through", self)
+        self.worker = worker = StageWorker("fly-through", run, self)
         worker.progress.connect(self._progress)
         worker.finished.connect(self._finished)
         worker.errored.connect(self._errored)
