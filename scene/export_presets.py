@@ -12,7 +12,7 @@ preset     container    mesh compression    why
 unity      GLB          meshopt             glTFast decodes EXT_meshopt_compression
 unreal     GLB          Draco               Interchange reads Draco, not meshopt or KTX2
 godot      GLB          none                Godot's importer rejects Draco and meshopt
-blender    GLB          Draco               Blender's importer reads Draco only
+blender    GLB          none                Draco needs a library many builds lack
 web        GLB          meshopt             three.js' GLTFLoader with MeshoptDecoder
 quest      GLB          meshopt             triangle budget, 4096 px texture
 visionos   USDZ         (USD has none)      Reality Composer / Quick Look read USDZ
@@ -100,10 +100,12 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
            "For Godot 4: an uncompressed GLB, because Godot's importer rejects Draco and "
            "meshopt files. A 'collider' node without material is included (add a "
            "-col suffix or a StaticBody3D to use it). The texture is JPEG."),
-    Preset("blender", "Blender", "glb", "draco", False,
-           "For Blender's glTF importer: Draco mesh compression, which it decodes with its "
-           "bundled library; no meshopt and no KTX2, which it lacks. Nothing but the scene's "
-           "own parts (no collider). The texture is JPEG."),
+    Preset("blender", "Blender", "glb", None, False,
+           "For Blender's glTF importer: an uncompressed GLB. Blender reads Draco only "
+           "through a library its official builds bundle and distribution builds (Debian's) "
+           "lack, and it reads neither meshopt nor KTX2, so the file that opens in every "
+           "Blender is the plain one. Nothing but the scene's own parts (no collider). The "
+           "texture is JPEG."),
     Preset("web", "Web (three.js)", "glb", "meshopt", False,
            "For three.js, Babylon.js or model-viewer: meshopt compression "
            "(EXT_meshopt_compression; three.js needs GLTFLoader.setMeshoptDecoder), which "

@@ -114,7 +114,7 @@ def _positions_by_node(path) -> dict:
     return out
 
 
-@pytest.mark.parametrize("name", ["unity", "unreal", "blender", "web"])
+@pytest.mark.parametrize("name", ["unity", "unreal", "web"])
 def test_compressed_meshes_decode_to_the_uncompressed_ones(written, name):
     plain = _positions_by_node(written["godot"])
     packed = _positions_by_node(written[name])

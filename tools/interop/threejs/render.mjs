@@ -31,7 +31,8 @@ const THREE_DIR = join(HERE, 'node_modules', 'three');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const TIMEOUT_MS = Number(process.env.PANOFORGE_INTEROP_TIMEOUT_MS || 60000);
 let activeBrowser = null; // killed by the watchdog if the page hangs
-const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.glb': 'model/gltf-binary' };
+const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.glb': 'model/gltf-binary',
+  '.wasm': 'application/wasm' };
 
 function usage(msg) {
   process.stderr.write(`render.mjs: ${msg}\nusage: node render.mjs IN.glb OUTDIR [--size WxH] [--fov DEG] [--view NAME:YAW:PITCH]...\n`);

@@ -4,6 +4,8 @@
 // window.panoforgeRender(options) and gets every view back as a PNG data URL.
 import * as THREE from 'three';
 import { GLTFLoader } from 'three/addons/loaders/GLTFLoader.js';
+import { DRACOLoader } from 'three/addons/loaders/DRACOLoader.js';
+import { MeshoptDecoder } from 'three/addons/libs/meshopt_decoder.module.js';
 
 const DEG = Math.PI / 180;
 
@@ -54,7 +56,13 @@ function verticalFov(horizontalDeg, width, height) {
 
 window.panoforgeRender = async function panoforgeRender(options) {
   const { width, height, fovDeg, views } = options;
-  const gltf = await new GLTFLoader().loadAsync('/scene.glb');
+  // The decoders a web page registers for compressed files (Draco, meshopt), from the three
+  // package's own examples/jsm/libs.
+  const draco = new DRACOLoader().setDecoderPath('/three/examples/jsm/libs/draco/gltf/');
+  const loader = new GLTFLoader().setDRACOLoader(draco).setMeshoptDecoder(MeshoptDecoder);
+  const gltf = await loader.loadAsync('/scene.glb');
+  // A 'collider' node is collision geometry for engines, never drawn.
+  gltf.scene.traverse((obj) => { if (obj.name === 'collider') obj.visible = false; });
   const canvas = document.createElement('canvas');
   document.body.appendChild(canvas);
   const renderer = new THREE.WebGLRenderer({ canvas, antialias: false, preserveDrawingBuffer: true });
