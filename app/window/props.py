@@ -210,9 +210,12 @@ class PropsControl(QObject):
         except PanoforgeError as exc:
             w.prompter.show_error(w, "Add Prop", exc)
             return None
+        model = (w.settings.model_folders().get("lrm-base") or None
+                 if options.backend.startswith("lrm") else None)
         request = PropRequest(backend=options.backend, prompt=options.prompt,
                               image=options.image or None, resolution=options.grid,
-                              seed=options.seed, device=w.settings.device() or "auto")
+                              seed=options.seed, model=model,
+                              device=w.settings.device() or "auto")
 
         def work(on_progress, cancel):
             from app.workflows_props import make_prop
@@ -220,8 +223,11 @@ class PropsControl(QObject):
             return make_prop(request, on_progress=on_progress, cancel=cancel)
 
         what = options.prompt or options.image
+        from .stages import window_error
+
         return w.stages.launch("add_prop", "Add Prop", f"Making the prop “{what}”", work,
-                               lambda made, r=rid, o=options: self._made(r, made, o))
+                               lambda made, r=rid, o=options: self._made(r, made, o),
+                               lambda exc: window_error("add_prop", exc))
 
     def _made(self, result_id: str, made, options: PropOptions) -> None:
         self.pending = (result_id, made, options)

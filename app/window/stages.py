@@ -79,26 +79,35 @@ class StageProgress(QWidget):
         self.hide()
 
 
-def _models_hint(what: str, model_id: str, folder: str) -> str:
+def _models_hint(what: str, model_id: str, folder: str, again: str) -> str:
     return (f"open Edit ▸ Preferences ▸ Models: select {what} and press “Copy download "
             f"command” (hf download {model_id} --local-dir {folder}), run it once with a "
             "network connection, or press “Add model folder…” for a copy from another "
-            "computer; then choose Estimate Depth again")
+            f"computer; then choose {again} again")
 
 
 def window_error(stage: str, exc: BaseException) -> BaseException:
     """``exc`` as the window says it: the Models page instead of command-line flags."""
-    if stage == "estimate_depth" and isinstance(exc, InputError) \
-            and "not on this computer" in exc.message:
-        from models.catalog import entry
+    if not (isinstance(exc, InputError) and "not on this computer" in exc.message):
+        return exc
+    from models.catalog import entry
+    from models.ldm3d.weights import models_home
+
+    if stage == "estimate_depth":
         from models.depth_estimation import DEFAULT_DEPTH_MODEL
-        from models.ldm3d.weights import models_home
 
         e = entry(DEFAULT_DEPTH_MODEL)
         return PanoforgeError(
             f"Estimate Depth needs a depth model, and {e.id} is not on this computer",
-            hint=_models_hint(e.backend, e.id, str(models_home() / e.backend))
+            hint=_models_hint(e.backend, e.id, str(models_home() / e.backend), "Estimate Depth")
             + ". Depth from one picture needs a trained model; there is no classical path")
+    if stage == "add_prop" and "openlrm" in exc.message.lower():
+        e = entry("lrm-base")
+        return PanoforgeError(
+            f"LRM props need the OpenLRM weights, and {e.id} is not on this computer",
+            hint=_models_hint(e.backend, e.id, str(models_home() / e.backend), "Add Prop…")
+            + " (CC-BY-NC-4.0: non-commercial use only). Or choose “Procedural” under "
+            "Made by in Add Prop: words make a prop with no weights")
     return exc
 
 

@@ -218,3 +218,43 @@ def test_add_prop_by_clicking_the_viewport_stands_it_on_the_clicked_floor(
     (back,) = load_project(path).results[0].props
     assert back.id == prop.id and back.name == prop.name
     np.testing.assert_allclose(back.transform.matrix(), prop.transform.matrix(), atol=1e-9)
+
+
+def test_an_lrm_prop_without_weights_names_the_models_page_and_procedural(
+        make_window, qtbot, tmp_path, monkeypatch):
+    from PIL import Image
+
+    from app.window.props import PropOptions
+
+    monkeypatch.setenv("PANOFORGE_MODELS", str(tmp_path / "models"))
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    Image.fromarray(np.full((64, 64, 3), 200, np.uint8)).save(tmp_path / "statue.png")
+    w = make_window()
+    res = w.doc.add_result(box_room(64).panorama, kind="imported")
+    with qtbot.waitSignal(w.stages.stageEnded, timeout=60000) as sig:
+        w.props.begin(PropOptions(image=str(tmp_path / "statue.png"), backend="lrm",
+                                  height=1.0, grid=32))
+    assert sig.args == ["add_prop", "errored"] and w.props.pending is None
+    (title, exc), = w.prompter.errors
+    text = f"{exc.message} {exc.hint}"
+    assert title == "Add Prop failed" and "Preferences ▸ Models" in text
+    assert "Procedural" in text and "--" not in text.replace("--local-dir", "")
+    assert w.doc.result(res.id).props == []
+
+
+def test_add_prop_dialog_and_the_result_menu(make_window):
+    from app.window.props import PropDialog
+
+    w = make_window()
+    dlg = PropDialog(w)
+    dlg.prompt.setText("a mossy rock")
+    dlg.height.setValue(0.6)
+    o = dlg.options()
+    assert (o.prompt, o.backend, o.height, o.image) == ("a mossy rock", "procedural", 0.6, "")
+    dlg.deleteLater()
+    texts = [a.text() for a in w.result_menu.actions() if a.text()]
+    assert texts == ["Upscale ×4", "Repair Poles", "Estimate Depth", "Add &Prop…"]
+    flat = w.doc.add_result(RGBDPanorama(rgb=box_room(64).panorama.rgb), kind="imported")
+    assert [t for t, _ in w.gallery.extra_actions(flat.id)] == [
+        "Upscale ×4", "Repair Poles", "Estimate Depth"]  # no depth: nothing to stand a prop on
