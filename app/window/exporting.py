@@ -13,18 +13,25 @@ from scene.panorama import RGBDPanorama
 from .dialogs import ExportOptions
 from .settings import KEY_LAST_EXPORT_DIR
 
-__all__ = ["export_plan", "export_result", "ExportControl", "EXPORT_KINDS"]
+__all__ = ["export_plan", "export_result", "default_stem", "ExportControl", "EXPORT_KINDS"]
 
 #: The outputs the Export dialog offers (and the File ▸ Export submenu preselects).
-EXPORT_KINDS = ("glb", "ply", "images", "cubemap")
+EXPORT_KINDS = ("glb", "ply", "images", "cubemap", "stereo360")
+
+
+def default_stem(project_path: Path | None, result_id: str) -> str:
+    """``<project>_<result id>`` (``scene_r2`` untitled): the result's name, unique per project."""
+    return f"{project_path.stem if project_path else 'scene'}_{result_id}"
 
 
 def export_plan(options: ExportOptions):
     """The Export dialog's choices as an :class:`app.workflows.ExportPlan`.
 
-    File names: ``<stem>.glb``, ``<stem>.ply`` (``<stem>_points.ply`` for a point cloud), the
-    flat images as ``<stem>.png`` etc. and the cube faces as ``<stem>_px.png`` ... in
-    ``options.folder``.
+    File names: ``<stem>.glb``, ``<stem>.ply`` (``<stem>_points.ply`` for a point cloud),
+    ``<stem>_stereo360.png``; the flat images and the cube faces go to ``<stem>_images/``
+    and ``<stem>_cubemap/`` with the names ``panoforge export --images DIR`` and
+    ``--cubemap DIR`` give them (``panorama.png``, ``panorama_depth.png`` ..., ``px.png`` ...),
+    all in ``options.folder``.
     """
     from app.workflows import ExportPlan
 
@@ -37,9 +44,12 @@ def export_plan(options: ExportOptions):
         plan.add("ply", folder / f"{stem}{'_points' if options.ply_points else ''}.ply",
                  points=options.ply_points)
     if options.images:
-        plan.add("images", folder, stem=stem)
+        plan.add("images", folder / f"{stem}_images")
     if options.cubemap:
-        plan.add("cubemap", folder, face_size=options.cube_face, stem=f"{stem}_")
+        plan.add("cubemap", folder / f"{stem}_cubemap", face_size=options.cube_face)
+    if getattr(options, "stereo360", False):
+        plan.add("stereo360", folder / f"{stem}_stereo360.png")
+        plan.scene = options.scene  # the whole composition, as the CLI's --stereo360
     if options.preset:
         from scene.export_presets import get_preset
 
@@ -90,6 +100,7 @@ class ExportControl(QObject):
     def __init__(self, window) -> None:
         super().__init__(window)
         self.window = window
+        self.used_folder: Path | None = None
 
     def export_dialog(self, only: str | None = None) -> list[Path]:
         """Export the active result (the dialog preselects ``only`` when given)."""
@@ -97,9 +108,11 @@ class ExportControl(QObject):
         doc = w.doc
         if doc.active is None:
             return []
-        stem = doc.path.stem if doc.path else "scene"
-        defaults = ExportOptions(folder=Path(w.settings.last_dir(KEY_LAST_EXPORT_DIR)),
-                                 stem=stem, mesh=doc.mesh_settings,
+        # the folder used last in this session, else the project's, else the last one saved
+        folder = self.used_folder or (doc.path.parent if doc.path else
+                                      Path(w.settings.last_dir(KEY_LAST_EXPORT_DIR)))
+        defaults = ExportOptions(folder=folder, stem=default_stem(doc.path, doc.active.id),
+                                 mesh=doc.mesh_settings,
                                  scene=doc.project.scene(doc.active.id))
         if only is not None:
             for flag in EXPORT_KINDS:
@@ -121,6 +134,7 @@ class ExportControl(QObject):
             return []
         QApplication.restoreOverrideCursor()
         w.settings.set_last_dir(KEY_LAST_EXPORT_DIR, opts.folder)
+        self.used_folder = Path(opts.folder)
         msg = f"Exported {len(written)} file(s) to {opts.folder}"
         if notices:
             msg += " — " + "; ".join(notices)

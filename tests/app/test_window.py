@@ -279,8 +279,8 @@ def test_export_glb_from_the_menu_passes_the_khronos_validator(make_window, qtbo
     w.act_export_glb.trigger()
     assert w.prompter.errors == []
     files = sorted(p.name for p in (tmp_path / "out").iterdir())
-    assert files == ["scene.glb"]  # only the GLB was chosen from this menu entry
-    report = assert_clean(tmp_path / "out" / "scene.glb")
+    assert files == ["scene_r1.glb"]  # only the GLB was chosen from this menu entry
+    report = assert_clean(tmp_path / "out" / "scene_r1.glb")
     assert report["issues"]["numErrors"] == 0
 
 
@@ -292,9 +292,11 @@ def test_export_dialog_writes_every_format(make_window, qtbot, tmp_path):
                                        cube_face=32)
     w.act_export.trigger()
     names = {p.name for p in (tmp_path / "all").iterdir()}
-    assert "scene.ply" in names
-    assert any(n.endswith(".exr") for n in names) and any(n.endswith(".json") for n in names)
-    assert {f"scene_{f}.png" for f in ("px", "nx", "py", "ny", "pz", "nz")} <= names
+    assert names == {"scene_r1.ply", "scene_r1_images", "scene_r1_cubemap"}
+    images = {p.name for p in (tmp_path / "all" / "scene_r1_images").iterdir()}
+    assert any(n.endswith(".exr") for n in images) and any(n.endswith(".json") for n in images)
+    faces = {p.name for p in (tmp_path / "all" / "scene_r1_cubemap").iterdir()}
+    assert {f"{f}.png" for f in ("px", "nx", "py", "ny", "pz", "nz")} <= faces
 
 
 def test_drop_an_image_imports_it_and_a_project_opens(make_window, qtbot, tmp_path):

@@ -235,3 +235,52 @@ def test_progress_eta_and_elapsed_are_live_and_cancel_is_immediate(make_window, 
     assert len(backend.ran) <= ran_at_cancel + 1           # one step at most
     assert ended == ["cancelled"] and w.doc.results == []
     assert gp.progress_bar.format() == "Cancelled"         # nothing late overwrote it
+
+
+def test_export_defaults_follow_the_project_and_name_the_result(make_window, tmp_path):
+    """The dialog starts in the project's folder (then the one used last), names the files
+    after the result, writes the CLI's names for images/cubemap, offers stereo 360 and
+    cube faces beyond 2048."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from app.window.dialogs.export_dialog import ExportDialog
+
+    w = make_window()
+    _add(w, box_room(128).panorama)
+    second = _add(w, box_room(96).panorama)
+    project = tmp_path / "proj" / "forest.panoforge"
+    project.parent.mkdir()
+    assert w.save_as(project)
+    seen = []
+    w.prompter.export_options = lambda parent, defaults: seen.append(defaults) or None
+    w.act_export.trigger()
+    (d,) = seen
+    assert d.folder == project.parent and d.stem == f"forest_{second.id}"
+    dlg = ExportDialog(d, w)
+    assert dlg.face_spin.maximum() >= 8192 and hasattr(dlg, "stereo_check")
+    dlg.deleteLater()
+
+    out = tmp_path / "elsewhere"
+    del w.prompter.export_options                          # back to the AutoPrompter's
+    w.prompter.export_folder = out
+    w.prompter.export_overrides = dict(glb=False, images=True, cubemap=True, cube_face=16,
+                                       stereo360=True)
+    w.act_export.trigger()
+    assert w.prompter.errors == []
+    assert (out / f"forest_{second.id}_stereo360.png").is_file()
+    win_images = sorted(p.name for p in (out / f"forest_{second.id}_images").iterdir())
+    win_faces = sorted(p.name for p in (out / f"forest_{second.id}_cubemap").iterdir())
+    root = Path(__file__).resolve().parents[2]
+    cli = subprocess.run([sys.executable, "-m", "app", "export", str(project), "--images",
+                          str(tmp_path / "ci"), "--cubemap", str(tmp_path / "cc"),
+                          "--face-size", "16"], cwd=root, capture_output=True, text=True,
+                         timeout=300)
+    assert cli.returncode == 0, cli.stderr
+    assert win_images == sorted(p.name for p in (tmp_path / "ci").iterdir())
+    assert win_faces == sorted(p.name for p in (tmp_path / "cc").iterdir())
+    seen.clear()
+    w.prompter.export_options = lambda parent, defaults: seen.append(defaults) or None
+    w.act_export.trigger()
+    assert seen[0].folder == out                           # then the folder used last

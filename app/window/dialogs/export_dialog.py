@@ -38,8 +38,8 @@ class ExportOptions:
         Where the files go.
     stem : str
         File name stem (``forest`` → ``forest.glb``, ``forest.ply``, ``forest_px.png``...).
-    glb, ply, images, cubemap : bool
-        Which outputs.
+    glb, ply, images, cubemap, stereo360 : bool
+        Which outputs (``stereo360``: a top/bottom stereo equirect PNG of the composition).
     mesh : MeshSettings
         Mesh options for GLB/PLY.
     texture : {"jpeg", "png"}
@@ -61,6 +61,7 @@ class ExportOptions:
     ply: bool = False
     images: bool = False
     cubemap: bool = False
+    stereo360: bool = False
     mesh: MeshSettings = field(default_factory=MeshSettings)
     texture: str = "jpeg"
     jpeg_quality: int = 92
@@ -98,9 +99,11 @@ class ExportDialog(QDialog):
         self.points_check = QCheckBox("as a point cloud")
         self.images_check = QCheckBox("Flat images (equirect PNG, 16-bit depth PNG + JSON, EXR)")
         self.cube_check = QCheckBox("Cubemap faces (px nx py ny pz nz)")
+        self.stereo_check = QCheckBox("Stereo 360 (top/bottom equirect PNG for VR players)")
         for w, v in ((self.glb_check, defaults.glb), (self.ply_check, defaults.ply),
                      (self.points_check, defaults.ply_points),
-                     (self.images_check, defaults.images), (self.cube_check, defaults.cubemap)):
+                     (self.images_check, defaults.images), (self.cube_check, defaults.cubemap),
+                     (self.stereo_check, defaults.stereo360)):
             w.setChecked(v)
         ply_row = QHBoxLayout()
         ply_row.addWidget(self.ply_check)
@@ -110,6 +113,7 @@ class ExportDialog(QDialog):
         wl.addLayout(ply_row)
         wl.addWidget(self.images_check)
         wl.addWidget(self.cube_check)
+        wl.addWidget(self.stereo_check)
         lay.addWidget(what)
 
         opts = QGroupBox("Options")
@@ -168,6 +172,7 @@ class ExportDialog(QDialog):
             stem=self.stem_edit.text().strip() or "scene",
             glb=self.glb_check.isChecked(), ply=self.ply_check.isChecked(),
             images=self.images_check.isChecked(), cubemap=self.cube_check.isChecked(),
+            stereo360=self.stereo_check.isChecked(),
             mesh=MeshSettings(mode=str(self.mode_combo.currentData()),
                               max_error=self.error_spin.value() / 100.0,
                               cut_threshold=cut),  # 0 ("off") is MeshSettings' no-cut
