@@ -13,6 +13,7 @@ module is there and imports nothing, so checking costs microseconds even when to
 from __future__ import annotations
 
 import importlib.util
+import sys
 from collections.abc import Iterable
 
 from .errors import InputError
@@ -31,8 +32,16 @@ EXTRAS: dict[str, str] = {
 
 
 def install_line(extra: str) -> str:
-    """``pip install 'panoforge[EXTRA]'``: the command that adds ``extra``."""
-    return f"pip install 'panoforge[{extra}]'"
+    """``pip install 'panoforge[EXTRA]'``: the command that adds ``extra``.
+
+    A frozen desktop bundle cannot install packages into itself, so there the line also says
+    to use a bundle built with the part (``packaging/linux/build_bundle.py``).
+    """
+    line = f"pip install 'panoforge[{extra}]'"
+    if getattr(sys, "frozen", False):
+        return (f"this desktop bundle was built without it: use a bundle built with it, "
+                f"or a Python install: {line}")
+    return line
 
 
 def missing_modules(modules: Iterable[str]) -> list[str]:
