@@ -223,11 +223,11 @@ class PropsControl(QObject):
             return make_prop(request, on_progress=on_progress, cancel=cancel)
 
         what = options.prompt or options.image
-        from .stages import window_error
+        from .stages import missing_weights_error
 
         return w.stages.launch("add_prop", "Add Prop", f"Making the prop “{what}”", work,
                                lambda made, r=rid, o=options: self._made(r, made, o),
-                               lambda exc: window_error("add_prop", exc))
+                               lambda exc: missing_weights_error("add_prop", exc))
 
     def _made(self, result_id: str, made, options: PropOptions) -> None:
         self.pending = (result_id, made, options)

@@ -86,8 +86,10 @@ def _models_hint(what: str, model_id: str, folder: str, again: str) -> str:
             f"computer; then choose {again} again")
 
 
-def window_error(stage: str, exc: BaseException) -> BaseException:
-    """``exc`` as the window says it: the Models page instead of command-line flags."""
+def missing_weights_error(stage: str, exc: BaseException) -> BaseException:
+    """A stage's "weights not on this computer" as the window says it: where to get them on
+    the Models page (and what works without them); other errors unchanged (the prompter's
+    :func:`app.window.messages.window_error` rewrites their command-line phrases)."""
     if not (isinstance(exc, InputError) and "not on this computer" in exc.message):
         return exc
     from models.catalog import entry
@@ -159,12 +161,12 @@ class StageControl(QObject):
         try:
             work, note = self._work(stage, parent)
         except PanoforgeError as exc:
-            w.prompter.show_error(w, title, window_error(stage, exc))
+            w.prompter.show_error(w, title, missing_weights_error(stage, exc))
             return None
         text = f"{STAGES[stage][1]} {doc.label_of(parent)}"
         return self.launch(stage, title, text + (f" — {note}" if note else ""), work,
                            lambda staged, p=rid: self._finished(p, staged),
-                           lambda exc, s=stage: window_error(s, exc))
+                           lambda exc, s=stage: missing_weights_error(s, exc))
 
     def busy(self) -> bool:
         """Whether a job runs (and say so in the status bar)."""
