@@ -50,6 +50,8 @@ APT_TEST = [
     # tests/packaging: the .desktop entry's validator, and xdg-mime with the MIME database it
     # reads (libfile-mimeinfo-perl is xdg-mime's lookup outside a GNOME/KDE session)
     "desktop-file-utils", "xdg-utils", "shared-mime-info", "libfile-mimeinfo-perl",
+    # meshoptimizer (the [compress] extra, in .[dev]) has only source releases: C++ builds it
+    "g++",
 ]
 THREEJS_DIR = ROOT / "tools" / "interop" / "threejs"
 
