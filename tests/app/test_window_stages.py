@@ -218,6 +218,12 @@ def test_add_prop_by_clicking_the_viewport_stands_it_on_the_clicked_floor(
     (back,) = load_project(path).results[0].props
     assert back.id == prop.id and back.name == prop.name
     np.testing.assert_allclose(back.transform.matrix(), prop.transform.matrix(), atol=1e-9)
+    # and a window that opens the file shows it: the Props panel and the viewport
+    w2 = make_window()
+    assert w2.files.open_project(path)
+    wait_mesh(qtbot, w2)
+    assert w2.props_panel.list.count() == 1 and w2.props_panel.current_prop_id() == prop.id
+    assert w2.viewport.triangle_count == w2.current_mesh.n_faces + prop.mesh.n_faces
 
 
 def test_an_lrm_prop_without_weights_names_the_models_page_and_procedural(
