@@ -426,10 +426,11 @@ def test_import_dialog_brings_rgb_and_depth_back_exactly(make_window, tmp_path):
     w.prompter.export_folder = tmp_path / "flat"
     w.prompter.export_overrides = dict(glb=False, images=True)
     w.act_export.trigger()
-    exr = next((tmp_path / "flat").glob("*.exr"))
-    png16 = next(p for p in (tmp_path / "flat").glob("*depth*.png"))
+    flat = tmp_path / "flat" / "scene_r1_images"  # the CLI's names, in the result's folder
+    exr = next(flat.glob("*.exr"))
+    png16 = next(p for p in flat.glob("*depth*.png"))
     for depth, tol in ((exr, 0.0), (png16, 0.0005)):
-        w.prompter.import_answer = ImportRequest(rgb_path=tmp_path / "flat" / "scene.png",
+        w.prompter.import_answer = ImportRequest(rgb_path=flat / "panorama.png",
                                                  depth_path=depth, kind="distance")
         w.act_import.trigger()
         assert w.prompter.errors == []
