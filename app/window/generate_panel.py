@@ -202,10 +202,17 @@ class GeneratePanel(QWidget):
         self.cancel_button.clicked.connect(self.cancelRequested.emit)
         buttons.addWidget(self.generate_button, 2)
         buttons.addWidget(self.cancel_button, 1)
-        lay.addLayout(buttons)
+        # the footer (buttons, progress, live preview) is pinned under the scrolled settings
+        # by the window (MainWindow docks it outside the scroll area), so Generate, Cancel
+        # and the preview stay in view at 1280x720 and clicking Cancel scrolls nothing
+        self.footer = QWidget()
+        self.footer.setObjectName("generateFooter")
+        foot = QVBoxLayout(self.footer)
+        foot.setContentsMargins(9, 4, 9, 6)
+        foot.addLayout(buttons)
 
         self.progress_view = ProgressView()
-        lay.addWidget(self.progress_view)
+        foot.addWidget(self.progress_view)
         self.progress_bar = self.progress_view.progress_bar
         self.status_label = self.progress_view.status_label
         self.preview_label = self.progress_view.preview_label

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QUndoGroup
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QScrollArea, QWidget
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QScrollArea, QVBoxLayout, QWidget
 
 from scene.errors import PanoforgeError
 
@@ -123,7 +123,8 @@ class MainWindow(DocumentView, QMainWindow):
         self._restore_layout()
 
     # -- construction ---------------------------------------------------------------------
-    def _dock(self, title: str, name: str, widget: QWidget, area, scroll: bool = False):
+    def _dock(self, title: str, name: str, widget: QWidget, area, scroll: bool = False,
+              footer: QWidget | None = None):
         dock = QDockWidget(title, self)
         dock.setObjectName(name)
         if scroll:
@@ -132,6 +133,15 @@ class MainWindow(DocumentView, QMainWindow):
             area_widget.setFrameShape(QScrollArea.Shape.NoFrame)
             area_widget.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
             area_widget.setWidget(widget)
+            self.scroll_areas = getattr(self, "scroll_areas", {}) | {name: area_widget}
+            if footer is not None:  # pinned under the scrolled part
+                box = QWidget()
+                col = QVBoxLayout(box)
+                col.setContentsMargins(0, 0, 0, 0)
+                col.setSpacing(0)
+                col.addWidget(area_widget, 1)
+                col.addWidget(footer)
+                area_widget = box
             dock.setWidget(area_widget)
         else:
             dock.setWidget(widget)
@@ -150,7 +160,11 @@ class MainWindow(DocumentView, QMainWindow):
         self.generate_panel.cancelRequested.connect(self.generation.cancel)
         self.generate_panel.modelFolderChosen.connect(s.set_model_folder)
         self.generate_dock = self._dock("Generate", "dockGenerate", self.generate_panel,
-                                        Qt.DockWidgetArea.LeftDockWidgetArea, scroll=True)
+                                        Qt.DockWidgetArea.LeftDockWidgetArea, scroll=True,
+                                        footer=self.generate_panel.footer)
+        # the side panels run the full height; the gallery sits between them
+        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         self.generate_dock.setMinimumWidth(330)
 
         self.depth_panel = DepthPanel()

@@ -284,3 +284,35 @@ def test_export_defaults_follow_the_project_and_name_the_result(make_window, tmp
     w.prompter.export_options = lambda parent, defaults: seen.append(defaults) or None
     w.act_export.trigger()
     assert seen[0].folder == out                           # then the folder used last
+
+
+def _inside(widget, outer):
+    from PySide6.QtCore import QPoint, QRect
+
+    top_left = widget.mapTo(outer, QPoint(0, 0))
+    return widget.isVisible() and outer.rect().contains(QRect(top_left, widget.size()))
+
+
+def test_generate_panel_fits_at_1280x720_and_the_default_size(make_window, qtbot):
+    """No clipped right edge, Cancel does not scroll it sideways, the Generate button is
+    visible at 1280x720 and the live preview too at the default size."""
+    w = make_window()
+    gp = w.generate_panel
+    area = w.scroll_areas["dockGenerate"]
+    dock = w.generate_dock
+    for size, preview in (((1280, 720), False), ((1480, 920), True)):
+        w.showNormal()
+        w.resize(*size)
+        qtbot.wait(150)
+        assert area.horizontalScrollBar().maximum() == 0, size
+        assert gp.width() <= area.viewport().width(), (size, gp.width())
+        assert gp.minimumSizeHint().width() <= area.viewport().width(), size
+        area.verticalScrollBar().setValue(0)
+        assert _inside(gp.generate_button, dock) and _inside(gp.cancel_button, dock), size
+        assert _inside(gp.prompt_edit, area.viewport()), size
+        if preview:
+            assert _inside(gp.preview_label, dock), size
+    gp.cancel_button.setEnabled(True)
+    qtbot.mouseClick(gp.cancel_button, Qt.MouseButton.LeftButton)
+    qtbot.wait(50)
+    assert area.horizontalScrollBar().value() == 0 and gp.x() == 0
