@@ -246,7 +246,7 @@ class LDM3DFiller:
 
         backend = LDM3DBackend(self.backend_name)
         # the backend's own loading path and its one-pipeline cache
-        pipe, location, choice = backend._pipeline(
+        pipe, location, choice = backend.pipeline(
             GenerationRequest(prompt="", model=self.model, device=self.device))
         return pipe, location, choice
 

@@ -167,7 +167,30 @@ class LDM3DBackend:
         return local_weights_available(self.name)
 
     # -- the pipeline ------------------------------------------------------------------
-    def _pipeline(self, request: GenerationRequest):
+    def pipeline(self, request: GenerationRequest):
+        """The loaded diffusers pipeline for ``request`` through the backend's one loading path.
+
+        The model is resolved (``request.model``: folder, Hugging Face id or the default),
+        checked and refused before any weight is read, downloaded when online and missing,
+        and kept in the backend's one-pipeline cache (one load per folder, variant, device
+        and offload choice). Other stages that draw with an LDM3D model (the layer filler)
+        call this instead of loading their own copy.
+
+        Parameters
+        ----------
+        request : GenerationRequest
+            Only ``model``, ``device`` and ``cpu_offload`` are read.
+
+        Returns
+        -------
+        (pipeline, ModelLocation, DeviceChoice)
+            The diffusers pipeline, where its weights came from, and the device it runs on.
+
+        Raises
+        ------
+        InputError
+            The model folder is missing or not an LDM3D model, or offline without weights.
+        """
         from .loading import download_model, load_pipeline, select_device
 
         location = resolve_model(self.spec, request.model)
@@ -206,7 +229,7 @@ class LDM3DBackend:
             from .rgbd_split import split_rgbd
             from .seamless import unet_stride
 
-            pipe, location, choice = self._pipeline(request)
+            pipe, location, choice = self.pipeline(request)
             raise_if_cancelled(cancel)
             multiple = pipe.vae_scale_factor * unet_stride(pipe.unet)
             if plan.seamless and (plan.width % multiple or plan.height % multiple):

@@ -215,7 +215,7 @@ def test_cancel_during_a_step_stops_within_one_step(pano_dir, monkeypatch, fresh
     calls = _count_unet_calls(monkeypatch)
     cancel = threading.Event()
     backend = get_backend("ldm3d-pano")
-    backend._pipeline(_req(pano_dir))  # load now, so the hook sees only this run
+    backend.pipeline(_req(pano_dir))  # load now, so the hook sees only this run
     pipe = __import__("models.ldm3d.backend", fromlist=["_PIPELINE"])._PIPELINE.value
     pipe.unet.register_forward_hook(lambda *_: cancel.set() if len(calls) == 3 else None)
     with pytest.raises(CancelledError):
@@ -417,7 +417,7 @@ def test_out_of_memory_names_the_option_to_turn_on(pano_dir, monkeypatch, fresh)
     import torch
 
     backend = get_backend("ldm3d-pano")
-    backend._pipeline(_req(pano_dir))
+    backend.pipeline(_req(pano_dir))
     pipe = __import__("models.ldm3d.backend", fromlist=["_PIPELINE"])._PIPELINE.value
 
     def oom(*a, **kw):
