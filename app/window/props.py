@@ -17,7 +17,9 @@ Flow
    (:class:`~app.window.stage_commands.PropsCommand`); the props are saved with their result.
 
 The Props panel edits the selected prop with numeric fields: where its base stands (X, Y, Z in
-metres), its turn about +Y (degrees) and its height (metres). Drag handles in the viewport
+metres), its turn about +Y (degrees) and its height (metres). With its "Drag in the 3D view"
+switch on, a left-drag in the viewport moves the selected prop over the depth surface (by the
+same placement rule; one undo step per drag). Rotate and scale handles drawn in the viewport
 are not built; the fields do what they would.
 """
 
@@ -28,6 +30,7 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -169,6 +172,10 @@ class PropsControl(QObject):
         super().__init__(window)
         self.window = window
         self.pending = None
+        #: A left-drag in the 3D view moves the selected prop over the depth surface
+        #: (the Props panel's "Drag in the 3D view" switch) instead of turning the camera.
+        self.drag_to_move = False
+        self._drag = None
         vp = window.viewport
         if vp is not None:
             vp.native.installEventFilter(self)
@@ -241,18 +248,60 @@ class PropsControl(QObject):
 
     # -- 3: the click ------------------------------------------------------------------------
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt's name
-        if self.pending is None:
+        kind = event.type()
+        if self.pending is not None:
+            if kind == QEvent.Type.MouseButtonPress \
+                    and event.button() == Qt.MouseButton.LeftButton:
+                pos = event.position()
+                self.place_at(pos.x() + 0.5, pos.y() + 0.5)
+                return True  # not a camera drag
+            if kind == QEvent.Type.KeyPress and event.key() == Qt.Key.Key_Escape:
+                self.pending = None
+                self.window.statusBar().showMessage("Prop placement given up.", 4000)
+                return True
             return False
-        if event.type() == QEvent.Type.MouseButtonPress \
-                and event.button() == Qt.MouseButton.LeftButton:
+        if not self.drag_to_move:
+            return False
+        if kind == QEvent.Type.MouseButtonPress and event.button() == Qt.MouseButton.LeftButton:
+            panel = self.window.props_panel
+            if panel.current_prop() is None:
+                return False
+            self._drag = (self.window.doc.active_id, panel.current_prop_id(), new_merge_key())
+            return True
+        if self._drag is not None and kind in (QEvent.Type.MouseMove,
+                                               QEvent.Type.MouseButtonRelease):
             pos = event.position()
-            self.place_at(pos.x() + 0.5, pos.y() + 0.5)
-            return True  # not a camera drag
-        if event.type() == QEvent.Type.KeyPress and event.key() == Qt.Key.Key_Escape:
-            self.pending = None
-            self.window.statusBar().showMessage("Prop placement given up.", 4000)
+            self.move_to(pos.x() + 0.5, pos.y() + 0.5, *self._drag)
+            if kind == QEvent.Type.MouseButtonRelease:
+                self._drag = None
             return True
         return False
+
+    def move_to(self, x: float, y: float, result_id: str, prop_id: str,
+                merge_key: int | None = None):
+        """Stand prop ``prop_id`` where viewport pixel ``(x, y)`` meets the depth surface,
+        keeping its turn and height (a drag is one undo step: one ``merge_key``)."""
+        from scene.picking import ray_dome_hit
+        from scene.placement import place_prop
+
+        doc = self.window.doc
+        try:
+            res = doc.result(result_id)
+            props = list(res.props)
+            i = [p.id for p in props].index(prop_id)
+            p = props[i]
+            hit = ray_dome_hit(res.panorama, *self.click_ray(x, y))
+            _, height = _base_and_height(p)
+            placed = place_prop(p.mesh, res.panorama, hit, height, prop_id=p.id,
+                                yaw_deg=_yaw_of(p))
+        except (KeyError, ValueError):
+            return None
+        except PanoforgeError as exc:  # off the surface: the prop stays where it was
+            self.window.statusBar().showMessage(exc.message, 3000)
+            return None
+        props[i] = p.moved(placed.transform)
+        self.push(result_id, props, f"Move prop {p.name}", merge_key)
+        return props[i]
 
     def click_ray(self, x: float, y: float):
         """The world ray (origin, unit direction) through viewport pixel ``(x, y)``
@@ -359,8 +408,14 @@ class PropsPanel(DocumentView, QWidget):
             form.addRow(label, spin)
             self.spins[key] = spin
         lay.addLayout(form)
+        self.drag_check = QCheckBox("Drag in the 3D view moves it over the surface")
+        self.drag_check.setToolTip("While on, a left-drag in the 3D view stands the selected "
+                                   "prop under the pointer (one undo step per drag) instead "
+                                   "of turning the view")
+        self.drag_check.toggled.connect(lambda on: setattr(control, "drag_to_move", on))
+        lay.addWidget(self.drag_check)
         note = QLabel("Base point of the selected prop, its turn about the up axis and its "
-                      "height. (No drag handles in the 3D view yet: use these fields.)")
+                      "height. (No rotate/scale handles in the 3D view: use these fields.)")
         note.setObjectName("hint")
         note.setWordWrap(True)
         lay.addWidget(note)

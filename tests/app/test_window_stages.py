@@ -264,3 +264,43 @@ def test_add_prop_dialog_and_the_result_menu(make_window):
     flat = w.doc.add_result(RGBDPanorama(rgb=box_room(64).panorama.rgb), kind="imported")
     assert [t for t, _ in w.gallery.extra_actions(flat.id)] == [
         "Upscale ×4", "Repair Poles", "Estimate Depth"]  # no depth: nothing to stand a prop on
+
+
+def test_dragging_in_the_viewport_moves_the_selected_prop_over_the_surface(make_window, qtbot):
+    from app.window.props import PropOptions
+    from app.workflows_props import describe_prop
+    from scene.placement import surface_hit
+
+    scene = box_room(128)
+    w = make_window()
+    res = w.doc.add_result(scene.panorama, kind="imported")
+    wait_mesh(qtbot, w)
+    yaw, pitch, fov = 0.0, -30.0, 90.0
+    w.viewport.set_look(yaw_deg=yaw, pitch_deg=pitch, fov_deg=fov)
+    with qtbot.waitSignal(w.stages.stageEnded, timeout=60000):
+        w.props.begin(PropOptions(prompt="a barrel", height=0.8, grid=32))
+    native = w.viewport.native
+    size = (native.width(), native.height())
+    a = QPoint(size[0] // 2 - 40, int(size[1] * 0.75))
+    b = QPoint(size[0] // 2 + 20, int(size[1] * 0.65))
+    qtbot.mouseClick(native, Qt.MouseButton.LeftButton, pos=a)
+    (placed,) = w.doc.result(res.id).props
+    start = describe_prop(placed)["base"]
+    steps = w.doc.undo_stack.count()
+    look = w.viewport.inside_camera.state.yaw_deg, w.viewport.inside_camera.state.pitch_deg
+    w.props_panel.drag_check.setChecked(True)
+    qtbot.mousePress(native, Qt.MouseButton.LeftButton, pos=a)
+    qtbot.mouseMove(native, QPoint((a.x() + b.x()) // 2, (a.y() + b.y()) // 2))
+    qtbot.mouseMove(native, b)
+    qtbot.mouseRelease(native, Qt.MouseButton.LeftButton, pos=b)
+    (moved,) = w.doc.result(res.id).props
+    d = _expected_click_direction(b.x(), b.y(), size, yaw, pitch, fov)
+    np.testing.assert_allclose(describe_prop(moved)["base"], surface_hit(scene.panorama, d)[0],
+                               atol=2e-3)
+    assert abs(describe_prop(moved)["height_m"] - 0.8) < 1e-3
+    assert (w.viewport.inside_camera.state.yaw_deg,
+            w.viewport.inside_camera.state.pitch_deg) == look  # the view did not turn
+    assert w.doc.undo_stack.count() == steps + 1  # the whole drag is one step
+    w.doc.undo_stack.undo()
+    np.testing.assert_allclose(describe_prop(w.doc.result(res.id).props[0])["base"], start,
+                               atol=1e-6)
