@@ -51,6 +51,18 @@ def _executor(kind: str):
     return getattr(importlib.import_module(module), name)
 
 
+def fmt_s(seconds: float) -> str:
+    """``"42 s"``, ``"3:05"``, ``"1:02:03"``; ``"?"`` for NaN or infinity (no estimate yet)."""
+    if seconds != seconds or seconds in (float("inf"), float("-inf")):
+        return "?"
+    seconds = max(0.0, seconds)
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    m, s = divmod(int(round(seconds)), 60)
+    h, m = divmod(m, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
 @dataclass
 class BatchStatus:
     """Where the whole batch stands.

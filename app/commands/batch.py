@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 
 HELP = "run a file of generation requests (CSV, JSON Lines, TOML) locally or on a Ray cluster"
@@ -51,17 +50,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="only check the jobs file and say what would run")
 
 
-def _fmt_s(seconds: float) -> str:
-    if seconds != seconds or math.isinf(seconds):
-        return "?"
-    seconds = max(0.0, seconds)
-    if seconds < 60:
-        return f"{seconds:.0f} s"
-    m, s = divmod(int(round(seconds)), 60)
-    h, m = divmod(m, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
-
-
 class _Printer:
     """Whole-batch lines on stdout (a job ended), stage changes of each job on stderr."""
 
@@ -74,9 +62,11 @@ class _Printer:
         self.status = status
 
     def line(self) -> str:
+        from app.batch.runner import fmt_s
+
         s = self.status
         return (f"{s.done} done, {s.failed} failed, {s.skipped} skipped, {s.left} left"
-                + (f", ETA {_fmt_s(s.eta_s)}" if s.left and s.eta_s == s.eta_s else ""))
+                + (f", ETA {fmt_s(s.eta_s)}" if s.left and s.eta_s == s.eta_s else ""))
 
     def on_job(self, event: str, name: str, info) -> None:
         if event == "progress":
@@ -98,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from app.batch.jobs import read_jobs
-    from app.batch.runner import run_batch
+    from app.batch.runner import fmt_s, run_batch
     from scene.errors import CancelledError, InputError
     from scene.output_paths import check_output_folder
 
@@ -124,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
                             on_job=printer.on_job)
     s = summary.status
     where = f"{summary.executor}, {s.workers} worker{'s' if s.workers != 1 else ''}"
-    print(f"batch: {printer.line()} in {_fmt_s(s.elapsed_s)} ({where}); ledger {summary.ledger}")
+    print(f"batch: {printer.line()} in {fmt_s(s.elapsed_s)} ({where}); ledger {summary.ledger}")
     if summary.cancelled:
         raise CancelledError(f"batch stopped: {s.left + s.cancelled} jobs not finished",
                              hint="run the same command again to go on where it stopped")

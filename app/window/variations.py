@@ -17,7 +17,6 @@ Hooking it into the gallery is one line for the window's owner (the gallery's
 
 from __future__ import annotations
 
-import math
 import tempfile
 import threading
 from pathlib import Path
@@ -176,12 +175,6 @@ def finished_panoramas(folder: str | Path, jobs: list) -> list:
     return out
 
 
-def _fmt_s(s: float) -> str:
-    if s != s or math.isinf(s):
-        return "?"
-    return f"{s:.0f} s" if s < 60 else f"{int(s // 60)}:{int(s % 60):02d}"
-
-
 class VariationsDialog(QDialog):
     """Ask how many seeds and where, run them, add each finished one to ``doc``.
 
@@ -263,7 +256,9 @@ class VariationsDialog(QDialog):
 
     def _on_status(self, s) -> None:
         self.bar.setValue(s.done + s.failed + s.skipped + s.cancelled)
-        eta = f", about {_fmt_s(s.eta_s)} left" if s.left and s.eta_s == s.eta_s else ""
+        from app.batch.runner import fmt_s
+
+        eta = f", about {fmt_s(s.eta_s)} left" if s.left and s.eta_s == s.eta_s else ""
         self.status_label.setText(f"{s.done + s.skipped} done, {s.failed} failed, "
                                   f"{s.left} left{eta}")
 

@@ -201,3 +201,14 @@ def test_ctrl_c_stops_cleanly_and_a_rerun_finishes(serial, tmp_path):
     res = cli(jobs_file, "--out", out)
     assert res.returncode == 0, dump(res)
     assert tree(out) == serial and max(done_counts(out).values()) == 1
+
+
+def test_ray_without_the_extra_says_how_to_install_it(monkeypatch, tmp_path):
+    import sys
+
+    from scene.errors import InputError
+
+    monkeypatch.setitem(sys.modules, "ray", None)  # (import ray raises ImportError)
+    with pytest.raises(InputError, match="needs Ray") as err:
+        run_batch(parse_jobs("prompt\na\n", ".csv"), tmp_path, ray_address="auto")
+    assert "panoforge[ray]" in err.value.hint

@@ -117,3 +117,11 @@ def test_a_worker_killed_mid_job_is_restarted_and_the_job_retried(cluster, tmp_p
     assert all(finished(out, j) for j in jobs)
     assert not (out / ".partial").exists(), "the killed attempt's files were left behind"
     assert done_counts(out) == {j.name: 1 for j in jobs}
+
+
+def test_jobs_that_need_a_gpu_are_refused_by_a_cluster_without_one(cluster, tmp_path):
+    res = cli(write_jobs(tmp_path, "prompt,backend\na forest,ldm3d-pano\n"), "--out",
+              tmp_path / "out", "--ray", cluster)
+    assert res.returncode == 2, dump(res)
+    assert "needs a GPU and the Ray cluster has none" in res.stderr
+    assert not [p for p in (tmp_path / "out").iterdir() if not p.name.startswith((".", "batch"))]
