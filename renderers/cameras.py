@@ -18,7 +18,47 @@ import numpy as np
 from . import view_math
 
 __all__ = ["InsideCamera", "OrbitCamera", "InsideState", "OrbitState", "FOV_LIMITS_DEG",
-           "DEFAULT_EYE_RADIUS_M", "clamp_eye", "clamp_walk"]
+           "DEFAULT_EYE_RADIUS_M", "clamp_eye", "clamp_walk", "framing_extent",
+           "ORBIT_ZOOM_LIMITS"]
+
+#: The orbit's distance range, in framing extents (:func:`framing_extent`).
+ORBIT_ZOOM_LIMITS = (0.05, 10.0)
+#: Vertices this close to the farthest distance are the backdrop shell (a sky dome).
+BACKDROP_FRACTION = 0.95
+#: The percentile of the other vertices' distances that the orbit frames.
+FRAMING_PERCENTILE = 90.0
+
+
+def framing_extent(positions: np.ndarray, max_samples: int = 200_000) -> float:
+    """The size of the part of a scene worth orbiting, metres.
+
+    Outdoor scenes and caves put a backdrop (the 1000 m sky dome, a far tunnel) around a
+    few metres of content: sized to the farthest vertex the orbit makes the content a dot.
+    This frames the :data:`FRAMING_PERCENTILE` th percentile of the vertex distances once the
+    backdrop shell (within :data:`BACKDROP_FRACTION` of the farthest) is left out.
+
+    Parameters
+    ----------
+    positions : (N, 3) float ndarray
+        Vertex positions, metres (a strided sample of at most ``max_samples`` is used).
+
+    Returns
+    -------
+    float
+        Metres (``1e-3`` at least).
+    """
+    pts = np.asarray(positions, dtype=np.float32).reshape(-1, 3)
+    if pts.size == 0:
+        return 1e-3
+    step = max(1, pts.shape[0] // max_samples)
+    d = np.linalg.norm(pts[::step], axis=1)
+    d = d[np.isfinite(d)]
+    if d.size == 0:
+        return 1e-3
+    inner = d[d < BACKDROP_FRACTION * float(d.max())]
+    if inner.size < 0.05 * d.size:  # no backdrop: everything is content
+        inner = d
+    return max(float(np.percentile(inner, FRAMING_PERCENTILE)), 1e-3)
 
 #: Range of the horizontal field of view the mouse wheel moves through, degrees.
 FOV_LIMITS_DEG = (30.0, 120.0)
@@ -351,7 +391,7 @@ def _orbit_class():
         Mouse and keys:
 
         * Left-drag: orbit around the origin (pitch limited to ±89°).
-        * Wheel: move closer or farther (0.3 to 10 scene extents).
+        * Wheel: move closer or farther (:data:`ORBIT_ZOOM_LIMITS`, in framing extents).
         * Left / Right / Up / Down (or A / D / W / S): orbit in 5° steps.
         * Home or Backspace (and double-click in the viewport): back to the default view.
         """
@@ -372,7 +412,7 @@ def _orbit_class():
             if pitch_deg is not None:
                 s.pitch_deg = float(np.clip(pitch_deg, -89.0, 89.0))
             if zoom is not None:
-                s.zoom = float(np.clip(zoom, 0.3, 10.0))
+                s.zoom = float(np.clip(zoom, *ORBIT_ZOOM_LIMITS))
             self.view_changed()
 
         def recentre(self) -> None:

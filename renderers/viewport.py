@@ -233,9 +233,13 @@ class Viewport:
         return bool(same)
 
     def _set_extent(self, mesh: DepthMesh) -> None:
-        extent = self.layers.extent
+        from .cameras import framing_extent
+
+        self.inside_camera.scene_extent = max(self.layers.extent, 1e-3)
+        # the orbit frames the content, not the sky dome around it
+        self.outside_camera.scene_extent = min(framing_extent(mesh.positions),
+                                               max(self.layers.extent, 1e-3))
         for cam in (self.inside_camera, self.outside_camera):
-            cam.scene_extent = max(extent, 1e-3)
             cam.view_changed()
 
     # -- view ------------------------------------------------------------------------------

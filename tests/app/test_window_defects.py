@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 
 from scene.testing.analytic import box_room
+from tests.app.conftest import wait_mesh
 
 
 def _add(window, pano, kind="imported"):
@@ -33,6 +34,7 @@ from app.window.main_window import MainWindow
 from app.window.settings import WindowSettings, make_settings
 from scene.settings import MeshSettings
 from scene.testing.analytic import box_room
+from tests.app.conftest import wait_mesh
 w = MainWindow(settings=WindowSettings(make_settings(sys.argv[1])), recovery_root=sys.argv[2])
 w.show()
 app.processEvents()
@@ -316,3 +318,36 @@ def test_generate_panel_fits_at_1280x720_and_the_default_size(make_window, qtbot
     qtbot.mouseClick(gp.cancel_button, Qt.MouseButton.LeftButton)
     qtbot.wait(50)
     assert area.horizontalScrollBar().value() == 0 and gp.x() == 0
+
+
+def _outdoor_room(width=128, sky_m=1000.0):
+    """The box room with its ceiling replaced by a sky at ``sky_m`` (an outdoor scene)."""
+    import dataclasses
+
+    import numpy as np
+
+    pano = box_room(width).panorama
+    d = pano.raw_depth.copy()
+    d[: d.shape[0] * 3 // 10] = sky_m
+    return dataclasses.replace(pano, raw_depth=d.astype(np.float32))
+
+
+def test_outside_view_frames_the_scene_not_the_sky(make_window, qtbot):
+    """An outdoor scene (sky dome at 1000 m around a few-metre room): the orbit is sized to
+    the room, the room fills a good part of the view and zoom reaches it."""
+    import numpy as np
+
+    w = make_window()
+    _add(w, _outdoor_room())
+    wait_mesh(qtbot, w)
+    w.act_outside.trigger()
+    qtbot.wait(50)
+    cam = w.viewport.camera
+    dist = float(np.linalg.norm(cam.eye()))
+    assert dist < 50.0, dist                                # the room is ~5.5 m across
+    img = w.viewport.grab().astype(int)
+    bg = np.array([round(c * 255) for c in (0.11, 0.11, 0.13)])
+    covered = (np.abs(img - bg).sum(axis=-1) > 30).mean()
+    assert covered > 0.1, covered
+    cam.set_view(zoom=0.0)                                  # zoom in as far as it goes
+    assert float(np.linalg.norm(cam.eye())) < 6.0
