@@ -32,11 +32,41 @@ from scene.settings import MeshSettings
 
 from .document import DocumentView, new_merge_key
 
-__all__ = ["DepthPanel", "distance_histogram", "CUT_SLIDER_SCALE"]
+__all__ = ["DepthPanel", "distance_histogram", "log_ticks", "CUT_SLIDER_SCALE", "AXIS_ROOM"]
 
 #: The cut slider runs 1..CUT_SLIDER_MAX; value / CUT_SLIDER_SCALE is the relative jump.
 CUT_SLIDER_SCALE = 100
 CUT_SLIDER_MAX = 200
+#: The distance axis shows this factor beyond the data (and near/far) on each side.
+AXIS_ROOM = 3.0
+#: Horizontal room one tick label needs on the distance axis, pixels.
+TICK_LABEL_PX = 42
+
+
+def log_ticks(lo_m: float, hi_m: float, max_labels: int = 6) -> list[float]:
+    """Tick values for a log distance axis: 1-2-5 steps, thinned to ``max_labels`` at most.
+
+    Parameters
+    ----------
+    lo_m, hi_m : float
+        The axis range, metres (``0 < lo_m < hi_m``).
+    max_labels : int
+
+    Returns
+    -------
+    list of float
+        Metres, ascending, inside ``[lo_m, hi_m]``.
+    """
+    for mantissas, every in (((1, 2, 5), 1), ((1, 3), 1), ((1,), 1), ((1,), 2), ((1,), 3),
+                             ((1,), 5), ((1,), 10)):
+        vals = []
+        for e in range(math.floor(math.log10(lo_m)), math.ceil(math.log10(hi_m)) + 1):
+            if e % every == 0:
+                vals += [m * 10.0 ** e for m in mantissas]
+        vals = [float(f"{v:.6g}") for v in vals if lo_m <= v <= hi_m]
+        if len(vals) <= max_labels:
+            return vals
+    return []
 _KIND_LABELS = {"disparity": "Disparity (relative, LDM3D)", "zdepth": "Z-depth (planar)",
                 "distance": "Distance (radial metres)"}
 
@@ -113,12 +143,12 @@ class DepthPanel(DocumentView, QWidget):
                 "meshSettingsChanged": lambda: self._show_active(refresh_histogram=False)}
 
     def catch_up(self) -> None:
-        self._show_active(refresh_histogram=True)
+        self._show_active(refresh_histogram=True, refit=True)
 
-    def _show_active(self, refresh_histogram: bool) -> None:
+    def _show_active(self, refresh_histogram: bool, refit: bool = False) -> None:
         res = self.doc.active
         self.show_result(res.panorama if res is not None else None, self.doc.mesh_settings,
-                         refresh_histogram=refresh_histogram)
+                         refresh_histogram=refresh_histogram, refit=refit)
 
     def _on_result_changed(self, result_id: str) -> None:
         if result_id == self.doc.active_id:
@@ -240,8 +270,14 @@ class DepthPanel(DocumentView, QWidget):
         lay.addWidget(self.mesh_info)
 
     # -- showing --------------------------------------------------------------------------
-    def show_result(self, pano, settings: MeshSettings, refresh_histogram: bool = True) -> None:
-        """Show a panorama's depth (``None``: nothing active) and the mesh settings."""
+    def show_result(self, pano, settings: MeshSettings, refresh_histogram: bool = True,
+                    refit: bool = True) -> None:
+        """Show a panorama's depth (``None``: nothing active) and the mesh settings.
+
+        ``refit``: fit the distance axis (a newly shown result). Edits of the shown result
+        keep the axis where it is, so the handles stay where the user put them and there is
+        room to drag the range wider (:data:`AXIS_ROOM` beyond the data on each side).
+        """
         self._updating = True
         try:
             self._settings = settings
@@ -269,9 +305,9 @@ class DepthPanel(DocumentView, QWidget):
                     self.range_note.setText("Metric depth: near/far clip the distances.")
                 if math.isfinite(near) and math.isfinite(far) and 0 < near < far:
                     self._set_range_widgets(near, far)
-                    lo, hi = self._data_span
-                    self.plot.setXRange(math.log10(min(near, lo) * 0.8),
-                                        math.log10(max(far, hi) * 1.25), padding=0)
+                    if refit:
+                        lo, hi = self._data_span
+                        self._fit_axis(min(near, lo) / AXIS_ROOM, max(far, hi) * AXIS_ROOM)
             cut = settings.cut_threshold
             cutting = settings.cuts
             self.cut_check.setChecked(cutting)
@@ -285,6 +321,13 @@ class DepthPanel(DocumentView, QWidget):
             self.error_spin.setEnabled(settings.mode == "adaptive")
         finally:
             self._updating = False
+
+    def _fit_axis(self, lo_m: float, hi_m: float) -> None:
+        """Show ``lo_m .. hi_m`` metres, with 1-2-5 ticks that do not overlap."""
+        self.plot.setXRange(math.log10(lo_m), math.log10(hi_m), padding=0)
+        width_px = max(120, self.plot.width() - 20)
+        ticks = log_ticks(lo_m, hi_m, max_labels=max(2, int(width_px // TICK_LABEL_PX)))
+        self.plot.getAxis("bottom").setTicks([[(math.log10(v), f"{v:g}") for v in ticks], []])
 
     def show_mesh_stats(self, mesh, build_ms: float | None = None) -> None:
         stats = getattr(mesh, "stats", {}) or {}

@@ -351,3 +351,30 @@ def test_outside_view_frames_the_scene_not_the_sky(make_window, qtbot):
     assert covered > 0.1, covered
     cam.set_view(zoom=0.0)                                  # zoom in as far as it goes
     assert float(np.linalg.norm(cam.eye())) < 6.0
+
+
+def test_histogram_axis_stays_put_while_editing_and_its_labels_fit(make_window, qtbot):
+    """The axis is fitted when a result is shown, with room around the data; an edit does
+    not refit it (the handles sat at the edges and could not be dragged wider); the tick
+    labels are few enough not to overlap."""
+    import math
+
+    from app.window.depth_panel import TICK_LABEL_PX
+
+    w = make_window()
+    res = _add(w, box_room(128).panorama)
+    dp = w.depth_panel
+    qtbot.wait(50)
+    x0, x1 = dp.plot.viewRange()[0]
+    lo, hi = (math.log10(v) for v in dp.near_far())
+    assert x0 < lo - 0.2 and hi + 0.2 < x1                 # room to drag wider, both sides
+    near, far = dp.near_far()
+    w.doc.set_depth_range(res.id, near / 1.5, far * 1.5)
+    qtbot.wait(50)
+    assert dp.plot.viewRange()[0] == [x0, x1]              # the axis did not refit
+    lo2, hi2 = (math.log10(v) for v in dp.near_far())
+    assert x0 < lo2 and hi2 < x1 and lo2 < lo and hi2 > hi
+    ticks = dp.plot.getAxis("bottom")._tickLevels[0]
+    px_per_unit = dp.plot.getViewBox().width() / (x1 - x0)
+    gaps = [(b[0] - a[0]) * px_per_unit for a, b in zip(ticks, ticks[1:], strict=False)]
+    assert len(ticks) >= 2 and min(gaps) >= TICK_LABEL_PX * 0.5, (ticks, gaps)
