@@ -463,7 +463,8 @@ def save_project(path: str | Path, project: Project) -> None:
 # -- loading -----------------------------------------------------------------------------------
 def _fail(message: str, hint: str = "") -> ProjectFileError:
     return ProjectFileError(message, hint=hint or "the file is damaged or was not made by "
-                            "Panoforge; open a backup or an autosave copy")
+                            "Panoforge; open a backup copy (after a crash, Panoforge offers "
+                            "its recovery copy of unsaved work when it starts again)")
 
 
 def _safe_member(name: str) -> bool:

@@ -140,7 +140,12 @@ class DepthPanel(DocumentView, QWidget):
     def document_events(self) -> dict:
         return {"activeChanged": lambda _rid: self.catch_up(),
                 "resultChanged": self._on_result_changed,
-                "meshSettingsChanged": lambda: self._show_active(refresh_histogram=False)}
+                "meshSettingsChanged": self._on_mesh_settings_changed}
+
+    def _on_mesh_settings_changed(self) -> None:
+        self._show_active(refresh_histogram=False)
+        if self.doc.active is not None:  # until the new mesh arrives (show_mesh_stats)
+            self.mesh_info.setText("Rebuilding the mesh…")
 
     def catch_up(self) -> None:
         self._show_active(refresh_histogram=True, refit=True)
@@ -207,7 +212,8 @@ class DepthPanel(DocumentView, QWidget):
         self.near_spin = QDoubleSpinBox()
         self.far_spin = QDoubleSpinBox()
         for spin, label in ((self.near_spin, "Near"), (self.far_spin, "Far")):
-            spin.setRange(0.01, 100000.0)
+            spin.setRange(0.0, 100000.0)  # 0 = no depth range to show: "—"
+            spin.setSpecialValueText("—")
             spin.setDecimals(2)
             spin.setSuffix(" m")
             spin.setKeyboardTracking(False)
@@ -285,6 +291,11 @@ class DepthPanel(DocumentView, QWidget):
             for w in (self.kind_combo, self.near_spin, self.far_spin, self.region):
                 w.setEnabled(has_depth)
             self.region.setMovable(has_depth)
+            if refit or pano is None:  # the last result's mesh figures are not this one's
+                self.mesh_info.setText("No mesh" if pano is None else "Building the mesh…")
+            if not has_depth:  # no range to show: "—", not a made-up 0.01 m
+                self.near_spin.setValue(0.0)
+                self.far_spin.setValue(0.0)
             if pano is None:
                 self.curve.setData([1.0, 10.0], [0.0])
                 self.range_note.setText("No result yet: generate or import one.")
@@ -393,7 +404,7 @@ class DepthPanel(DocumentView, QWidget):
         if self._updating:
             return
         near, far = self.near_spin.value(), self.far_spin.value()
-        if near >= far:
+        if near <= 0 or near >= far:
             return
         self.set_near_far(near, far)
 

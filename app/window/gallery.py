@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMenu,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -39,7 +40,7 @@ _ID_ROLE = Qt.ItemDataRole.UserRole
 def describe(result) -> str:
     """A result's settings as rich text (tooltip and details line)."""
     m = result.panorama.metadata
-    rows = [("Kind", result.kind), ("Backend", m.backend or "—")]
+    rows = [("Result", result.id), ("Kind", result.kind), ("Backend", m.backend or "—")]
     if m.user_prompt or m.prompt:
         rows.append(("Prompt", m.user_prompt or m.prompt))
     if m.negative_prompt:
@@ -117,8 +118,15 @@ class Gallery(DocumentView, QWidget):
         self.details.setWordWrap(True)
         self.details.setTextFormat(Qt.TextFormat.RichText)
         self.details.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        self.details.setFixedWidth(330)
-        side.addWidget(self.details, 1)
+        self.details.setFixedWidth(318)
+        # a long prompt and many settings scroll instead of being cut off at the dock's height
+        self.details_scroll = QScrollArea()
+        self.details_scroll.setWidget(self.details)
+        self.details_scroll.setWidgetResizable(True)
+        self.details_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.details_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.details_scroll.setFixedWidth(334)
+        side.addWidget(self.details_scroll, 1)
         row = QHBoxLayout()
         self.use_button = QPushButton("Use these settings")
         self.use_button.setToolTip("Copy this result's prompt, seed and settings to Generate")
@@ -159,7 +167,8 @@ class Gallery(DocumentView, QWidget):
                     icon = QIcon(to_pixmap(_thumbnail(res.panorama), THUMB_SIZE.width(),
                                            THUMB_SIZE.height()))
                     self._icons[key] = icon
-                text = label_of(res) if label_of else res.id
+                # the id first: two results of one prompt are told apart at a glance
+                text = f"{res.id} · {label_of(res)}" if label_of else res.id
                 item = QListWidgetItem(icon, text)
                 item.setData(_ID_ROLE, res.id)
                 item.setToolTip(describe(res))

@@ -378,3 +378,39 @@ def test_histogram_axis_stays_put_while_editing_and_its_labels_fit(make_window, 
     px_per_unit = dp.plot.getViewBox().width() / (x1 - x0)
     gaps = [(b[0] - a[0]) * px_per_unit for a, b in zip(ticks, ticks[1:], strict=False)]
     assert len(ticks) >= 2 and min(gaps) >= TICK_LABEL_PX * 0.5, (ticks, gaps)
+
+
+def test_minor_state_shown_is_the_state_there_is(make_window, qtbot, tmp_path):
+    """New clears the mesh figures; an empty project shows no made-up 0.01 m range; two
+    results of one prompt differ in the gallery and long details scroll; the damaged-file
+    hint names nothing that does not exist."""
+    from scene.errors import ProjectFileError
+    from scene.project import load_project
+
+    w = make_window()
+    a = _add(w, box_room(64).panorama)
+    b = _add(w, box_room(64).panorama)                     # the same scene twice
+    wait_mesh(qtbot, w)
+    dp = w.depth_panel
+    assert "triangles" in dp.mesh_info.text()
+    items = [w.gallery.list.item(i).text() for i in range(w.gallery.list.count())]
+    assert len(set(items)) == 2 and a.id in items[0] and b.id in items[1]
+    assert w.gallery.details.parentWidget() is w.gallery.details_scroll.viewport()
+    w.doc.set_mesh_settings(w.doc.mesh_settings.with_(mode="adaptive"))
+    assert "triangles" not in dp.mesh_info.text()          # not the old mesh's figures
+    wait_mesh(qtbot, w)
+    assert "triangles" in dp.mesh_info.text()
+
+    w.act_new.trigger()
+    assert w.doc.results == []
+    assert "triangles" not in dp.mesh_info.text()
+    assert dp.near_spin.text() == "—" and dp.far_spin.text() == "—"
+
+    bad = tmp_path / "bad.panoforge"
+    bad.write_bytes(b"PK\x03\x04 not a zip really")
+    try:
+        load_project(bad)
+    except ProjectFileError as exc:
+        assert "autosave" not in exc.hint and "backup" in exc.hint
+    else:
+        raise AssertionError("a damaged file loaded")
