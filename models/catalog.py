@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 
 __all__ = [
     "Licence", "Revision", "CatalogEntry", "CATALOG", "LICENCES", "entry", "entry_for_backend",
-    "entry_for_model", "entries", "download_command", "licence_record", "licence_records",
+    "entry_for_model", "entries", "download_command", "download_command_for", "licence_record",
+    "licence_records",
     "PROCEDURAL_ID",
 ]
 
@@ -324,7 +325,14 @@ def download_command(e: CatalogEntry, folder) -> str:
     """The exact command that fetches ``e`` into ``folder`` (``""`` for the built-in one)."""
     if not e.needs_weights:
         return ""
-    return f"hf download {e.id} --local-dir {folder}"
+    return download_command_for(e.id, folder)
+
+
+def download_command_for(repo_id: str, folder, files: tuple[str, ...] = ()) -> str:
+    """The one form of the download command: ``hf download REPO [FILES] --local-dir FOLDER``
+    (also for a Hugging Face id the catalogue does not know)."""
+    only = "".join(f" {f}" for f in files)
+    return f"hf download {repo_id}{only} --local-dir {folder}"
 
 
 def licence_record(e: CatalogEntry | None, model_id: str = "") -> dict:

@@ -3,7 +3,7 @@ and installing a copied folder into the models directory after checking it.
 
 Standard library plus ``safetensors`` (imported inside the functions that read a header), so
 ``panoforge models`` answers without torch. The places looked at are the ones generation
-itself uses (:mod:`models.ldm3d.weights`): ``<models_home>/<backend>`` first, then the Hugging
+itself uses (:mod:`models.weights_discovery`): ``<models_home>/<backend>`` first, then the Hugging
 Face cache snapshot of the model's repository.
 
 Three levels of checking, cheapest first:
@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from models.catalog import CATALOG, CatalogEntry, download_command, entry
-from models.ldm3d.weights import find_in_hf_cache, models_home
+from models.weights_discovery import find_in_hf_cache, models_home
 from scene.errors import InputError
 
 __all__ = [
@@ -616,7 +616,7 @@ def add_model(source: str | os.PathLike, model: str | None = None, *,
     model : str, optional
         Backend name or Hugging Face id, when the folder alone does not say which model it is.
     root : path, optional
-        The models directory (default :func:`models.ldm3d.weights.models_home`).
+        The models directory (default :func:`models.weights_discovery.models_home`).
     on_file : callable, optional
         Called ``(relative path, size)`` before each file is copied.
 

@@ -79,8 +79,8 @@ def _status_dict(st) -> dict:
 
 
 def _list(args) -> int:
-    from models.ldm3d.weights import hf_hub_cache, models_home
     from models.store import list_status
+    from models.weights_discovery import hf_hub_cache, models_home
 
     statuses = list_status()
     if args.json:

@@ -16,16 +16,14 @@ are those of the rest of Panoforge: ``<models_home>/<backend>``, then the Huggin
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from scene.errors import InputError
 
 from ..catalog import CatalogEntry, entries, entry, entry_for_model, licence_record
-from ..ldm3d.weights import find_in_hf_cache, hf_hub_cache, hf_offline, models_home
 from ..model_folder import read_model_json
-from ..store import folder_revision
+from ..weights_discovery import download_hint, locate, models_home
 
 __all__ = ["DEFAULT_DEPTH_MODEL", "MODEL_TYPES", "DepthModelLocation", "check_depth_folder",
            "resolve_depth_model", "depth_download_hint", "depth_model_names"]
@@ -34,7 +32,6 @@ __all__ = ["DEFAULT_DEPTH_MODEL", "MODEL_TYPES", "DepthModelLocation", "check_de
 DEFAULT_DEPTH_MODEL = "depth-anything-v2-small"
 #: ``config.json`` model types whose transformers classes Panoforge instantiates.
 MODEL_TYPES = ("depth_anything",)
-_HF_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _PICKLES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
 
 
@@ -79,13 +76,11 @@ def depth_download_hint(e: CatalogEntry | None, repo_id: str = "") -> str:
     """The exact command that fetches the model and how to use it afterwards."""
     repo_id = e.id if e is not None else repo_id
     folder = models_home() / (e.backend if e is not None else repo_id.split("/")[-1])
-    return (
-        f"download it once with a network connection:\n"
-        f"      hf download {repo_id} --local-dir {folder}\n"
-        f"  then run again (that folder is found by itself), or pass --depth-model {folder}; "
+    return download_hint(
+        repo_id, folder,
+        f"then run again (that folder is found by itself), or pass --depth-model {folder}; "
         f"or unset HF_HUB_OFFLINE to let Panoforge download it into the Hugging Face cache.\n"
-        f"  There is no classical fallback: depth from a single picture needs a trained model"
-    )
+        f"  There is no classical fallback: depth from a single picture needs a trained model")
 
 
 def _read_json(path: Path) -> dict:
@@ -153,33 +148,23 @@ def resolve_depth_model(model: str | None = None) -> DepthModelLocation:
     InputError
     """
     model = model or DEFAULT_DEPTH_MODEL
-    path = Path(model).expanduser()
     e = entry(model)
     if e is not None and e.family != "depth_estimation":
         raise InputError(f"{model} is not a depth-estimation model",
                          hint="use one of: " + ", ".join(depth_model_names()))
-    if e is None and (path.exists() or model.startswith((".", "/", "~"))
-                      or not _HF_ID.match(model)):
-        if not path.is_dir():
-            raise InputError(f"depth model folder {path} does not exist" if not path.exists()
-                             else f"--depth-model {model} is a file; it must be a model folder",
-                             hint="use one of: " + ", ".join(depth_model_names())
-                             + ", a Hugging Face id, or a folder with config.json")
-        return DepthModelLocation(path, str(path), folder_revision(path),
-                                  entry_for_model(str(path), path.name), check_depth_folder(path))
     repo_id = e.id if e is not None else model
-    if e is not None:
-        own = models_home() / e.backend
-        if (own / "config.json").is_file():
-            return DepthModelLocation(own, e.id, folder_revision(own), e, check_depth_folder(own))
-    cached = find_in_hf_cache(repo_id)
-    if cached is not None:
-        folder, commit = cached
-        return DepthModelLocation(folder, repo_id, commit, e, check_depth_folder(folder))
-    if hf_offline():
-        where = f"{models_home() / e.backend} and " if e is not None else ""
-        raise InputError(
-            f"the depth model {repo_id} is not on this computer and HF_HUB_OFFLINE is set "
-            f"(looked in {where}the Hugging Face cache {hf_hub_cache()})",
-            hint=depth_download_hint(e, repo_id))
-    return DepthModelLocation(None, repo_id, "", e)
+    found = locate(None if e is not None else model, repo_id,
+                   models_home() / e.backend if e is not None else None,
+                   lambda folder: (folder / "config.json").is_file(),
+                   missing=f"the depth model {repo_id}", hint=depth_download_hint(e, repo_id),
+                   flag="--depth-model",
+                   folder_hint="use one of: " + ", ".join(depth_model_names())
+                   + ", a Hugging Face id, or a folder with config.json")
+    if found.folder is None:
+        return DepthModelLocation(None, repo_id, "", e)
+    if found.source == "folder":
+        path = found.folder
+        return DepthModelLocation(path, str(path), found.revision,
+                                  entry_for_model(str(path), path.name), check_depth_folder(path))
+    return DepthModelLocation(found.folder, repo_id, found.revision, e,
+                              check_depth_folder(found.folder))

@@ -103,10 +103,13 @@ def _quiet_loading():
             tlog.enable_progress_bar()
 
 
-def download_model(repo_id: str, spec: ModelSpec) -> ModelLocation:
+def download_model(repo_id: str, spec: ModelSpec, check=None) -> ModelLocation:
     """Download ``repo_id`` into the Hugging Face cache (configs and safetensors only).
 
     Only called when ``HF_HUB_OFFLINE`` is not set and the model is not cached yet.
+    ``check(folder, spec) -> FolderCheck`` (default
+    :func:`~models.ldm3d.weights.check_model_folder`) checks the download: another diffusers
+    family (``models.ldm3d_sr``) passes its own, as it does to ``resolve_model``.
     """
     from huggingface_hub import snapshot_download
 
@@ -119,7 +122,7 @@ def download_model(repo_id: str, spec: ModelSpec) -> ModelLocation:
         raise InputError(f"could not download {repo_id}: {exc}",
                          hint=f"check the id and the network, or download it yourself: hf "
                          f"download {repo_id} --local-dir FOLDER and use --model FOLDER") from None
-    return ModelLocation(folder, repo_id, folder.name, check_model_folder(folder, spec))
+    return ModelLocation(folder, repo_id, folder.name, (check or check_model_folder)(folder, spec))
 
 
 def load_pipeline(location: ModelLocation, choice: DeviceChoice, cpu_offload: bool = False):

@@ -17,14 +17,22 @@ Refusals happen here, before any weight is read:
 
 from __future__ import annotations
 
-import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from scene.errors import InputError
 
 from ..model_folder import is_diffusers_folder, read_model_json
+from ..weights_discovery import download_hint as _download_hint
+from ..weights_discovery import (  # noqa: F401 - re-exported: one discovery for every family
+    find_in_hf_cache,
+    first_usable,
+    hf_hub_cache,
+    hf_offline,
+    is_folder_argument,
+    locate,
+    models_home,
+)
 
 __all__ = [
     "ModelSpec", "SPECS", "FolderCheck", "ModelLocation", "spec_for", "models_home",
@@ -42,8 +50,6 @@ REQUIRED_COMPONENTS = ("unet", "vae", "text_encoder", "tokenizer", "scheduler")
 NOT_LOADED = ("safety_checker", "feature_extractor", "image_encoder")
 #: Libraries whose classes ``model_index.json`` may name for the components that are loaded.
 ALLOWED_LIBRARIES = ("diffusers", "transformers")
-_HF_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$")
-_TRUE = {"1", "ON", "YES", "TRUE"}
 
 
 @dataclass(frozen=True)
@@ -148,87 +154,15 @@ class ModelLocation:
     check: FolderCheck | None = None
 
 
-# -- places ------------------------------------------------------------------------------
-def hf_offline() -> bool:
-    """Whether ``HF_HUB_OFFLINE`` (or ``TRANSFORMERS_OFFLINE``) is set to a true value."""
-    value = os.environ.get("HF_HUB_OFFLINE") or os.environ.get("TRANSFORMERS_OFFLINE") or ""
-    return value.upper() in _TRUE
-
-
-def hf_hub_cache() -> Path:
-    """The Hugging Face hub cache folder, resolved the way ``huggingface_hub`` does.
-
-    ``HF_HUB_CACHE``, else the legacy ``HUGGINGFACE_HUB_CACHE``, else ``$HF_HOME/hub``, else
-    ``$XDG_CACHE_HOME/huggingface/hub``, else ``~/.cache/huggingface/hub``.
-    """
-    for var in ("HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE"):
-        if os.environ.get(var):
-            return Path(os.path.expandvars(os.environ[var])).expanduser()
-    if os.environ.get("HF_HOME"):
-        home = Path(os.path.expandvars(os.environ["HF_HOME"])).expanduser()
-    else:
-        xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-        home = Path(xdg).expanduser() / "huggingface"
-    return home / "hub"
-
-
-def models_home() -> Path:
-    """Panoforge's own model folder: ``$PANOFORGE_MODELS`` or ``~/.local/share/panoforge/models``.
-
-    ``<models_home>/<backend name>`` (e.g. ``.../models/ldm3d-pano``) is looked at before the
-    Hugging Face cache, and it is the folder the download hint names.
-    """
-    env = os.environ.get("PANOFORGE_MODELS")
-    if env:
-        return Path(env).expanduser()
-    data = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(data).expanduser() / "panoforge" / "models"
-
-
-def find_in_hf_cache(repo_id: str, revision: str = "main") -> tuple[Path, str] | None:
-    """The snapshot folder of ``repo_id`` in the Hugging Face cache, and its commit hash.
-
-    Parameters
-    ----------
-    repo_id : str
-        ``"owner/name"``.
-    revision : str
-        A branch name whose ``refs/`` file gives the commit; when that file is missing and the
-        cache holds exactly one snapshot, that one is used.
-
-    Returns
-    -------
-    (Path, str) or None
-    """
-    repo_dir = hf_hub_cache() / ("models--" + repo_id.replace("/", "--"))
-    snapshots = repo_dir / "snapshots"
-    ref = repo_dir / "refs" / revision
-    if ref.is_file():
-        commit = ref.read_text(encoding="utf-8").strip()
-        if (snapshots / commit).is_dir():
-            return snapshots / commit, commit
-    if re.fullmatch(r"[0-9a-f]{40}", revision) and (snapshots / revision).is_dir():
-        return snapshots / revision, revision
-    if snapshots.is_dir():
-        found = [p for p in snapshots.iterdir() if p.is_dir()]
-        if len(found) == 1:
-            return found[0], found[0].name
-    return None
-
-
+# -- places (the one discovery, models.weights_discovery) ---------------------------------
 def download_hint(spec: ModelSpec, repo_id: str | None = None) -> str:
     """The exact commands that fetch ``repo_id`` (default ``spec.repo_id``) and use it."""
     folder = models_home() / spec.name
-    repo_id = repo_id or spec.repo_id
-    return (
-        f"download it once with a network connection:\n"
-        f"      hf download {repo_id} --local-dir {folder}\n"
-        f"  (or, with older huggingface_hub: huggingface-cli download {repo_id} "
-        f"--local-dir {folder})\n"
-        f"  then run with --model {folder} (that folder is also found without --model), "
+    return _download_hint(
+        repo_id or spec.repo_id, folder,
+        f"then run with --model {folder} (that folder is also found without --model), "
         f"or unset HF_HUB_OFFLINE to let Panoforge download it into the Hugging Face cache; "
-        f"--backend procedural needs no weights"
-    )
+        f"--backend procedural needs no weights")
 
 
 # -- checks ------------------------------------------------------------------------------
@@ -375,14 +309,6 @@ def check_model_folder(folder: Path, spec: ModelSpec | None = None) -> FolderChe
                        class_name=str(index.get("_class_name", "")))
 
 
-def _cache_revision(folder: Path) -> str:
-    """The commit hash when ``folder`` is a Hugging Face cache snapshot, else ``""``."""
-    parts = folder.resolve().parts
-    if len(parts) >= 3 and parts[-2] == "snapshots" and parts[-3].startswith("models--"):
-        return parts[-1]
-    return ""
-
-
 def resolve_model(spec: ModelSpec, model: str | None = None, check=None) -> ModelLocation:
     """Turn ``--model`` (a folder, a Hugging Face id or nothing) into a checked location.
 
@@ -399,37 +325,14 @@ def resolve_model(spec: ModelSpec, model: str | None = None, check=None) -> Mode
     InputError
     """
     check = check or check_model_folder
-    if model:
-        path = Path(model).expanduser()
-        if path.exists() or model.startswith((".", "/", "~")) or not _HF_ID.match(model):
-            if not path.exists():
-                from models.model_folder import check_model_path
-
-                check_model_path(model)  # (says the path does not exist, not "download")
-                raise InputError(f"the model folder {model} does not exist",
-                                 hint="check the path")
-            if not path.is_dir():
-                raise InputError(f"--model {model} is a file; it must be a model folder",
-                                 hint="point --model at the folder that contains "
-                                 "model_index.json")
-            return ModelLocation(path, str(path), _cache_revision(path),
-                                 check(path, spec))
-        repo_id = model
-    else:
-        repo_id = spec.repo_id
-        own = models_home() / spec.name
-        if is_diffusers_folder(own):
-            return ModelLocation(own, str(own), "", check(own, spec))
-    cached = find_in_hf_cache(repo_id)
-    if cached is not None:
-        folder, commit = cached
-        return ModelLocation(folder, repo_id, commit, check(folder, spec))
-    if hf_offline():
-        raise InputError(
-            f"the weights of {repo_id} are not on this computer and HF_HUB_OFFLINE is set "
-            f"(looked in {models_home() / spec.name} and the Hugging Face cache {hf_hub_cache()})",
-            hint=download_hint(spec, repo_id))
-    return ModelLocation(None, repo_id, "")
+    repo_id = model if model and not is_folder_argument(model) else spec.repo_id
+    found = locate(model, spec.repo_id, models_home() / spec.name, is_diffusers_folder,
+                   missing=f"the weights of {repo_id}", hint=download_hint(spec, repo_id),
+                   folder_hint="check the path")
+    if found.folder is None:
+        return ModelLocation(None, found.repo_id, "")
+    model_id = found.repo_id if found.source == "cache" else str(found.folder)
+    return ModelLocation(found.folder, model_id, found.revision, check(found.folder, spec))
 
 
 def local_weights_available(name: str, spec: ModelSpec | None = None,
@@ -452,20 +355,5 @@ def local_weights_available(name: str, spec: ModelSpec | None = None,
     check = check or check_model_folder
     if spec is None:
         return False, f"unknown LDM3D backend {name!r}"
-    candidates = [models_home() / spec.name]
-    cached = find_in_hf_cache(spec.repo_id)
-    if cached is not None:
-        candidates.append(cached[0])
-    reasons = []
-    for folder in candidates:
-        if not is_diffusers_folder(folder):
-            continue
-        try:
-            check(folder, spec)
-        except InputError as exc:
-            reasons.append(exc.message)
-            continue
-        return True, f"found in {folder}"
-    if reasons:
-        return False, "; ".join(reasons)
-    return False, f"{spec.repo_id} weights not found locally"
+    return first_usable(spec.repo_id, models_home() / spec.name, is_diffusers_folder,
+                        lambda folder: check(folder, spec))

@@ -149,12 +149,13 @@ class LDM3DSRUpscaler:
         return sr_weights_available()
 
     def _components(self, request: SRRequest):
-        from ..ldm3d.loading import select_device
-        from .loading import download_sr, load_sr
+        from ..ldm3d.loading import download_model, select_device
+        from .loading import load_sr
+        from .weights import SR_SPEC, check_sr_folder
 
         location = resolve_sr_model(request.model)
         if location.folder is None:
-            location = download_sr(location.model_id)
+            location = download_model(location.model_id, SR_SPEC, check=check_sr_folder)
         choice = select_device(request.device)
         key = (str(location.folder.resolve()), location.check.variant, choice)
         return _MODEL.get(key, lambda: load_sr(location, choice)), location

@@ -18,9 +18,8 @@ from scene.errors import InputError
 
 from ..ldm3d.loading import DeviceChoice, _quiet_loading
 from ..ldm3d.weights import ModelLocation
-from .weights import SR_SPEC, check_sr_folder
 
-__all__ = ["SRComponents", "load_sr", "download_sr", "make_scheduler"]
+__all__ = ["SRComponents", "load_sr", "make_scheduler"]
 
 
 @dataclass
@@ -48,27 +47,6 @@ class SRComponents:
     @property
     def vae_scale_factor(self) -> int:
         return 2 ** (len(self.vae.config.block_out_channels) - 1)
-
-
-def download_sr(repo_id: str) -> ModelLocation:
-    """Download an LDM3D-SR repository into the Hugging Face cache (configs, tokenizer and
-    safetensors of the loaded components only), then check it.
-
-    Only called when ``HF_HUB_OFFLINE`` is not set and the model is not cached yet.
-    """
-    from huggingface_hub import snapshot_download
-
-    comps = ("unet", "vae", "text_encoder")
-    patterns = ["model_index.json", "*/config.json", "scheduler/*.json", "tokenizer/*",
-                *(f"{c}/*.safetensors" for c in comps),
-                *(f"{c}/*.safetensors.index.json" for c in comps)]
-    try:
-        folder = Path(snapshot_download(repo_id, allow_patterns=patterns))
-    except Exception as exc:  # network, authentication, unknown repository
-        raise InputError(f"could not download {repo_id}: {exc}",
-                         hint=f"check the id and the network, or: hf download {repo_id} "
-                         "--local-dir FOLDER, then --model FOLDER") from None
-    return ModelLocation(folder, repo_id, folder.name, check_sr_folder(folder, SR_SPEC))
 
 
 def load_sr(location: ModelLocation, choice: DeviceChoice) -> SRComponents:

@@ -13,11 +13,13 @@ from pathlib import Path
 
 from scene.errors import InputError
 
+from ..loaded_model import LoadedModel
 from .weights import LRMLocation, check_lrm_folder
 
 __all__ = ["load_lrm", "download_lrm", "unload", "select_device"]
 
-_CACHE: dict = {}
+#: The one network kept loaded (models.loaded_model: reloaded when the file or device changes).
+_NET = LoadedModel()
 #: Encoder parameters a published checkpoint does not carry (OpenLRM dropped DINOv2's unused
 #: mask token); they keep the value transformers gives them.
 _MAY_BE_MISSING = ("encoder.model.embeddings.mask_token",)
@@ -71,6 +73,16 @@ def load_lrm(location: LRMLocation, device: str = "cpu"):
     InputError
         Keys or shapes that do not match the config; an unreadable weights file.
     """
+    if location.folder is None or location.config is None:
+        raise ValueError("load_lrm needs a checked local folder")
+    folder = Path(location.folder)
+    weights = folder / "model.safetensors"
+    key = (str(weights.resolve()), weights.stat().st_mtime_ns, device)
+    return _NET.get(key, lambda: _build(location, weights, device))
+
+
+def _build(location: LRMLocation, weights: Path, device: str):
+    """Build the network of ``location.config`` and load ``weights`` (see :func:`load_lrm`)."""
     import torch
     from safetensors import SafetensorError
     from safetensors.torch import load_file
@@ -78,14 +90,7 @@ def load_lrm(location: LRMLocation, device: str = "cpu"):
     from .convert import from_openlrm
     from .network import LRMNetwork
 
-    if location.folder is None or location.config is None:
-        raise ValueError("load_lrm needs a checked local folder")
     folder = Path(location.folder)
-    weights = folder / "model.safetensors"
-    key = (str(weights.resolve()), weights.stat().st_mtime_ns, device)
-    if _CACHE.get("key") == key:
-        return _CACHE["net"]
-    _CACHE.clear()
     cfg = location.config
     with torch.device("meta"):  # shapes only: no time spent on a random initialisation
         net = LRMNetwork(cfg)
@@ -124,10 +129,9 @@ def load_lrm(location: LRMLocation, device: str = "cpu"):
 
         raise ResourceError("the GPU ran out of memory loading the LRM",
                             hint="use --device cpu, or the base model") from None
-    _CACHE.update(key=key, net=net)
     return net
 
 
 def unload() -> None:
     """Forget the cached network (frees its memory)."""
-    _CACHE.clear()
+    _NET.clear()

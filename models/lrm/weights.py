@@ -4,7 +4,7 @@ Standard library only (no torch): reading ``config.json`` and listing files is a
 An OpenLRM v1.1 checkpoint (``zxhezexin/openlrm-mix-base-1.1``, ``-large-1.1``) is a folder
 with ``config.json`` (the arguments of OpenLRM's ``ModelLRM``: ``camera_embed_dim``,
 ``transformer_dim`` ... ``encoder_model_name``) and ``model.safetensors``. It is found the way
-the LDM3D backends find theirs (the helpers are shared, :mod:`models.ldm3d.weights`): a folder
+every family finds theirs (:mod:`models.weights_discovery`): a folder
 given with ``--model``, ``<models_home>/<backend>``, then the Hugging Face cache.
 
 Refusals, all before a single weight is read:
@@ -19,7 +19,6 @@ Refusals, all before a single weight is read:
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,7 +36,6 @@ REQUIRED_KEYS = ("camera_embed_dim", "rendering_samples_per_ray", "transformer_d
                  "triplane_high_res", "triplane_dim", "encoder_type", "encoder_model_name",
                  "encoder_feat_dim")
 _PICKLES = ("*.bin", "*.pt", "*.pth", "*.ckpt", "*.pkl")
-_HF_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
 @dataclass(frozen=True)
@@ -252,72 +250,48 @@ def check_lrm_folder(folder: Path) -> LRMConfig:
 
 def download_hint(spec: LRMSpec, repo_id: str | None = None) -> str:
     """The commands that fetch ``repo_id`` (default ``spec.repo_id``) and use it."""
-    from models.ldm3d.weights import models_home
+    from models.weights_discovery import download_hint as hint
+    from models.weights_discovery import models_home
 
     folder = models_home() / spec.name
-    repo_id = repo_id or spec.repo_id
-    return (f"download it once with a network connection:\n"
-            f"      hf download {repo_id} config.json model.safetensors --local-dir {folder}\n"
-            f"  then run with --model {folder} (that folder is also found without --model), or "
-            f"unset HF_HUB_OFFLINE to let Panoforge download it; the weights are licensed "
-            f"{spec.licence}{'' if spec.commercial_use else ' (non-commercial use only)'}; "
-            f"--backend procedural needs no weights")
+    return hint(repo_id or spec.repo_id, folder,
+                f"then run with --model {folder} (that folder is also found without --model), "
+                f"or unset HF_HUB_OFFLINE to let Panoforge download it; the weights are "
+                f"licensed {spec.licence}"
+                f"{'' if spec.commercial_use else ' (non-commercial use only)'}; "
+                f"--backend procedural needs no weights",
+                files=("config.json", "model.safetensors"))
+
+
+def _is_lrm_folder(folder: Path) -> bool:
+    return (folder / "config.json").is_file()
 
 
 def resolve_lrm(spec: LRMSpec, model: str | None = None) -> LRMLocation:
     """Turn ``--model`` (a folder, a Hugging Face id or nothing) into a checked location.
 
-    Order: an existing folder as given; for an id (or nothing: ``spec.repo_id``),
-    ``<models_home>/<spec.name>`` (only when nothing was given), then the Hugging Face cache.
-    Offline and not found: an :class:`InputError` with the download command; online: a
-    location with ``folder=None`` for :func:`models.lrm.loading.download_lrm`.
+    Order (:func:`models.weights_discovery.locate`): an existing folder as given; for an id
+    (or nothing: ``spec.repo_id``), ``<models_home>/<spec.name>`` (only when nothing was
+    given), then the Hugging Face cache. Offline and not found: an :class:`InputError` with
+    the download command; online: a location with ``folder=None`` for
+    :func:`models.lrm.loading.download_lrm`.
     """
-    from models.ldm3d.weights import find_in_hf_cache, hf_hub_cache, hf_offline, models_home
-    from models.store import folder_revision
+    from models.weights_discovery import is_folder_argument, locate, models_home
 
-    if model:
-        path = Path(model).expanduser()
-        if path.exists() or model.startswith((".", "/", "~")) or not _HF_ID.match(model):
-            if not path.is_dir():
-                raise InputError(f"model folder {path} does not exist" if not path.exists()
-                                 else f"--model {model} is a file; it must be a model folder",
-                                 hint=download_hint(spec))
-            return LRMLocation(path, str(path), folder_revision(path), check_lrm_folder(path))
-        repo_id = model
-    else:
-        repo_id = spec.repo_id
-        own = models_home() / spec.name
-        if (own / "config.json").is_file():
-            return LRMLocation(own, str(own), folder_revision(own), check_lrm_folder(own))
-    cached = find_in_hf_cache(repo_id)
-    if cached is not None:
-        folder, commit = cached
-        return LRMLocation(folder, repo_id, commit, check_lrm_folder(folder))
-    if hf_offline():
-        raise InputError(
-            f"the weights of {repo_id} are not on this computer and HF_HUB_OFFLINE is set "
-            f"(looked in {models_home() / spec.name} and the Hugging Face cache {hf_hub_cache()})",
-            hint=download_hint(spec, repo_id))
-    return LRMLocation(None, repo_id, "")
+    repo_id = model if model and not is_folder_argument(model) else spec.repo_id
+    found = locate(model, spec.repo_id, models_home() / spec.name, _is_lrm_folder,
+                   missing=f"the weights of {repo_id}", hint=download_hint(spec, repo_id),
+                   folder_hint=download_hint(spec))
+    if found.folder is None:
+        return LRMLocation(None, found.repo_id, "")
+    model_id = found.repo_id if found.source == "cache" else str(found.folder)
+    return LRMLocation(found.folder, model_id, found.revision, check_lrm_folder(found.folder))
 
 
 def local_weights_available(name: str = DEFAULT_BACKEND) -> tuple[bool, str]:
     """Whether ``name``'s weights are on disk (JSON reads only, no torch, no network)."""
-    from models.ldm3d.weights import find_in_hf_cache, models_home
+    from models.weights_discovery import first_usable, models_home
 
     spec = spec_for(name)
-    candidates = [models_home() / spec.name]
-    cached = find_in_hf_cache(spec.repo_id)
-    if cached is not None:
-        candidates.append(cached[0])
-    reasons = []
-    for folder in candidates:
-        if not (folder / "config.json").is_file():
-            continue
-        try:
-            check_lrm_folder(folder)
-        except InputError as exc:
-            reasons.append(exc.message)
-            continue
-        return True, f"found in {folder}"
-    return False, "; ".join(reasons) or f"{spec.repo_id} weights not found locally"
+    return first_usable(spec.repo_id, models_home() / spec.name, _is_lrm_folder,
+                        check_lrm_folder)
