@@ -176,6 +176,11 @@ def _dispatch(ray, RayError, actors, pending, out_dir: str, emit, cancel) -> Non
             try:
                 outcome = ray.get(ref)
             except RayError as exc:
+                if cancel.is_set():  # (Ctrl+C also reaches a Ray started by this process)
+                    outcome = _outcome(job, "cancelled", "the batch was cancelled while it ran")
+                    idle.append(a)
+                    emit("finished", job.name, outcome)
+                    continue
                 outcome = _outcome(job, "failed", f"its Ray worker failed "
                                    f"{MAX_TASK_RETRIES + 1} times: {type(exc).__name__}: "
                                    f"{str(exc).splitlines()[0] if str(exc) else ''}")

@@ -206,7 +206,7 @@ def run_batch(jobs: list[Job], out_dir: str | os.PathLike, *, executor: str = "a
 
     from .ledger import Ledger
 
-    out_dir = Path(out_dir)
+    out_dir = Path(os.path.abspath(out_dir))  # (workers elsewhere have another cwd)
     check_output_folder(out_dir, "--out")
     make_folder(out_dir, "--out")
     cancel = cancel if cancel is not None else threading.Event()

@@ -65,7 +65,8 @@ class _Printer:
         from app.batch.runner import fmt_s
 
         s = self.status
-        return (f"{s.done} done, {s.failed} failed, {s.skipped} skipped, {s.left} left"
+        stopped = f", {s.cancelled} stopped" if s.cancelled else ""
+        return (f"{s.done} done, {s.failed} failed, {s.skipped} skipped{stopped}, {s.left} left"
                 + (f", ETA {fmt_s(s.eta_s)}" if s.left and s.eta_s == s.eta_s else ""))
 
     def on_job(self, event: str, name: str, info) -> None:
