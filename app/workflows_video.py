@@ -3,7 +3,7 @@
 :func:`record_flythrough` renders a :class:`FlythroughRequest` (a keyframe path file or an
 orbit) through a project result's whole composition with the offscreen renderer and writes an
 H.264 video atomically (:mod:`renderers.flythrough`, :mod:`renderers.video_file`). Progress
-comes as :class:`models.base.Progress` (frame i of n, elapsed, ETA); a cancel stops before the
+comes as :class:`models.base.Progress` (frame ``step`` of ``total``, elapsed, ETA); a cancel stops before the
 next frame and leaves no file.
 """
 
@@ -118,7 +118,7 @@ def record_flythrough(project, request: FlythroughRequest, on_progress=None, can
         if on_progress is not None:
             el = time.perf_counter() - start
             on_progress(Progress(done, total, el, el / max(done, 1) * (total - done), None,
-                                 f"frame {done} of {total}"))
+                                 "rendering frames"))
 
     kind = "360° equirect" if request.equirect else "perspective"
     return render_flythrough(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -72,3 +73,21 @@ def test_bad_video_requests_exit_2_with_the_reason(tmp_path, project_file, args,
     res = panoforge("render", str(project_file), *args)
     assert res.returncode == 2 and message in res.stderr and "Traceback" not in res.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_ctrl_c_stops_the_video_and_leaves_no_file(tmp_path, project_file):
+    out = tmp_path / "videos" / "tour.mp4"
+    proc = subprocess.Popen([sys.executable, "-m", "app", "render", str(project_file),
+                             "--orbit", "0.2", "--duration", "120", "--size", "64x48",
+                             "--supersample", "1", "-o", str(out)],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        for line in proc.stderr:  # wait for the first frame
+            if "rendering fly-through" in line and "step 1/" in line:
+                break
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130 and "interrupted" in err
+    assert list(out.parent.iterdir()) == []

@@ -164,7 +164,7 @@ class FlythroughDialog(QDialog):
     def _progress(self, p) -> None:
         self.bar.setRange(0, max(1, p.total))
         self.bar.setValue(p.step)
-        self.status.setText(f"{p.message}, about {p.eta_s:.0f} s left")
+        self.status.setText(f"Frame {p.step} of {p.total}, about {p.eta_s:.0f} s left")
 
     def _finished(self, info) -> None:
         self.info = info
