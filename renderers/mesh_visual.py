@@ -47,8 +47,6 @@ MODES = ("textured", "depth", "wireframe", "points")
 #: Widest panorama texture uploaded as it is; wider ones are resampled to this width
 #: (every desktop GPU and Mesa's llvmpipe accept 8192-texel textures).
 MAX_TEXTURE_WIDTH = 8192
-#: Name of the vispy colour map used by the ``depth`` mode.
-DEPTH_COLORMAP = "viridis"
 
 _MODE_CODE = {"textured": 0.0, "depth": 1.0, "wireframe": 0.0, "points": 0.0}
 
@@ -199,8 +197,9 @@ def _edges(faces: np.ndarray) -> np.ndarray:
 def _make_visual_class():
     """Build the Visual subclass lazily so importing this module does not import vispy."""
     from vispy import gloo
-    from vispy.color import get_colormap
     from vispy.visuals import Visual
+
+    from .depth_colours import depth_lut
 
     class _DepthMeshVisual(Visual):
         """Draws a :class:`~scene.meshdata.DepthMesh` textured by its panorama.
@@ -222,7 +221,7 @@ def _make_visual_class():
             self._texture = gloo.Texture2D(np.zeros((1, 2, 3), np.uint8),
                                            interpolation="linear",
                                            wrapping=("repeat", "clamp_to_edge"))
-            lut = get_colormap(DEPTH_COLORMAP).map(np.linspace(0.0, 1.0, 256))
+            lut = depth_lut(256)  # the one depth colour map (renderers.depth_colours)
             lut = (np.clip(lut[:, :3], 0, 1) * 255).astype(np.uint8)[None]
             self._colormap = gloo.Texture2D(lut, interpolation="linear",
                                             wrapping="clamp_to_edge")
@@ -384,9 +383,9 @@ def _make_visual_class():
 def _make_prop_class():
     """Build the prop Visual subclass lazily (see :data:`PROP_FRAG` for the shading)."""
     from vispy import gloo
-    from vispy.color import get_colormap
     from vispy.visuals import Visual
 
+    from .depth_colours import depth_lut
     from .scene_parts import AMBIENT, LIGHT_DIRECTION
 
     class _PropVisual(Visual):
@@ -399,7 +398,7 @@ def _make_prop_class():
                              gloo.VertexBuffer(np.ascontiguousarray(part.normals, np.float32)),
                              gloo.VertexBuffer(part.colors.astype(np.float32) / 255.0)]
             self._faces = gloo.IndexBuffer(faces.reshape(-1))
-            lut = get_colormap(DEPTH_COLORMAP).map(np.linspace(0.0, 1.0, 256))
+            lut = depth_lut(256)  # the one depth colour map (renderers.depth_colours)
             lut = (np.clip(lut[:, :3], 0, 1) * 255).astype(np.uint8)[None]
             self._colormap = gloo.Texture2D(lut, interpolation="linear",
                                             wrapping="clamp_to_edge")

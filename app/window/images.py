@@ -27,14 +27,10 @@ def to_pixmap(rgb: np.ndarray, max_w: int | None = None, max_h: int | None = Non
     return pix
 
 
-#: Colour ramp of the depth overlay (near = warm, far = cool), 256 entries.
-_STOPS = np.array([[20, 24, 82], [30, 140, 160], [240, 220, 80], [250, 120, 40]], np.float32)
-_LUT = np.stack([np.interp(np.linspace(0, len(_STOPS) - 1, 256), np.arange(len(_STOPS)),
-                           _STOPS[:, c]) for c in range(3)], axis=1).round().astype(np.uint8)
 
 
 def depth_to_rgb(distance: np.ndarray) -> np.ndarray:
-    """Colour a distance map (near = warm, far = cool) for overlays.
+    """Colour a distance map as the viewport's depth mode does (:mod:`renderers.depth_colours`).
 
     Parameters
     ----------
@@ -44,18 +40,9 @@ def depth_to_rgb(distance: np.ndarray) -> np.ndarray:
     Returns
     -------
     (H, W, 3) uint8 ndarray
-        Inverse distance normalised to the finite range, through a 256-entry colour ramp;
+        Log distance from the 1st to the 99th percentile through the one depth colour map;
         unknown pixels are black.
     """
-    d = np.asarray(distance, dtype=np.float32)
-    finite = np.isfinite(d) & (d > 0)
-    if not finite.any():
-        return np.zeros(d.shape + (3,), dtype=np.uint8)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        inv = np.where(finite, np.float32(1.0) / d, np.float32(0.0))
-    lo, hi = float(inv[finite].min()), float(inv[finite].max())
-    scale = np.float32(255.0 / (hi - lo)) if hi > lo else np.float32(0.0)
-    idx = np.clip((inv - np.float32(lo)) * scale + np.float32(0.5), 0, 255).astype(np.uint8)
-    out = _LUT[idx]
-    out[~finite] = 0
-    return out
+    from renderers.depth_colours import colour_depth
+
+    return colour_depth(distance)[0]

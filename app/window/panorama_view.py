@@ -7,7 +7,7 @@ from PySide6.QtCore import QRect, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
 
-from .images import depth_to_rgb, to_qimage
+from .images import to_qimage
 
 __all__ = ["PanoramaView", "overlay"]
 
@@ -85,6 +85,11 @@ class PanoramaView(QWidget):
         self.overlay_slider.setValue(0)
         self.overlay_slider.valueChanged.connect(lambda _v: self._refresh())
         row.addWidget(self.overlay_slider, 1)
+        from .depth_legend import DepthLegend
+
+        self.legend = DepthLegend()  # shown while the overlay is on
+        self.legend.hide()
+        row.addWidget(self.legend)
         lay.addLayout(row)
 
     def show_panorama(self, pano, distance: np.ndarray | None = None) -> None:
@@ -106,12 +111,17 @@ class PanoramaView(QWidget):
             return None
         amount = self.overlay_slider.value() / 100.0
         if amount == 0.0:
+            self.legend.hide()
             return self._rgb
         if self._depth_rgb is None:
             pano, distance = self._source
             step = max(1, pano.width // _DISPLAY_WIDTH)
             dist = pano.distance if distance is None else distance
-            self._depth_rgb = depth_to_rgb(np.asarray(dist)[::step, ::step])
+            from renderers.depth_colours import colour_depth
+
+            self._depth_rgb, near_far = colour_depth(np.asarray(dist)[::step, ::step])
+            self.legend.set_range(near_far)
+        self.legend.show()
         return overlay(self._rgb, self._depth_rgb, amount)
 
     def _prepare(self) -> None:

@@ -97,6 +97,11 @@ class SceneView(DocumentView, QObject):
             lay.addWidget(note)
         self.viewport_holder = holder
         self.tabs.addTab(holder, "3D view")
+        from .depth_legend import DepthLegend
+
+        self.depth_legend = DepthLegend()  # the 3D depth mode's legend, in the tab bar
+        self.depth_legend.hide()
+        self.tabs.setCornerWidget(self.depth_legend, Qt.Corner.TopRightCorner)
         self.panorama_view = PanoramaView()
         self.tabs.addTab(self.panorama_view, "Panorama")
 
@@ -187,6 +192,7 @@ class SceneView(DocumentView, QObject):
         self.tri_label.setText(f"{mesh.n_faces:,} triangles" + (" (preview)" if job.preview
                                                                  else ""))
         self.build_label.setText(f"mesh {build_ms:.0f} ms")
+        self._update_legend()
         self.meshShown.emit(job, mesh, build_ms)
 
     def refresh_parts(self) -> None:
@@ -220,6 +226,14 @@ class SceneView(DocumentView, QObject):
     def set_mode(self, mode: str) -> None:
         if self.viewport is not None:
             self.viewport.set_mode(mode)
+        self._update_legend()
+
+    def _update_legend(self) -> None:
+        vp = self.viewport
+        on = vp is not None and vp.mode == "depth" and self.current_mesh is not None
+        if on:
+            self.depth_legend.set_range(tuple(vp.layers.mesh.depth_range))
+        self.depth_legend.setVisible(on)
 
     def recentre(self) -> None:
         if self.viewport is not None:

@@ -414,3 +414,40 @@ def test_minor_state_shown_is_the_state_there_is(make_window, qtbot, tmp_path):
         assert "autosave" not in exc.hint and "backup" in exc.hint
     else:
         raise AssertionError("a damaged file loaded")
+
+
+def test_depth_colours_are_one_map_with_a_legend_in_metres(make_window, qtbot):
+    """The panorama overlay and the 3D depth mode colour a distance alike, and both show
+    a legend with the range's ends in metres."""
+    import numpy as np
+
+    from renderers.depth_colours import colour_depth
+
+    w = make_window()
+    room = box_room(128).panorama
+    _add(w, room)
+    wait_mesh(qtbot, w)
+    w.set_mode("depth")
+    qtbot.wait(50)
+    legend3d = w.scene_view.depth_legend
+    assert legend3d.isVisible() and legend3d.far_label.text().endswith(" m")
+    near, far = legend3d.near_far
+    w.viewport.set_look(yaw_deg=0.0, pitch_deg=0.0, fov_deg=60.0)
+    img = w.viewport.grab()
+    h, wd = img.shape[:2]
+    centre = img[h // 2 - 1:h // 2 + 2, wd // 2 - 1:wd // 2 + 2].reshape(-1, 3).mean(0)
+    d_front = float(room.distance[room.height // 2, room.width // 2])  # straight ahead
+    expect = colour_depth(np.array([[d_front]], np.float32), (near, far))[0][0, 0]
+    np.testing.assert_allclose(centre, expect, atol=6)
+
+    w.tabs.setCurrentWidget(w.panorama_view)
+    w.panorama_view.overlay_slider.setValue(100)
+    qtbot.wait(50)
+    pv = w.panorama_view
+    assert pv.legend.isVisible() and pv.legend.near_label.text().endswith(" m")
+    flat = pv.image()
+    pixel = flat[flat.shape[0] // 2, flat.shape[1] // 2].astype(int)
+    expect = colour_depth(np.array([[d_front]], np.float32), pv.legend.near_far)[0][0, 0]
+    np.testing.assert_allclose(pixel, expect, atol=2)
+    w.set_mode("textured")
+    assert not legend3d.isVisible()
