@@ -301,9 +301,13 @@ class GLScene:
         As for :class:`GLMesh`.
     """
 
-    def __init__(self, srgb: bool = True) -> None:
+    def __init__(self, srgb: bool = True, backdrop: bool = True) -> None:
         self.srgb = bool(srgb)
         self.dome = GLMesh(srgb=self.srgb)
+        # the window's backdrop rule (renderers.mesh_visual.SceneLayers): a sphere behind
+        # everything, textured with the panorama, fills the slits the discontinuity cut
+        # leaves, so the headset shows no black cracks where the window and render show none
+        self.backdrop = GLMesh(srgb=self.srgb) if backdrop else None
         self.layers: list[GLMesh] = []
         self.props: list[GLPropMesh] = []
         self.extent = 0.0
@@ -322,6 +326,12 @@ class GLScene:
         self.props = [GLPropMesh(part, srgb=self.srgb) for part in state.parts.props]
         dome = float(state.mesh.distances().max()) if state.mesh.n_vertices else 0.0
         self.extent = max(dome, state.parts.extent())
+        if self.backdrop is not None:
+            from ..mesh_visual import BACKDROP_SCALE, backdrop_mesh
+
+            sphere = backdrop_mesh(BACKDROP_SCALE * max(self.extent, 1e-3))
+            self.backdrop.set_mesh(sphere.positions, sphere.uvs, sphere.faces)
+            self.backdrop.set_texture(state.panorama.rgb)
 
     @property
     def far_plane(self) -> float:
@@ -330,6 +340,8 @@ class GLScene:
 
     def draw(self, mvp: np.ndarray) -> None:
         """Draw every part into the bound framebuffer (depth test on: see :class:`EyeTarget`)."""
+        if self.backdrop is not None:
+            self.backdrop.draw(mvp)
         self.dome.draw(mvp)
         for part in (*self.layers, *self.props):
             part.draw(mvp)
@@ -342,6 +354,8 @@ class GLScene:
     def delete(self) -> None:
         self._free_parts()
         self.dome.delete()
+        if self.backdrop is not None:
+            self.backdrop.delete()
 
 
 class EyeTarget:

@@ -38,11 +38,13 @@ def main(out: str) -> None:
     GL.glBindTexture(GL.GL_TEXTURE_2D, 0)
     target = EyeTarget(tex, size, srgb=True)
     images = {}
-    for name, parts_of in (("full", scene), ("dome", Scene(dome=scene.dome)),
-                           ("layer", Scene(dome=scene.dome, layers=scene.layers))):
+    for name, parts_of, backdrop in (
+            ("full", scene, True), ("dome", Scene(dome=scene.dome), False),
+            ("layer", Scene(dome=scene.dome, layers=scene.layers), False),
+            ("backdrop", Scene(dome=scene.dome), True)):  # as the headset draws the dome
         state = SceneState("r1", scene.dome, mesh, DEFAULT_SETTINGS, None,
                            scene_parts(parts_of))
-        gl_scene = GLScene(srgb=True)
+        gl_scene = GLScene(srgb=True, backdrop=backdrop)
         gl_scene.set_state(state)
         for view_name, eye, yaw in (("centre", (0.0, 0.0, 0.0), 0.0),
                                     ("moved", (-0.4, 0.0, 0.1), 30.0)):

@@ -61,3 +61,21 @@ def test_the_layer_fills_the_holes_a_moved_eye_sees(frames):
 
     assert holes(frames["dome_moved"]) > 20
     assert holes(frames["layer_moved"]) == 0
+
+
+def test_the_headset_draws_what_the_window_draws_no_cracks(frames):
+    """From a moved eye the cut dome has black slits; the headset fills them with the
+    backdrop as the window and ``render`` do: its eye image matches the offscreen render
+    from the same pose (issue 18: black cracks at every depth edge in the headset)."""
+    from renderers.offscreen import render_view
+    from scene.mesh import build_depth_mesh
+
+    room, scene = composition(256)
+    mesh = build_depth_mesh(scene.dome)
+    for view, eye, yaw in (("centre", (0.0, 0.0, 0.0), 0.0), ("moved", (-0.4, 0.0, 0.1), 30.0)):
+        xr = frames[f"backdrop_{view}"].astype(int)
+        desk = render_view(scene.dome, mesh, yaw_deg=yaw, fov_deg=90.0, size=SIZE, eye=eye,
+                           supersample=1).astype(int)
+        assert int(np.count_nonzero(xr.sum(axis=-1) == 0)) == 0, view
+        diff = np.abs(xr - desk).max(axis=-1)
+        assert (diff > 24).mean() < 0.02, (view, float((diff > 24).mean()))
