@@ -56,15 +56,15 @@ def _one(size: str, width: int, device: str, layout: str, repeat: int, input_siz
 
     from models.depth_estimation import DepthEstimateOptions, estimate_panorama_depth
     from models.depth_estimation.transformers_estimator import load_transformers_estimator
+    from models.testing.tiny_depth_anything import build_tiny_depth_anything
     from scene.testing.analytic import box_room
-    from tests.models.tiny_depth_anything import build_tiny_depth_anything
 
     folder = Path(tempfile.mkdtemp(prefix=f"bench-da-{size}-"))
     build_tiny_depth_anything(folder, size=input_size, amplify_head=False, **ARCH[size])
     t0 = time.perf_counter()
     est = load_transformers_estimator(str(folder), device=device)
     load_s = time.perf_counter() - t0
-    params = sum(p.numel() for p in est._model.parameters())
+    params = est.n_parameters
     pano = box_room(width).panorama
     t0 = time.perf_counter()  # first call: kernel selection and allocation, reported apart
     est.estimate(np.zeros((1, est.input_size, est.input_size, 3), dtype=np.uint8))

@@ -46,7 +46,7 @@ def sd15_components(vae_channels: int = 4) -> dict:
     from diffusers import AutoencoderKL, DDIMScheduler, UNet2DConditionModel
     from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
 
-    from tests.models.tiny_ldm3d import write_clip_tokenizer
+    from models.testing.tiny_ldm3d import write_clip_tokenizer
 
     tok_dir = Path(tempfile.mkdtemp(prefix="bench-tok-"))
     write_clip_tokenizer(tok_dir)
@@ -79,7 +79,7 @@ def build_pipeline(arch: str, device: str):
     from diffusers import StableDiffusionLDM3DPipeline
 
     from models.ldm3d.loading import latent_passthrough
-    from tests.models.tiny_ldm3d import tiny_components
+    from models.testing.tiny_ldm3d import tiny_components
 
     comps = sd15_components() if arch == "sd15" else tiny_components(4)
     pipe = StableDiffusionLDM3DPipeline(**comps)

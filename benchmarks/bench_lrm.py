@@ -64,7 +64,7 @@ def _config(size: str):
     from models.lrm.weights import read_config
 
     if size == "tiny":
-        from tests.models.tiny_lrm import TINY_CONFIG
+        from models.testing.tiny_lrm import TINY_CONFIG
 
         data = TINY_CONFIG
     else:
@@ -91,7 +91,7 @@ def _ball(net, cfg, device: str, radius: float = 0.6):
     object); same shapes as the network's own planes and MLP, so the same cost."""
     import math
 
-    from tests.models.tiny_lrm import analytic_planes, set_analytic_decoder
+    from models.testing.tiny_lrm import analytic_planes, set_analytic_decoder
 
     c = cfg.triplane_dim
 

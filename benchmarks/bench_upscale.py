@@ -59,7 +59,7 @@ def sr_components(arch: str, device: str):
 
     from models.ldm3d.loading import select_device
     from models.ldm3d_sr.loading import SRComponents
-    from tests.models.tiny_ldm3d import write_clip_tokenizer
+    from models.testing.tiny_ldm3d import write_clip_tokenizer
 
     choice = select_device(device)
     torch.manual_seed(0)

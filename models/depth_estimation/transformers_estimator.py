@@ -99,6 +99,11 @@ class TransformersDepthEstimator:
         patch = int(getattr(model.config, "patch_size", 14) or 14)
         self.input_size = max(patch, edge - edge % patch)
 
+    @property
+    def n_parameters(self) -> int:
+        """How many weights the loaded network has (benchmarks report the model's size)."""
+        return sum(p.numel() for p in self._model.parameters())
+
     def estimate(self, tiles: np.ndarray, cancel=None) -> np.ndarray:
         """Depth of each tile (see :meth:`DepthEstimator.estimate`)."""
         import torch

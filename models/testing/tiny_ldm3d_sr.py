@@ -18,7 +18,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from tests.models.tiny_ldm3d import write_clip_tokenizer
+from .tiny_ldm3d import write_clip_tokenizer
 
 __all__ = ["build_tiny_sr", "tiny_sr_model", "TINY_SR_STRIDE", "MODEL_INDEX"]
 
