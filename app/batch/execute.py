@@ -59,18 +59,9 @@ def job_folder(out_dir: str | os.PathLike, job: Job) -> Path:
     return Path(out_dir) / job.name
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return True
-
-
 def remove_stale_staging(out_dir: str | os.PathLike) -> list[Path]:
-    """Remove staging folders in ``OUT/.partial`` whose process is gone.
+    """Remove staging folders in ``OUT/.partial`` whose process is gone (or whose process id
+    was taken by a later process).
 
     Returns
     -------
@@ -83,9 +74,16 @@ def remove_stale_staging(out_dir: str | os.PathLike) -> list[Path]:
         entries = list(os.scandir(root))
     except OSError:
         return removed
+    # (the atomic writer's rule for its own temporary files: the writer is gone, or its process
+    # id now belongs to a process started after the folder was last written)
+    from scene.atomic import _process_started_after
+
     for entry in entries:
         _, _, pid = entry.name.rpartition(".")
-        if not pid.isdigit() or _pid_alive(int(pid)):
+        try:
+            if not pid.isdigit() or not _process_started_after(int(pid), entry.stat().st_mtime):
+                continue
+        except OSError:
             continue
         shutil.rmtree(entry.path, ignore_errors=True)
         removed.append(Path(entry.path))
