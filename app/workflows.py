@@ -267,8 +267,9 @@ class ExportPlan:
     mesh_settings : scene.settings.MeshSettings or None
         For the mesh-based formats; ``None``: the defaults.
     preview_keeps_all_faces : bool
-        Draw the preview from the mesh with every triangle kept (no cut cracks along
-        silhouettes); the cut mesh is used when the user set a cut threshold.
+        Draw the preview from the mesh with every triangle kept instead of the exported one.
+        Off by default: the preview shows exactly what the GLB holds (cuts are backed by
+        :mod:`scene.backing`, so the view from the centre has no cracks).
     scene : scene.composition.Scene or None
         The composition the panorama is the dome of (``Project.scene``); its layers and props
         are drawn by the renderers' formats (stereo360). ``None``: the dome alone.
@@ -276,7 +277,7 @@ class ExportPlan:
 
     targets: list[ExportTarget] = field(default_factory=list)
     mesh_settings: object = None
-    preview_keeps_all_faces: bool = True
+    preview_keeps_all_faces: bool = False
     scene: object = None
 
     def add(self, format: str, path: str | Path, **options) -> ExportPlan:

@@ -21,6 +21,7 @@ import os
 import numpy as np
 
 from .atomic import atomic_writer
+from .backing import surface_faces
 from .cubemap import sample_bilinear_wrap
 from .meshdata import DepthMesh
 from .metadata import software_version
@@ -101,7 +102,7 @@ def write_ply(
     comment = f"source panorama {pano.width}x{pano.height}; units metres; +Y up; -Z = centre"
     if points:
         keep = np.zeros(pos.shape[0], dtype=bool)
-        keep[faces.ravel()] = True
+        keep[surface_faces(faces, mesh.stats).ravel()] = True  # (not the backing: scene.backing)
         keep &= uvs[:, 0] <= 1.0
         pos = pos[keep]
         uvs = uvs[keep]

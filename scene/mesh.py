@@ -26,6 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from .adaptive import adaptive_mesh
+from .backing import backing_triangles, grid_face_vertices
 from .conventions import latitudes, longitudes
 from .errors import InputError, ResourceError
 from .limits import check_mesh_size
@@ -293,6 +294,14 @@ def _count_unknown_faces(dist: np.ndarray, poles: tuple[float, float]) -> int:
     return 2 * (h - 1) * w + 2 * w - n_known
 
 
+def _add_backing(positions, uvs, faces, keep, w: int, h: int):
+    """Append the backing triangles of the cut faces (:mod:`scene.backing`)."""
+    cut = grid_face_vertices(np.flatnonzero(~keep), w, h)
+    bp, buv, bf = backing_triangles(positions, uvs, cut, positions.shape[0])
+    return (np.concatenate([positions, bp]), np.concatenate([uvs, buv]),
+            np.concatenate([faces, bf]), bf.shape[0])
+
+
 def full_grid_mesh(dist: np.ndarray, cut_threshold: float) -> DepthMesh:
     """The full-resolution DepthFusion mesh: every pixel centre a vertex.
 
@@ -332,6 +341,9 @@ def full_grid_mesh(dist: np.ndarray, cut_threshold: float) -> DepthMesh:
         n_keep = 2 * (h - 1) * w + 2 * w - n_cut - n_unknown
         faces = _grid_faces(w, h, keep, n_keep)
         uvs = grid_uvs(w, h)
+        n_backing = 0
+        if n_cut:  # what the cut removed is put back behind (scene.backing): no holes
+            positions, uvs, faces, n_backing = _add_backing(positions, uvs, faces, keep, w, h)
         if has_unknown:
             positions, uvs, faces = drop_unknown_vertices(positions, uvs, faces)
     except MemoryError as exc:
@@ -339,6 +351,7 @@ def full_grid_mesh(dist: np.ndarray, cut_threshold: float) -> DepthMesh:
                             hint="use --mesh adaptive or downsample the panorama") from exc
     stats = {
         "mode": "full", "grid": (w, h), "cut_faces": int(n_cut), "unknown_faces": int(n_unknown),
+        "backing_faces": int(n_backing),
         "cut_threshold": float(cut_threshold),
         "mean_error": 0.0, "p99_error": 0.0, "max_error": 0.0, "error_reference": "pixels",
     }

@@ -225,14 +225,12 @@ def _describe(pano, duration: float) -> str:
 def _export_plan(args: argparse.Namespace, project):
     """The --glb/--ply/--preview files as a :class:`app.workflows.ExportPlan`.
 
-    The preview is drawn from the mesh with every triangle kept unless --cut-threshold was
-    given: seen from the capture point, cut triangles lie edge-on, but removing them opens
-    one-pixel cracks along every silhouette through which the black background shows.
+    The preview is drawn from the same mesh as the GLB: what a cut removes is backed
+    (:mod:`scene.backing`), so the view from the capture point has no cracks to hide.
     """
     from app.workflows import ExportPlan
 
-    plan = ExportPlan(mesh_settings=mesh_settings_from_args(project.mesh_settings, args),
-                      preview_keeps_all_faces=args.cut_threshold is None)
+    plan = ExportPlan(mesh_settings=mesh_settings_from_args(project.mesh_settings, args))
     if args.glb:
         plan.add("glb", args.glb)
     if args.ply:

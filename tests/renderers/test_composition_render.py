@@ -123,13 +123,14 @@ def test_a_layer_fills_what_a_moved_eye_sees_behind_the_pillar(comp):
     got = with_layer[filled].astype(int)
     near_wall = np.min([np.abs(got - c).max(axis=-1) for c in walls], axis=0)
     assert np.mean(near_wall <= 6) > 0.9
-    # From the capture point the layer is hidden behind the pillar: the dome shows, except
-    # in the slits the cut leaves beside the pillar, which the layer fills too.
+    # From the capture point the layer is hidden behind the pillar: the dome shows, with no
+    # slits beside the pillar (what the cut removes is backed, scene.backing).
     with OffscreenRenderer(scene.dome, mesh, size=SIZE, backdrop=False) as r:
         dome_only = r.render(yaw_deg=30.0, fov_deg=60.0)
-    slits = dome_only.sum(axis=-1) == 0
-    assert slits.any() and holes(from_centre) == 0
-    assert np.array_equal(from_centre[~slits], dome_only[~slits])
+    assert holes(dome_only) == 0 and holes(from_centre) == 0
+    # (the backing and the layer both lie on the far wall beside the pillar: either may show)
+    same = np.abs(from_centre.astype(int) - dome_only).max(axis=-1) <= 6
+    assert same.mean() > 0.98
 
 
 def test_a_dome_only_scene_renders_like_the_single_panorama_entry_point(comp):

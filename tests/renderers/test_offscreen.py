@@ -19,6 +19,7 @@ from PIL import Image
 from renderers import view_math as vm
 from renderers.mesh_visual import depth_range
 from renderers.offscreen import OffscreenRenderer, render_view, write_render
+from scene.backing import surface_only
 from scene.errors import InputError
 from scene.mesh import build_depth_mesh
 from scene.meshdata import DepthMesh
@@ -152,8 +153,10 @@ def test_faces_are_culled_from_behind(room):
 
 
 def test_backdrop_fills_the_holes_cut_beside_silhouettes(room, room_mesh):
-    """The cut leaves see-through slits beside the pillar; the backdrop shows the panorama there."""
+    """Cut without its backing (scene.backing), the mesh leaves see-through slits beside the
+    pillar; the backdrop shows the panorama there."""
     assert room_mesh.stats["cut_faces"] > 0
+    room_mesh = surface_only(room_mesh)
     kw = dict(size=(96, 64), yaw_deg=30, fov_deg=60)
     holes = render_view(room.panorama, room_mesh, backdrop=False, **kw).sum(axis=-1) == 0
     assert holes.any()
@@ -246,7 +249,8 @@ def test_depth_mode_colours_by_distance(room, room_mesh, room_renderer):
 
 def test_wireframe_and_points_leave_gaps_and_differ():
     coarse = box_room(64)  # about 6 pixels between grid lines in a 96-pixel, 90° view
-    with OffscreenRenderer(coarse.panorama, build_depth_mesh(coarse.panorama), size=SIZE) as r:
+    surface = surface_only(build_depth_mesh(coarse.panorama))  # (no backing: only the surface)
+    with OffscreenRenderer(coarse.panorama, surface, size=SIZE) as r:
         textured = r.render()
         wire = r.render(mode="wireframe")
         points = r.render(mode="points")

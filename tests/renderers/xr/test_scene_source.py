@@ -107,7 +107,9 @@ def test_interpretation_and_cut_threshold_edits(project_path, tmp_path):
     _send(ctl, seq=6, cut_threshold=0.01)
     cut = _poll(room, 2.0)
     assert not cut_enabled(keep_all.settings.cut_threshold)
-    assert keep_all.mesh.n_faces >= base.mesh.n_faces > cut.mesh.n_faces
+    assert keep_all.mesh.n_faces >= base.mesh.n_faces  # (cut faces are backed: scene.backing)
+    assert keep_all.mesh.stats.get("cut_faces", 0) == 0 < cut.mesh.stats["cut_faces"]
+    assert base.mesh.stats.get("cut_faces", 0) < cut.mesh.stats["cut_faces"]
 
 
 def test_a_metric_result_takes_the_clip_range_from_the_interpretation(project_path, tmp_path):
