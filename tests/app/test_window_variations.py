@@ -74,3 +74,12 @@ def test_the_gallery_entry_names_the_action(doc):
     w.doc = doc
     (text, slot), = gallery_actions(w, doc.active.id)
     assert text.startswith("Generate variations") and callable(slot)
+
+
+def test_the_real_gallery_menu_offers_variations(make_window):
+    w = make_window()
+    made = workflows.generate("procedural", GenerationRequest(
+        prompt="a misty forest", seed=7, width=64, height=32))
+    result = w.doc.add_made(made)
+    labels = [text for text, _ in w.gallery.extra_actions(result.id)]
+    assert any(text.startswith("Generate variations") for text in labels), labels
