@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from .geometry import angular_window
-from .raycast import SceneSpec
+from .raycast import SceneSpec, merge_props
 from .terrain import profile_radii
 
 __all__ = ["cast_from_eye", "TOL_M"]
@@ -157,16 +157,7 @@ def cast_from_eye(spec: SceneSpec, eye: np.ndarray, d: np.ndarray, width: int, h
         t = np.where(closer, tt, t)
         normal[closer] = nt[closer]
         mat[closer] = index[spec.terrain_material]
-    for k, prop in enumerate(spec.props):
-        idx = angular_window(np.asarray(prop.centre, np.float64) - eye, prop.radius,
-                             width, height)
-        tk, nk = prop.intersect(eye, d[idx])
-        closer = tk < t[idx]
-        if not closer.any():
-            continue
-        sel = idx[closer]
-        t[sel] = tk[closer]
-        normal[sel] = nk[closer]
-        mat[sel] = index[prop.material]
-        obj[sel] = k
+    windows = [angular_window(np.asarray(p.centre, np.float64) - eye, p.radius, width, height)
+               for p in spec.props]
+    merge_props(spec.props, windows, eye, d, index, (t, normal, mat, obj))
     return t, normal, mat, obj

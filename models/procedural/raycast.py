@@ -27,7 +27,7 @@ from .sky import Lighting, add_stars, fog_amount, fog_colour, sky_radiance, to_s
 from .terrain import Terrain, cast_terrain
 
 __all__ = ["SKY_DISTANCE_M", "Surface", "ShadeInput", "SceneSpec", "RenderOutput", "render",
-           "STAGES", "auto_exposure"]
+           "STAGES", "auto_exposure", "merge_props"]
 
 #: Distance given to sky pixels, metres. The sky has no surface, but the DepthFusion mesh
 #: needs one: the sky is a dome this far away (beyond every scene's geometry, which ends at
@@ -288,19 +288,9 @@ def render(spec: SceneSpec, width: int, height: int, rng: np.random.Generator,
 
     # 2. props
     tints = np.array([p.tint for p in spec.props]) if spec.props else np.zeros(0)
-    for k, prop in enumerate(spec.props if not np.any(eye_v != 0) else ()):
-        idx = prop.window(width, height)
-        tk, nk = prop.intersect(np.zeros(3), flat[idx])
-        closer = tk < t[idx]
-        if tmin is not None:
-            closer &= tk > tmin[idx]
-        if not closer.any():
-            continue
-        sel = idx[closer]
-        t[sel] = tk[closer]
-        normal[sel] = nk[closer]
-        mat[sel] = index[prop.material]
-        obj[sel] = k
+    if not np.any(eye_v != 0):  # (a moved eye met its props in cast_from_eye)
+        merge_props(spec.props, [p.window(width, height) for p in spec.props], np.zeros(3),
+                    flat, index, (t, normal, mat, obj), tmin)
     if on_stage:
         on_stage("props", _geometry_preview(flat, t, normal, light, width, height))
 
@@ -335,6 +325,44 @@ def render(spec: SceneSpec, width: int, height: int, rng: np.random.Generator,
         on_stage("shading", rgb[::4, ::4])
     return RenderOutput(rgb, distance, material, names, float(exposure),
                         obj.reshape(height, width))
+
+
+def merge_props(props, windows, origin: np.ndarray, dirs: np.ndarray, index: dict, hits,
+                t_min: np.ndarray | None = None) -> None:
+    """Let each prop's exact intersection replace the farther hits, in place (one rule for
+    the render from the origin and for :func:`.eye_cast.cast_from_eye`).
+
+    Parameters
+    ----------
+    props : sequence of Prop
+    windows : sequence of (K_i,) int ndarray
+        For each prop, the flat pixel indices it may cover (its angular window seen from
+        ``origin``); only those rays are intersected.
+    origin : (3,) float64
+        Where the rays start, metres.
+    dirs : (N, 3) float64
+        Unit ray directions, row-major over the panorama.
+    index : dict of str -> int
+        Material name -> index.
+    hits : tuple of ndarrays
+        ``(t, normal, mat, obj)``: (N,) metres, (N, 3), (N,) int16 material, (N,) int64 prop
+        index; updated where a prop is nearer.
+    t_min : (N,) float64, optional
+        Peel: a prop hit at or nearer than this is ignored.
+    """
+    t, normal, mat, obj = hits
+    for k, (prop, idx) in enumerate(zip(props, windows, strict=True)):
+        tk, nk = prop.intersect(origin, dirs[idx])
+        closer = tk < t[idx]
+        if t_min is not None:
+            closer &= tk > t_min[idx]
+        if not closer.any():
+            continue
+        sel = idx[closer]
+        t[sel] = tk[closer]
+        normal[sel] = nk[closer]
+        mat[sel] = index[prop.material]
+        obj[sel] = k
 
 
 def auto_exposure(lin: np.ndarray, key: float, strength: float = 0.7) -> float:
