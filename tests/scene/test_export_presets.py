@@ -243,3 +243,36 @@ def test_usdz_is_clean_in_metres_y_up_and_faces_inward(room, tmp_path):
     assert {"crate_p1", "block_p2"} <= names
     shader = stage.GetPrimAtPath("/Scene/Materials/dome/surface")
     assert shader.GetAttribute("inputs:emissiveColor").HasAuthoredConnections()
+
+
+def test_large_draco_primitives_are_split_on_one_grid(room, tmp_path, monkeypatch):
+    """A mesh over the chunk size becomes several Draco primitives quantized on one grid, so
+    a vertex shared by two pieces decodes to the same point in both (no cracks)."""
+    import DracoPy
+
+    import scene.gltf_compress as gc
+
+    _, scene = room
+    monkeypatch.setattr(gc, "DRACO_CHUNK_FACES", 20_000)
+    path = tmp_path / "unreal.glb"
+    write_preset(scene, get_preset("unreal"), path, SETTINGS)
+    report = validate_glb(path)
+    assert report["issues"]["numErrors"] == 0 and report["issues"]["numWarnings"] == 0, \
+        issue_messages(report)
+    doc = _doc(path)
+    g = doc.gltf
+    dome = next(m for m in g["meshes"] if m["name"] == "dome")
+    assert len(dome["primitives"]) > 2
+    pieces = [np.asarray(DracoPy.decode(bytes(doc.views[p["extensions"][
+        "KHR_draco_mesh_compression"]["bufferView"]])).points, np.float64)
+        for p in dome["primitives"]]
+    ref = build_scene_meshes(scene, SETTINGS).dome.positions.astype(np.float64)
+    span = float((ref.max(0) - ref.min(0)).max())
+    quantum = span / (2 ** 14 - 1)
+    # every decoded point lies on the shared grid
+    origin = ref.min(0)
+    for p in pieces:
+        steps = (p - origin) / quantum
+        np.testing.assert_allclose(steps, np.round(steps), atol=1e-2)
+    assert sum(g["accessors"][p["indices"]]["count"] // 3 for p in dome["primitives"]) == \
+        build_scene_meshes(scene, SETTINGS).dome.n_faces
