@@ -3,7 +3,7 @@
 PyInstaller freezes ``packaging/panoforge.spec`` (one-folder mode) from the Python environment
 this script runs in, so that environment decides what goes in: the CPU build of torch by
 default (``python3 make.py setup`` then ``.venv/bin/pip install '.[ldm3d,bundle]'``; pass
-``--without-models`` for a procedural/import/export-only bundle about a third the size).
+``--without-models`` for a procedural/import/export-only bundle without torch's 750 MB).
 
 The result, ``dist/linux/panoforge/``::
 
@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import shlex
 import shutil
 import subprocess
 import sys
@@ -85,7 +86,7 @@ def build(dist: Path, work: Path, with_models: bool) -> Path:
     shutil.copytree(ROOT / "resources" / "desktop", share)
     shutil.copytree(ROOT / "resources" / "icons", share / "icons")
     (share / "install-desktop.sh").chmod(0o755)
-    size = sum(f.stat().st_size for f in bundle.rglob("*") if f.is_file())
+    size = sum(f.stat().st_size for f in bundle.rglob("*") if f.is_file() and not f.is_symlink())
     say(f"built {bundle} in {time.perf_counter() - started:.0f} s, {size / 2**20:.0f} MiB")
     return bundle
 
@@ -97,6 +98,26 @@ def _bundle_env() -> dict:
     env["PATH"] = ":".join(p for p in env.get("PATH", "").split(":") if ".venv" not in p)
     env.setdefault("HF_HUB_OFFLINE", "1")
     return env
+
+
+def _without_python(cmd: list[str], empty: Path) -> list[str] | None:
+    """``cmd`` run with every Python on this machine hidden (a private mount namespace with
+    empty folders over the interpreters' prefixes and /dev/null over ``python3*``), or None
+    where that needs root or ``unshare`` and neither is there."""
+    if os.geteuid() != 0 or shutil.which("unshare") is None:
+        return None
+    prefixes = {sys.prefix, sys.base_prefix, str(Path.home() / ".pyenv"),
+                *(str(p) for p in Path("/usr/lib").glob("python3*")),
+                *(str(p) for p in Path("/usr/local/lib").glob("python3*"))}
+    dirs = sorted(p for p in prefixes if Path(p).is_dir())
+    outer = [p for p in dirs if not any(p != q and p.startswith(q + "/") for q in dirs)]
+    hide = " && ".join(f"mount --bind {shlex.quote(str(empty))} {shlex.quote(p)}"
+                       for p in outer)
+    bins = ("for b in /usr/bin/python3* /usr/local/bin/python3*; do "
+            '[ -e "$b" ] && mount --bind /dev/null "$b"; done')
+    probe = "! command -v python3 >/dev/null || ! python3 -c 1 2>/dev/null"
+    run = " ".join(shlex.quote(c) for c in cmd)
+    return ["unshare", "-m", "sh", "-c", f"{hide} && {bins}; {probe} && exec {run}"]
 
 
 def check(bundle: Path) -> None:
@@ -119,6 +140,19 @@ def check(bundle: Path) -> None:
                 sys.exit(f"the bundle failed: panoforge {' '.join(args)}")
         glb = Path(tmp, "f.glb").read_bytes()
         assert glb[:4] == b"glTF", "not a GLB"
+        empty = Path(tmp, "empty")
+        empty.mkdir()
+        hidden = _without_python([exe, "generate", "a desert", "--backend", "procedural",
+                                  "--width", "256", "--height", "128", "-o", "d.panoforge",
+                                  "--glb", "d.glb"], empty)
+        if hidden is None:
+            say("not root or no unshare: skipped the run with every Python hidden")
+        else:
+            res = subprocess.run(hidden, cwd=tmp, env=env, capture_output=True, text=True,
+                                 timeout=600)
+            if res.returncode != 0 or not Path(tmp, "d.glb").is_file():
+                sys.exit("the bundle failed with Python hidden: " + res.stderr[-2000:])
+            say("a procedural generate --glb ran with every Python on the machine hidden")
         res = subprocess.run([exe, "--thumbnail", "-s", "128", "f.panoforge", "t.png"],
                              cwd=tmp, env=env, capture_output=True, text=True, timeout=120)
         if res.returncode != 0:
