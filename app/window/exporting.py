@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QApplication
 from scene.errors import PanoforgeError
 from scene.panorama import RGBDPanorama
 
-from .dialogs import ExportOptions
+from .dialogs import ExportChoices
 from .settings import KEY_LAST_EXPORT_DIR
 
 __all__ = ["export_plan", "export_result", "default_stem", "ExportControl", "EXPORT_KINDS"]
@@ -24,7 +24,7 @@ def default_stem(project_path: Path | None, result_id: str) -> str:
     return f"{project_path.stem if project_path else 'scene'}_{result_id}"
 
 
-def export_plan(options: ExportOptions):
+def export_plan(options: ExportChoices):
     """The Export dialog's choices as an :class:`app.workflows.ExportPlan`.
 
     File names: ``<stem>.glb``, ``<stem>.ply`` (``<stem>_points.ply`` for a point cloud),
@@ -64,14 +64,14 @@ def export_plan(options: ExportOptions):
     return plan
 
 
-def export_result(pano: RGBDPanorama, options: ExportOptions) -> tuple[list[Path], list[str]]:
+def export_result(pano: RGBDPanorama, options: ExportChoices) -> tuple[list[Path], list[str]]:
     """Write the chosen outputs through :func:`app.workflows.export` (the CLI's writers).
 
     Parameters
     ----------
     pano : RGBDPanorama
         The result to export (its clip range, if any, shapes the mesh as in the viewport).
-    options : ExportOptions
+    options : ExportChoices
 
     Returns
     -------
@@ -111,7 +111,7 @@ class ExportControl(QObject):
         # the folder used last in this session, else the project's, else the last one saved
         folder = self.used_folder or (doc.path.parent if doc.path else
                                       Path(w.settings.last_dir(KEY_LAST_EXPORT_DIR)))
-        defaults = ExportOptions(folder=folder, stem=default_stem(doc.path, doc.active.id),
+        defaults = ExportChoices(folder=folder, stem=default_stem(doc.path, doc.active.id),
                                  mesh=doc.mesh_settings,
                                  scene=doc.project.scene(doc.active.id))
         if only is not None:
@@ -122,7 +122,7 @@ class ExportControl(QObject):
             return []
         return self.export_active(opts)
 
-    def export_active(self, opts: ExportOptions) -> list[Path]:
+    def export_active(self, opts: ExportChoices) -> list[Path]:
         """Write the active result's outputs; returns the files written."""
         w = self.window
         QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)

@@ -11,10 +11,10 @@ from scene.testing.analytic import box_room
 
 
 def test_dialog_shows_each_presets_text_and_estimate(qt_app):
-    from app.window.dialogs.export_dialog import ExportDialog, ExportOptions
+    from app.window.dialogs.export_dialog import ExportChoices, ExportDialog
 
     scene = Scene(dome=box_room(128).panorama)
-    dialog = ExportDialog(ExportOptions(scene=scene, mesh=MeshSettings()))
+    dialog = ExportDialog(ExportChoices(scene=scene, mesh=MeshSettings()))
     panel = dialog.preset_panel
     assert panel.preset() is None and dialog.options().preset is None
     for name, preset in PRESETS.items():
@@ -27,11 +27,11 @@ def test_dialog_shows_each_presets_text_and_estimate(qt_app):
 
 
 def test_window_plan_writes_the_preset_file(qt_app, tmp_path):
-    from app.window.dialogs.export_dialog import ExportOptions
+    from app.window.dialogs.export_dialog import ExportChoices
     from app.window.exporting import export_plan, export_result
 
     scene = Scene(dome=box_room(128).panorama)
-    opts = ExportOptions(folder=tmp_path, stem="room", glb=False, preset="unreal", scene=scene)
+    opts = ExportChoices(folder=tmp_path, stem="room", glb=False, preset="unreal", scene=scene)
     plan = export_plan(opts)
     assert [t.format for t in plan.targets] == ["preset"] and plan.scene is scene
     written, _ = export_result(scene.dome, opts)

@@ -1,7 +1,7 @@
 """The window's dialogs, one module each, and :class:`Prompter`, which asks through them."""
 
 from .about import AboutDialog, environment_report
-from .export_dialog import ExportDialog, ExportOptions
+from .export_dialog import ExportChoices, ExportDialog
 from .file_filters import IMAGE_FILTER, PROJECT_FILTER
 from .import_dialog import ImportDialog
 from .preferences import PreferencesDialog
@@ -11,6 +11,6 @@ from .shortcuts import ShortcutsDialog
 
 __all__ = [
     "Prompter", "PreferencesDialog", "AboutDialog", "ShortcutsDialog", "ExportDialog",
-    "ExportOptions", "ImportDialog", "RecoveryDialog", "PROJECT_FILTER",
+    "ExportChoices", "ImportDialog", "RecoveryDialog", "PROJECT_FILTER",
     "IMAGE_FILTER", "environment_report",
 ]

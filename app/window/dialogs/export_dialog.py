@@ -1,4 +1,4 @@
-"""The Export dialog and :class:`ExportOptions`, what it answers."""
+"""The Export dialog and :class:`ExportChoices`, what it answers."""
 
 from __future__ import annotations
 
@@ -25,12 +25,15 @@ from PySide6.QtWidgets import (
 
 from scene.settings import MeshSettings
 
-__all__ = ["ExportDialog", "ExportOptions"]
+__all__ = ["ExportDialog", "ExportChoices"]
 
 
 @dataclass
-class ExportOptions:
-    """What "Export" writes.
+class ExportChoices:
+    """What the user picked in the Export dialog (which files, where, which preset).
+
+    Not :class:`scene.exporters.ExportOptions` (what one exporter needs): the window turns
+    these choices into an export plan (:func:`app.window.exporting.export_plan`).
 
     Parameters
     ----------
@@ -74,7 +77,7 @@ class ExportOptions:
 class ExportDialog(QDialog):
     """Choose outputs and mesh options for the active result."""
 
-    def __init__(self, defaults: ExportOptions, parent: QWidget | None = None) -> None:
+    def __init__(self, defaults: ExportChoices, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export")
         self._defaults = defaults
@@ -165,9 +168,9 @@ class ExportDialog(QDialog):
         if folder:
             self.folder_edit.setText(folder)
 
-    def options(self) -> ExportOptions:
+    def options(self) -> ExportChoices:
         cut = self.cut_spin.value()
-        return ExportOptions(
+        return ExportChoices(
             folder=Path(self.folder_edit.text()).expanduser(),
             stem=self.stem_edit.text().strip() or "scene",
             glb=self.glb_check.isChecked(), ply=self.ply_check.isChecked(),

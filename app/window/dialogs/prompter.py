@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox, QWidget
 
-from .export_dialog import ExportDialog, ExportOptions
+from .export_dialog import ExportChoices, ExportDialog
 from .import_dialog import ImportDialog
 from .recovery_dialog import RecoveryDialog
 
@@ -63,7 +63,7 @@ class Prompter:
         path, _ = QFileDialog.getSaveFileName(parent, caption, start, filters)
         return path
 
-    def export_options(self, parent: QWidget, defaults: ExportOptions) -> ExportOptions | None:
+    def export_options(self, parent: QWidget, defaults: ExportChoices) -> ExportChoices | None:
         dlg = ExportDialog(defaults, parent)
         return dlg.options() if dlg.exec() == QDialog.DialogCode.Accepted else None
 
