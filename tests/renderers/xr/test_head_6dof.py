@@ -1,6 +1,6 @@
 """Headset 6DoF on the layered scene: a tracked head 0.3 m off the capture point sees what an
 exact ray cast of the room from there sees (the layer fills what the pillar hid; the bare dome
-shows holes), and a head beyond the walk radius is rendered from the radius.
+shows the wrong surface there), and a head beyond the walk radius is rendered from the radius.
 
 Drawn headless with the headset's own GL code (surfaceless EGL, Mesa) into an sRGB texture as
 the swapchain images are, in a separate process; the exact reference is the Monado test's.
@@ -42,8 +42,10 @@ def test_a_head_moved_0_3_m_sees_the_exact_layered_room(frames):
     drawn = img.max(axis=-1) > 0
     assert drawn.all(), f"{(~drawn).sum()} hole pixels"
     assert _mismatch(_classify(img), ref, drawn) < 0.005
-    # Without the layer the same head sees holes beside the pillar.
-    assert (images["dome_step"].max(axis=-1) == 0).sum() > 20
+    # Without the layer the same head sees the wrong surface beside the pillar (the dome's
+    # backing and backdrop fill the cut with the far side's colour, not the room behind it).
+    dome = images["dome_step"]
+    assert _mismatch(_classify(dome), ref, dome.max(axis=-1) >= 0) > 0.01
 
 
 def test_a_head_beyond_the_walk_radius_is_rendered_from_the_radius(frames):
