@@ -148,7 +148,7 @@ def main() -> int:
 
     app = make_application([])
     from app.window.main_window import MainWindow
-    from app.window.settings import WindowSettings, make_settings
+    from app.window.preferences_store import WindowSettings, make_settings
     from models.base import GenerationRequest
 
     tmp = Path(tempfile.mkdtemp(prefix="panoforge-bench-"))

@@ -14,7 +14,7 @@ def make_application(argv: list[str] | None = None):
 
     from scene.metadata import software_version
 
-    from .settings import APPLICATION, ORGANIZATION
+    from .preferences_store import APPLICATION, ORGANIZATION
     from .theme import apply_dark_theme
 
     app = QApplication.instance()

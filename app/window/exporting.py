@@ -11,7 +11,7 @@ from scene.errors import PanoforgeError
 from scene.panorama import RGBDPanorama
 
 from .dialogs import ExportChoices
-from .settings import KEY_LAST_EXPORT_DIR
+from .preferences_store import KEY_LAST_EXPORT_DIR
 
 __all__ = ["export_plan", "export_result", "default_stem", "ExportControl", "EXPORT_KINDS"]
 

@@ -18,8 +18,8 @@ from scene.imageio import RGB_EXTENSIONS
 
 from .dialogs import PROJECT_FILTER
 from .document import Document, DocumentView
+from .preferences_store import KEY_LAST_IMPORT_DIR, KEY_LAST_OPEN_DIR
 from .recovery import RecoveryStore, find_orphans
-from .settings import KEY_LAST_IMPORT_DIR, KEY_LAST_OPEN_DIR
 
 __all__ = ["ProjectFiles", "PROJECT_SUFFIX", "IMAGE_SUFFIXES", "RECOVERY_DEBOUNCE_MS"]
 

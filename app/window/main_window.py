@@ -38,8 +38,8 @@ from .generate_panel import GeneratePanel
 from .generation import GenerationControl
 from .headset import HeadsetLink
 from .menus import VIEW_MODES, build_actions, build_menus, build_toolbar
+from .preferences_store import WindowSettings, make_settings
 from .scene_view import SceneView
-from .settings import WindowSettings, make_settings
 from .walkable import WalkControl
 
 __all__ = ["MainWindow", "VIEW_MODES", "IMAGE_SUFFIXES", "PROJECT_SUFFIX"]

@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     app = make_application([])
 
     from .main_window import MainWindow
-    from .settings import WindowSettings, make_settings
+    from .preferences_store import WindowSettings, make_settings
 
     tmp = Path(tempfile.mkdtemp(prefix="panoforge-shot-"))
     w = MainWindow(settings=WindowSettings(make_settings(tmp / "s.ini")),

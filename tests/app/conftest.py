@@ -78,7 +78,7 @@ def qt_app():
 def make_window(qt_app, qtbot, tmp_path):
     """``make_window(**kwargs) -> MainWindow`` shown and exposed; closed after the test."""
     from app.window.main_window import MainWindow
-    from app.window.settings import WindowSettings, make_settings
+    from app.window.preferences_store import WindowSettings, make_settings
 
     windows = []
 

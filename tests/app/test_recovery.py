@@ -21,7 +21,7 @@ import os, signal, sys
 from app.window.app import make_application
 app = make_application([])
 from app.window.main_window import MainWindow
-from app.window.settings import WindowSettings, make_settings
+from app.window.preferences_store import WindowSettings, make_settings
 from scene.testing.analytic import box_room
 w = MainWindow(settings=WindowSettings(make_settings(sys.argv[1])), recovery_root=sys.argv[2])
 w.show()

@@ -36,7 +36,7 @@ def test_window_starts_without_heavy_imports(qt_app, tmp_path):
         "from app.window.app import make_application\n"
         "app = make_application([])\n"
         "from app.window.main_window import MainWindow\n"
-        "from app.window.settings import WindowSettings, make_settings\n"
+        "from app.window.preferences_store import WindowSettings, make_settings\n"
         f"w = MainWindow(settings=WindowSettings(make_settings({str(tmp_path / 's.ini')!r})),"
         f" recovery_root={str(tmp_path / 'sessions')!r})\n"
         "w.show(); app.processEvents()\n"
@@ -326,7 +326,7 @@ def test_drop_an_image_imports_it_and_a_project_opens(make_window, qtbot, tmp_pa
 
 
 def test_layout_recent_files_and_preferences_persist(make_window, tmp_path):
-    from app.window.settings import KEY_DEVICE, KEY_STATE, WindowSettings, make_settings
+    from app.window.preferences_store import KEY_DEVICE, KEY_STATE, WindowSettings, make_settings
 
     w = make_window()
     w.gallery_dock.hide()

@@ -31,7 +31,7 @@ import os, signal, sys, time
 from app.window.app import make_application
 app = make_application([])
 from app.window.main_window import MainWindow
-from app.window.settings import WindowSettings, make_settings
+from app.window.preferences_store import WindowSettings, make_settings
 from scene.settings import MeshSettings
 from scene.testing.analytic import box_room
 from tests.app.conftest import wait_mesh

@@ -25,7 +25,7 @@ class PreferencesDialog(QDialog):
     def __init__(self, settings, parent: QWidget | None = None) -> None:
         from models.registry import list_backends
 
-        from ..settings import DEVICES
+        from ..preferences_store import DEVICES
 
         super().__init__(parent)
         self.setWindowTitle("Preferences")

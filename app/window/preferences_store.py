@@ -1,4 +1,4 @@
-"""The window's persistent preferences: QSettings keys as named constants and typed helpers.
+"""The window's stored preferences (QSettings): keys as named constants and typed helpers.
 
 Everything the window remembers between sessions goes through :class:`WindowSettings`, so the
 keys live in one place and tests can point the whole window at a temporary ``.ini`` file
