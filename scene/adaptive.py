@@ -34,7 +34,9 @@ How it is built
    are split and the mesh rebuilt, until none is left. The reached error is reported.
 5. **Cut.** The discontinuity cut tests the faces of single-pixel cells (and pole-fan faces
    over one column) exactly as the full grid does: every larger cell met the error bound, so
-   it holds no depth jump; a jump always ends up between single-pixel cells.
+   it holds no depth jump; a jump always ends up between single-pixel cells. Each cut face is
+   backed by :func:`scene.backing.backing_triangles`, the full grid's rule, so a cut opens no
+   hole seen from the centre here either.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .backing import backing_triangles
 from .conventions import latitudes, longitudes
 from .mesh_grid import compress_rows, cut_enabled, drop_unknown_vertices, pole_heights
 from .meshdata import DepthMesh
@@ -654,6 +657,13 @@ def _weighted_stats(err: np.ndarray, weight: np.ndarray) -> tuple[float, float, 
     return mean, float(ea[order[i]]), float(e.max())
 
 
+def _add_backing(positions, uvs, faces, cut):
+    """Append the backing triangles of the ``cut`` faces (:mod:`scene.backing`)."""
+    bp, buv, bf = backing_triangles(positions, uvs, cut, positions.shape[0])
+    return (np.concatenate([positions, bp]), np.concatenate([uvs, buv]),
+            np.concatenate([faces, bf]), bf.shape[0])
+
+
 def adaptive_mesh(dist: np.ndarray, max_error: float, cut_threshold: float,
                   max_level: int | None = None) -> DepthMesh:
     """The error-bounded adaptive DepthFusion mesh (see the module docstring).
@@ -673,7 +683,8 @@ def adaptive_mesh(dist: np.ndarray, max_error: float, cut_threshold: float,
     Returns
     -------
     DepthMesh
-        ``stats``: ``mode="adaptive"``, ``grid``, ``cut_faces``, ``unknown_faces``,
+        ``stats``: ``mode="adaptive"``, ``grid``, ``cut_faces``, ``backing_faces`` (appended
+        last, :func:`scene.backing.surface_faces`), ``unknown_faces``,
         ``max_error_requested``, and the error reached against the pixels (before the cut,
         weighted by each pixel's solid angle): ``mean_error``, ``p99_error``,
         ``max_error``; ``cells``, ``refine_rounds``, ``bands``.
@@ -738,8 +749,12 @@ def adaptive_mesh(dist: np.ndarray, max_error: float, cut_threshold: float,
         keep &= ~fine | (hi <= lo * np.float32(1.0 + cut_threshold))
     n_unknown = int(faces.shape[0] - np.count_nonzero(known))
     n_cut = int(np.count_nonzero(known) - np.count_nonzero(keep))
+    cut = faces[known & ~keep] if n_cut else None
     if n_unknown or n_cut:
         faces = compress_rows(np.ascontiguousarray(faces), keep)
+    n_backing = 0
+    if n_cut:  # what the cut removed is put back behind (scene.backing): no holes
+        positions, uvs, faces, n_backing = _add_backing(positions, uvs, faces, cut)
     if not np.isfinite(positions).all():
         positions, uvs, faces = drop_unknown_vertices(positions, uvs, faces)
     assert err.size == h * w
@@ -747,6 +762,7 @@ def adaptive_mesh(dist: np.ndarray, max_error: float, cut_threshold: float,
     mean, p99, worst = _weighted_stats(err, weight)
     stats = {
         "mode": "adaptive", "grid": (w, h), "cut_faces": n_cut, "unknown_faces": n_unknown,
+        "backing_faces": int(n_backing),
         "cut_threshold": float(cut_threshold), "max_error_requested": float(max_error),
         "mean_error": mean, "p99_error": p99, "max_error": worst, "error_reference": "pixels",
         "cells": int(leaves.y0.size), "refine_rounds": rounds, "bands": len(bands),

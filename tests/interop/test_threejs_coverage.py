@@ -40,19 +40,38 @@ def _coverage(report: dict) -> float:
     return covered / total
 
 
+@pytest.mark.parametrize("mode", ["full", "adaptive"])
 @pytest.mark.parametrize("scene_name", SCENES)
-def test_no_cracks_from_the_centre_with_cuts_on(threejs_tools, tmp_path, scene_name):
+def test_no_cracks_from_the_centre_with_cuts_on(threejs_tools, tmp_path, scene_name, mode):
     request = GenerationRequest(prompt=f"a {scene_name}", seed=3, width=512, height=256)
     pano = get_backend("procedural").generate(request).panorama
     lifted = dataclasses.replace(pano, rgb=np.maximum(pano.rgb, 24).astype(np.uint8),
                                  rgb_encoded=None, rgb_mime="")
-    mesh = build_depth_mesh(lifted, MeshSettings(cut_threshold=0.25))
+    mesh = build_depth_mesh(lifted, MeshSettings(mode=mode, cut_threshold=0.25))
+    assert mesh.stats["mode"] == mode
     assert mesh.stats["cut_faces"] > 0, "the scene must exercise the cut"
     glb = tmp_path / f"{scene_name}.glb"
     write_glb(glb, lifted, mesh, texture="png")
     coverage = _coverage(run_threejs(threejs_tools, glb, tmp_path / "out", VIEWS))
-    print(f"{scene_name}: three.js coverage from the origin {100 * coverage:.3f} %")
+    print(f"{scene_name} ({mode}): three.js coverage from the origin {100 * coverage:.3f} %")
     assert coverage >= 0.999
+
+
+def test_without_backing_the_adaptive_mesh_has_cracks(threejs_tools, tmp_path, monkeypatch):
+    # The stage switched off: the same adaptive GLB without the backing shows the background.
+    import scene.adaptive as adaptive_module
+
+    monkeypatch.setattr(adaptive_module, "_add_backing",
+                        lambda positions, uvs, faces, cut: (positions, uvs, faces, 0))
+    request = GenerationRequest(prompt="a forest", seed=3, width=512, height=256)
+    pano = get_backend("procedural").generate(request).panorama
+    lifted = dataclasses.replace(pano, rgb=np.maximum(pano.rgb, 24).astype(np.uint8),
+                                 rgb_encoded=None, rgb_mime="")
+    mesh = build_depth_mesh(lifted, MeshSettings(mode="adaptive", cut_threshold=0.25))
+    assert mesh.stats["cut_faces"] > 0
+    glb = tmp_path / "forest.glb"
+    write_glb(glb, lifted, mesh, texture="png")
+    assert _coverage(run_threejs(threejs_tools, glb, tmp_path / "out", VIEWS)) < 0.995
 
 
 @pytest.mark.parametrize("make", [box_room, nested_spheres], ids=["box_room", "spheres"])

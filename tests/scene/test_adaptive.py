@@ -7,10 +7,11 @@ import numpy as np
 import pytest
 
 from scene.adaptive import plan_bands
+from scene.backing import surface_only
 from scene.depth import DepthInterpretation
 from scene.mesh import build_depth_mesh
-from scene.panorama import RGBDPanorama
 from scene.settings import MeshSettings
+from scene.panorama import RGBDPanorama
 from scene.testing.mesh_metrics import radial_error
 
 from .conftest import assert_closed_oriented, assert_mesh_basics, weld
@@ -146,11 +147,13 @@ def test_pixel_rays_meet_the_mesh_within_the_bound(spheres):
 def test_cut_removes_only_pillar_silhouette_faces(room):
     pano = room.panorama
     uncut = build_depth_mesh(pano, ADAPTIVE)
-    mesh = build_depth_mesh(pano, ADAPTIVE.with_(cut_threshold=0.25))
-    assert_mesh_basics(mesh)
-    n_cut = mesh.stats["cut_faces"]
+    backed = build_depth_mesh(pano, ADAPTIVE.with_(cut_threshold=0.25))
+    assert_mesh_basics(backed)
+    n_cut = backed.stats["cut_faces"]
+    assert backed.stats["backing_faces"] == n_cut  # each cut face is backed (scene.backing)
+    mesh = surface_only(backed)  # the surface: the backing triangles come last
     assert n_cut > 0 and mesh.n_faces == uncut.n_faces - n_cut
-    np.testing.assert_array_equal(mesh.positions, uncut.positions)
+    np.testing.assert_array_equal(mesh.positions[:uncut.positions.shape[0]], uncut.positions)
     kept = {tuple(f) for f in np.sort(mesh.faces, axis=1).tolist()}
     sorted_uncut = np.sort(uncut.faces, axis=1)
     removed = np.array([tuple(f) not in kept for f in sorted_uncut.tolist()])
