@@ -326,8 +326,16 @@ def _inside_class():
                 s.eye = (clamp_walk if self.walk else clamp_eye)(eye, self.eye_radius)
             self.view_changed()
 
+        def set_initial_yaw(self, yaw_deg: float, turn: bool = True) -> None:
+            """Make ``yaw_deg`` the direction :meth:`recentre` faces (a result's initial
+            heading, :func:`scene.gpano.initial_view_yaw_deg`); ``turn`` looks there now."""
+            self.default_state.yaw_deg = float((yaw_deg + 180.0) % 360.0 - 180.0)
+            if turn:
+                self.set_view(yaw_deg=self.default_state.yaw_deg)
+
         def recentre(self) -> None:
-            """Back to the capture point, looking at the panorama centre, default zoom."""
+            """Back to the capture point, looking at the initial heading (panorama centre
+            unless :meth:`set_initial_yaw` set one), default zoom."""
             d = self.default_state
             self.state = InsideState(d.yaw_deg, d.pitch_deg, d.fov_deg)
             self.view_changed()

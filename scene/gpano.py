@@ -38,7 +38,7 @@ import numpy as np
 from .errors import InputError
 
 __all__ = ["GPanoInfo", "Placement", "read_xmp", "parse_gpano", "read_gpano", "read_gpano_file", "placement",
-           "place_on_sphere", "GPANO_NS", "gpano_xmp", "insert_xmp"]
+           "place_on_sphere", "GPANO_NS", "gpano_xmp", "insert_xmp", "initial_view_yaw_deg"]
 
 GPANO_NS = "http://ns.google.com/photos/1.0/panorama/"
 _XMP_HEADER = b"http://ns.adobe.com/xap/1.0/\x00"
@@ -335,3 +335,25 @@ def insert_xmp(jpeg: bytes, xmp: bytes) -> bytes:
     if len(body) + 2 > 0xFFFF:
         raise InputError("the XMP packet is too large for one JPEG segment")
     return jpeg[:2] + b"\xff\xe1" + (len(body) + 2).to_bytes(2, "big") + body + jpeg[2:]
+
+
+def initial_view_yaw_deg(pano) -> float | None:
+    """The yaw a viewer starts at for ``pano``: its GPano initial heading, if one was recorded.
+
+    Yaw and longitude agree (yaw 0 faces the panorama centre, positive turns right, east), so
+    this is ``metadata.extra["gpano"]["initial_view_lon_deg"]`` as the import recorded it.
+
+    Parameters
+    ----------
+    pano : RGBDPanorama
+
+    Returns
+    -------
+    float or None
+        Degrees in (-180, 180]; ``None`` when the panorama has no GPano record.
+    """
+    record = getattr(getattr(pano, "metadata", None), "extra", None) or {}
+    gpano = record.get("gpano") if isinstance(record, dict) else None
+    if not isinstance(gpano, dict) or gpano.get("initial_view_lon_deg") is None:
+        return None
+    return float(gpano["initial_view_lon_deg"])

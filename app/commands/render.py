@@ -67,8 +67,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="image to write (.png or .jpg), or a video (.mp4) with --path "
                              "or --orbit")
     parser.add_argument("--result", metavar="ID", help="which result (default: the active one)")
-    parser.add_argument("--yaw", type=float, default=0.0, metavar="D",
-                        help="degrees to the right of the panorama centre (default 0)")
+    parser.add_argument("--yaw", type=float, default=None, metavar="D",
+                        help="degrees to the right of the panorama centre (default: the "
+                             "panorama's recorded initial heading (GPano), else 0)")
     parser.add_argument("--pitch", type=float, default=0.0, metavar="D",
                         help="degrees up (negative looks down; default 0)")
     parser.add_argument("--fov", type=float, default=90.0, metavar="D",
@@ -188,6 +189,10 @@ def _run_image(args: argparse.Namespace) -> int:
     if not parts.empty:
         print(f"with {len(parts.layers)} layer(s) and {len(parts.props)} prop(s): "
               f"{parts.n_faces:,} more triangles")
+    from scene.gpano import initial_view_yaw_deg
+
+    if args.yaw is None:  # the default view faces the heading the panorama asks for
+        args.yaw = initial_view_yaw_deg(pano) or 0.0
     write_render(out, pano, mesh, yaw_deg=args.yaw, pitch_deg=args.pitch, fov_deg=args.fov,
                  size=args.size, mode=args.mode, eye=args.eye, supersample=args.supersample,
                  parts=parts)

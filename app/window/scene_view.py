@@ -186,6 +186,8 @@ class SceneView(DocumentView, QObject):
                     self.viewport.set_parts(self._parts(job.result_id))
             else:
                 self.viewport.set_scene(job.pano, mesh, parts=self._parts(job.result_id))
+                if self._shown_result != job.result_id:
+                    self._face_initial_view(job.pano)
                 self._shown_result = job.result_id
                 self._shown_rgb = job.pano.rgb
         self.last_edit_latency_ms = (time.perf_counter() - job.requested_at) * 1e3
@@ -194,6 +196,17 @@ class SceneView(DocumentView, QObject):
         self.build_label.setText(f"mesh {build_ms:.0f} ms")
         self._update_legend()
         self.meshShown.emit(job, mesh, build_ms)
+
+    def _face_initial_view(self, pano) -> None:
+        """A newly shown result with a GPano initial heading is first seen facing it (and
+        Recentre goes back there); one without it recentres on the panorama centre."""
+        from scene.gpano import initial_view_yaw_deg
+
+        camera = getattr(self.viewport, "inside_camera", None)
+        if camera is None or not hasattr(camera, "set_initial_yaw"):
+            return
+        yaw = initial_view_yaw_deg(pano)
+        camera.set_initial_yaw(0.0 if yaw is None else yaw, turn=yaw is not None)
 
     def refresh_parts(self) -> None:
         """Draw the active result's layers and props again (a prop was added or moved)."""
