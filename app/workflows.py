@@ -264,7 +264,7 @@ class ExportPlan:
     Parameters
     ----------
     targets : list of ExportTarget
-    mesh_settings : scene.settings.MeshSettings or None
+    mesh_settings : scene.mesh_settings.MeshSettings or None
         For the mesh-based formats; ``None``: the defaults.
     preview_keeps_all_faces : bool
         Draw the preview from the mesh with every triangle kept instead of the exported one.
@@ -350,7 +350,7 @@ def export(plan: ExportPlan, pano, *, cancel=None,
     out = Exported()
     settings = plan.mesh_settings
     if settings is None:
-        from scene.settings import MeshSettings
+        from scene.mesh_settings import MeshSettings
 
         settings = MeshSettings()
     composition = plan.scene if plan.scene is not None else Scene(dome=pano)

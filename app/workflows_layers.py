@@ -69,7 +69,7 @@ def cut_threshold_of(project) -> float:
     the default cut is ready when the user turns the cut on)."""
     import math
 
-    from scene.settings import DEFAULT_CUT_THRESHOLD
+    from scene.mesh_settings import DEFAULT_CUT_THRESHOLD
 
     thr = project.mesh_settings.cut_threshold
     return thr if math.isfinite(thr) else DEFAULT_CUT_THRESHOLD

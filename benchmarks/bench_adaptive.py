@@ -34,8 +34,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from scene.mesh import build_depth_mesh  # noqa: E402
+from scene.mesh_settings import MeshSettings  # noqa: E402
 from scene.meshdata import DepthMesh  # noqa: E402
-from scene.settings import MeshSettings  # noqa: E402
 from scene.testing.analytic import box_room  # noqa: E402
 from scene.testing.mesh_metrics import radial_error  # noqa: E402
 

@@ -30,8 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from scene.composition import Scene  # noqa: E402
 from scene.export_presets import PRESETS, estimate, write_preset  # noqa: E402
+from scene.mesh_settings import MeshSettings  # noqa: E402
 from scene.scene_mesh import build_scene_meshes  # noqa: E402
-from scene.settings import MeshSettings  # noqa: E402
 
 
 def forest(width: int) -> Scene:

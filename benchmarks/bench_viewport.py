@@ -80,7 +80,7 @@ def bench_size(width: int, repeat: int, qapp) -> dict:
 
     from renderers.viewport import Viewport
     from scene.mesh import build_depth_mesh
-    from scene.settings import MeshSettings
+    from scene.mesh_settings import MeshSettings
     from scene.testing.analytic import box_room
 
     room = box_room(width)

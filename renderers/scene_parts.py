@@ -6,7 +6,7 @@ The viewport, offscreen renders, stereo 360 and the headset all draw a
 * the **dome**: the panorama's DepthFusion mesh (built by the caller, as before);
 * each **layer**: its panorama's DepthFusion mesh, built by
   :func:`scene.scene_mesh.build_layer_meshes` with the same
-  :class:`~scene.settings.MeshSettings` as the dome (pixels with NaN depth have no vertex, so
+  :class:`~scene.mesh_settings.MeshSettings` as the dome (pixels with NaN depth have no vertex, so
   an empty part of a layer draws nothing), textured by the layer's own colour;
 * each **prop**: its object mesh moved to the world frame by its transform, with per-vertex
   colours (a textured prop's texture is sampled at its vertices; the renderers keep one
@@ -24,9 +24,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from scene.composition import Prop, Scene
+from scene.mesh_settings import MeshSettings
 from scene.meshdata import DepthMesh
 from scene.panorama import RGBDPanorama
-from scene.settings import MeshSettings
 
 __all__ = ["LayerPart", "PropPart", "SceneParts", "scene_parts", "prop_part", "vertex_normals",
            "shade", "LIGHT_DIRECTION", "AMBIENT", "NO_PARTS"]

@@ -13,9 +13,9 @@ from .conventions import (
 )
 from .depth import DEPTH_KINDS, DepthInterpretation, to_distance
 from .errors import CancelledError, InputError, PanoforgeError, ProjectFileError, ResourceError
+from .mesh_settings import MeshSettings
 from .metadata import GenerationMetadata
 from .panorama import PerspectiveRGBD, RGBDPanorama
-from .settings import MeshSettings
 
 __all__ = [
     "CancelledError", "DEPTH_KINDS", "DepthInterpretation", "GenerationMetadata", "InputError",

@@ -50,11 +50,11 @@ from .composition import Prop, Scene
 from .errors import InputError
 from .licences import collect, non_commercial
 from .limits import check_glb_size
+from .mesh_settings import MeshSettings
 from .meshdata import DepthMesh
 from .metadata import plain_json, software_version
 from .panorama import RGBDPanorama
 from .scene_mesh import SceneMeshes
-from .settings import MeshSettings
 
 __all__ = [
     "write_scene_glb",

@@ -34,8 +34,8 @@ import numpy as np
 
 from .composition import Scene
 from .errors import InputError
+from .mesh_settings import MeshSettings
 from .scene_mesh import SceneMeshes, build_scene_meshes
-from .settings import MeshSettings
 
 __all__ = ["Preset", "PRESETS", "get_preset", "Estimate", "estimate", "preset_meshes",
            "write_preset", "QUEST_TRIANGLES", "QUEST_TEXTURE", "KTX2_NOTE"]

@@ -47,7 +47,7 @@ from pathlib import Path
 
 from .composition import Scene
 from .errors import InputError
-from .settings import MeshSettings
+from .mesh_settings import MeshSettings
 
 __all__ = ["ExportOptions", "ExportOutcome", "EXPORTERS", "NEEDS_MESH", "export", "export_scene"]
 

@@ -18,7 +18,7 @@ Mesh conventions (shared by the full grid and the adaptive mesh)
 - Discontinuity cut: a triangle whose vertex distances satisfy
   ``(max - min) / min > cut_threshold`` is a "rubber sheet" across a depth jump and is
   removed; ``stats["cut_faces"]`` counts them. ``cut_threshold`` inf keeps them all
-  (:class:`~scene.settings.MeshSettings` turns the user's 0 into inf).
+  (:class:`~scene.mesh_settings.MeshSettings` turns the user's 0 into inf).
 """
 
 from __future__ import annotations
@@ -31,9 +31,9 @@ from .conventions import latitudes, longitudes
 from .errors import InputError, ResourceError
 from .limits import check_mesh_size
 from .mesh_grid import compress_rows, cut_enabled, drop_unknown_vertices, pole_heights
+from .mesh_settings import MeshSettings
 from .meshdata import DepthMesh
 from .panorama import RGBDPanorama
-from .settings import MeshSettings
 
 __all__ = ["build_depth_mesh", "full_grid_mesh", "check_distance", "grid_uvs"]
 

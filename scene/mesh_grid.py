@@ -15,7 +15,7 @@ __all__ = ["cut_enabled", "pole_heights", "compress_rows", "drop_unknown_vertice
 
 def cut_enabled(threshold: float) -> bool:
     """Whether ``threshold`` removes anything: every value but inf (the one "no cut",
-    :attr:`scene.settings.MeshSettings.cuts`)."""
+    :attr:`scene.mesh_settings.MeshSettings.cuts`)."""
     return bool(threshold < np.inf)
 
 

@@ -81,9 +81,9 @@ from .composition import Layer, ObjectMesh, Prop, Scene, Transform
 from .depth import DepthInterpretation
 from .errors import PanoforgeError, ProjectFileError
 from .imageio import png_header
+from .mesh_settings import MeshSettings
 from .metadata import GenerationMetadata, plain_json, software_version
 from .panorama import RGBDPanorama
-from .settings import MeshSettings
 
 __all__ = [
     "Project", "Result", "save_project", "load_project", "project_to_bytes", "read_manifest",

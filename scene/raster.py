@@ -87,7 +87,7 @@ class Surface:
         dist : (H, W) float ndarray
             Radial metres from ``centre``; NaN = nothing there.
         cut_threshold : float
-            :attr:`scene.settings.MeshSettings.cut_threshold`.
+            :attr:`scene.mesh_settings.MeshSettings.cut_threshold`.
         centre : (3,) float
             Metres, world frame.
         max_width : int, optional

@@ -2,7 +2,7 @@
 
 Every consumer that needs geometry for a :class:`~scene.composition.Scene` (the exporters in
 :mod:`scene.exporters`, stereo 360, the headset) builds it here, with one
-:class:`~scene.settings.MeshSettings` for the dome and all its layers. Props need no building:
+:class:`~scene.mesh_settings.MeshSettings` for the dome and all its layers. Props need no building:
 they already are meshes (:class:`~scene.composition.ObjectMesh`).
 """
 
@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from .composition import Layer, Scene
 from .mesh import DEFAULT_SETTINGS, build_depth_mesh
+from .mesh_settings import MeshSettings
 from .meshdata import DepthMesh
-from .settings import MeshSettings
 
 __all__ = ["SceneMeshes", "build_scene_meshes", "build_layer_meshes"]
 

@@ -22,7 +22,7 @@ def mesh_options_given(args: argparse.Namespace) -> bool:
 
 
 def mesh_settings_from_args(base, args: argparse.Namespace):
-    """``base`` (a :class:`scene.settings.MeshSettings`) with the options the user gave."""
+    """``base`` (a :class:`scene.mesh_settings.MeshSettings`) with the options the user gave."""
     changes = {k: v for k, v in (("mode", args.mesh), ("max_error", args.max_error),
                                  ("cut_threshold", args.cut_threshold)) if v is not None}
     return base.with_(**changes)

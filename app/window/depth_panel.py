@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 
 from scene.depth import DEPTH_KINDS
 from scene.errors import PanoforgeError
-from scene.settings import MeshSettings
+from scene.mesh_settings import MeshSettings
 
 from .document import DocumentView, new_merge_key
 

@@ -29,8 +29,8 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
+from scene.mesh_settings import MeshSettings
 from scene.panorama import RGBDPanorama
-from scene.settings import MeshSettings
 
 __all__ = ["Document", "DocumentView", "new_merge_key"]
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
+from scene.mesh_settings import MeshSettings
 from scene.panorama import RGBDPanorama
-from scene.settings import MeshSettings
 
 from .latest_worker import LatestWorker
 

@@ -2,7 +2,7 @@
 
 The XR process reads the project file: the chosen result is the dome, and its composition
 (:meth:`scene.project.Project.scene`: the layers and props saved with it) comes with it. The
-dome is meshed, every layer with the same :class:`~scene.settings.MeshSettings`, and the props
+dome is meshed, every layer with the same :class:`~scene.mesh_settings.MeshSettings`, and the props
 are put in the world frame (:func:`renderers.scene_parts.scene_parts`).
 
 The window's "View in headset" (:mod:`app.xr_launcher`) writes its edits to a small JSON
@@ -32,9 +32,9 @@ from pathlib import Path
 
 from scene.depth import DepthInterpretation
 from scene.errors import InputError, PanoforgeError
+from scene.mesh_settings import MeshSettings
 from scene.meshdata import DepthMesh
 from scene.panorama import RGBDPanorama
-from scene.settings import MeshSettings
 
 from ..scene_parts import NO_PARTS, SceneParts
 

@@ -32,7 +32,7 @@ from app.window.app import make_application
 app = make_application([])
 from app.window.main_window import MainWindow
 from app.window.preferences_store import WindowSettings, make_settings
-from scene.settings import MeshSettings
+from scene.mesh_settings import MeshSettings
 from scene.testing.analytic import box_room
 from tests.app.conftest import wait_mesh
 w = MainWindow(settings=WindowSettings(make_settings(sys.argv[1])), recovery_root=sys.argv[2])

@@ -6,7 +6,7 @@ from __future__ import annotations
 from scene.composition import Scene
 from scene.export_presets import PRESETS, estimate
 from scene.gltf_compress import read_glb
-from scene.settings import MeshSettings
+from scene.mesh_settings import MeshSettings
 from scene.testing.analytic import box_room
 
 

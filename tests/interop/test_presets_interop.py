@@ -16,7 +16,7 @@ from PIL import Image
 
 from scene.composition import Scene
 from scene.export_presets import get_preset, write_preset
-from scene.settings import MeshSettings
+from scene.mesh_settings import MeshSettings
 from scene.testing.analytic import box_room
 
 from .conftest import run_blender, run_threejs

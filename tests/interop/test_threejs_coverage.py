@@ -20,7 +20,7 @@ from models.procedural.prompt_words import SCENES
 from models.registry import get_backend
 from scene.export_glb import write_glb
 from scene.mesh import build_depth_mesh
-from scene.settings import MeshSettings
+from scene.mesh_settings import MeshSettings
 from scene.testing.analytic import box_room, nested_spheres
 
 from .conftest import run_threejs

@@ -22,9 +22,9 @@ from renderers.offscreen import OffscreenRenderer, render_view, write_render
 from scene.backing import surface_only
 from scene.errors import InputError
 from scene.mesh import build_depth_mesh
+from scene.mesh_settings import MeshSettings
 from scene.meshdata import DepthMesh
 from scene.panorama import RGBDPanorama
-from scene.settings import MeshSettings
 from scene.testing.analytic import box_room
 
 pytestmark = pytest.mark.gl

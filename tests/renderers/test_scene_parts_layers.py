@@ -8,7 +8,7 @@ import renderers.scene_parts as scene_parts_module
 import scene.scene_mesh as scene_mesh
 from renderers.scene_parts import scene_parts
 from scene.mesh import DEFAULT_SETTINGS
-from scene.settings import MeshSettings
+from scene.mesh_settings import MeshSettings
 from tests.renderers.composition_fixtures import composition
 
 

@@ -11,8 +11,8 @@ from scene.conventions import longitudes
 from scene.depth import DepthInterpretation
 from scene.errors import InputError
 from scene.mesh import build_depth_mesh
+from scene.mesh_settings import MeshSettings
 from scene.panorama import RGBDPanorama
-from scene.settings import MeshSettings
 from scene.testing.analytic import BOX_ROOM_COLOURS, box_room
 
 IPD = 0.064

@@ -7,7 +7,7 @@ import pytest
 
 from renderers import view_math as vm
 from scene.mesh import build_depth_mesh
-from scene.settings import MeshSettings
+from scene.mesh_settings import MeshSettings
 from scene.testing.analytic import box_room
 
 pytestmark = pytest.mark.gl

@@ -10,7 +10,7 @@ from scene.adaptive import plan_bands
 from scene.backing import surface_only
 from scene.depth import DepthInterpretation
 from scene.mesh import build_depth_mesh
-from scene.settings import MeshSettings
+from scene.mesh_settings import MeshSettings
 from scene.panorama import RGBDPanorama
 from scene.testing.mesh_metrics import radial_error
 

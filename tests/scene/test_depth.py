@@ -8,7 +8,7 @@ import pytest
 from scene.depth import DepthInterpretation, to_distance
 from scene.errors import InputError
 from scene.mesh import build_depth_mesh
-from scene.settings import MeshSettings
+from scene.mesh_settings import MeshSettings
 from scene.testing.analytic import box_room
 
 

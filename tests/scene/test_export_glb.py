@@ -27,9 +27,9 @@ from scene.export_glb import (
     write_glb,
 )
 from scene.mesh import build_depth_mesh
+from scene.mesh_settings import MeshSettings
 from scene.meshdata import DepthMesh
 from scene.metadata import GenerationMetadata
-from scene.settings import MeshSettings
 from scene.testing.analytic import box_room, ground_plane, nested_spheres
 from tests.gltf_validator import assert_clean, validate_glb
 

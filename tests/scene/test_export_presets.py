@@ -13,8 +13,8 @@ from scene.collider import collider_mesh
 from scene.composition import ObjectMesh, Prop, Scene, Transform
 from scene.export_presets import PRESETS, QUEST_TRIANGLES, estimate, get_preset, write_preset
 from scene.gltf_compress import read_glb
+from scene.mesh_settings import MeshSettings
 from scene.scene_mesh import build_scene_meshes
-from scene.settings import MeshSettings
 from scene.testing.analytic import box_room
 from scene.testing.shapes import cube_arrays
 from tests.gltf_validator import issue_messages, validate_glb

@@ -12,8 +12,8 @@ import trimesh
 
 from scene.export_glb import write_glb, write_scene_glb
 from scene.mesh import build_depth_mesh
+from scene.mesh_settings import MeshSettings
 from scene.scene_mesh import build_scene_meshes
-from scene.settings import MeshSettings
 from tests.gltf_validator import assert_clean
 
 from .composition_cases import LIT_COLOUR, composition

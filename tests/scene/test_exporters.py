@@ -7,7 +7,7 @@ import pytest
 from scene.errors import InputError
 from scene.export_glb import write_scene_glb
 from scene.exporters import EXPORTERS, ExportOptions, export, export_scene
-from scene.settings import MeshSettings
+from scene.mesh_settings import MeshSettings
 
 from .composition_cases import composition
 

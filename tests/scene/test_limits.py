@@ -17,7 +17,7 @@ from scene.errors import InputError, ResourceError
 from scene.export_glb import write_glb
 from scene.importer import import_panorama
 from scene.mesh import build_depth_mesh
-from scene.settings import MeshSettings
+from scene.mesh_settings import MeshSettings
 from scene.testing.analytic import box_room
 
 ROOT = Path(__file__).resolve().parents[2]

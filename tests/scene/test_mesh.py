@@ -9,7 +9,7 @@ from scene.backing import surface_only
 from scene.conventions import direction_grid
 from scene.errors import InputError
 from scene.mesh import build_depth_mesh
-from scene.settings import MeshSettings
+from scene.mesh_settings import MeshSettings
 from scene.testing.analytic import nested_spheres
 from scene.testing.mesh_metrics import radial_error
 

@@ -15,6 +15,7 @@ from PIL import Image
 import scene.project as project_mod
 from scene.depth import DepthInterpretation
 from scene.errors import InputError, ProjectFileError
+from scene.mesh_settings import MeshSettings
 from scene.metadata import GenerationMetadata
 from scene.panorama import RGBDPanorama
 from scene.project import (
@@ -25,7 +26,6 @@ from scene.project import (
     project_to_bytes,
     save_project,
 )
-from scene.settings import MeshSettings
 
 RNG = np.random.default_rng(11)
 

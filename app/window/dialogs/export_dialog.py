@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from scene.settings import MeshSettings
+from scene.mesh_settings import MeshSettings
 
 __all__ = ["ExportDialog", "ExportChoices"]
 

@@ -25,7 +25,7 @@ class PresetPanel(QGroupBox):
     ----------
     scene : scene.composition.Scene or None
         What would be exported (no estimate without it).
-    settings : scene.settings.MeshSettings
+    settings : scene.mesh_settings.MeshSettings
         The mesh settings the presets without a budget use.
     preset : str or None
         Preselected preset name.

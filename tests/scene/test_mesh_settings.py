@@ -11,8 +11,8 @@ import pytest
 
 from scene.errors import InputError
 from scene.mesh import build_depth_mesh
+from scene.mesh_settings import NO_CUT, MeshSettings
 from scene.project import Project, load_project, save_project
-from scene.settings import NO_CUT, MeshSettings
 from scene.testing.analytic import box_room
 
 SCENE = Path(__file__).resolve().parents[2] / "scene"
@@ -77,5 +77,5 @@ def test_no_module_decides_no_cut_on_its_own():
               for folder in ("app", "renderers", "models", "scene")
               for path in sorted((root / folder).rglob("*.py"))
               for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
-              if pattern.search(line) and path.name not in ("settings.py", "mesh_grid.py")]
+              if pattern.search(line) and path.name not in ("mesh_settings.py", "mesh_grid.py")]
     assert copies == []
