@@ -1,10 +1,11 @@
-"""A depth cut never opens a hole seen from the centre (scene.backing in the full-grid mesh)."""
+"""A depth cut never opens a hole seen from the centre (scene.backing in both mesh builders)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+import scene.adaptive as adaptive_module
 import scene.mesh as mesh_module
 from scene.backing import BEHIND
 from scene.mesh import build_depth_mesh
@@ -43,8 +44,10 @@ def pano(request):
     return make(64).panorama
 
 
-def test_cuts_on_still_cover_the_whole_view_from_the_centre(pano):
-    cut = build_depth_mesh(pano, MeshSettings(cut_threshold=0.25))
+@pytest.mark.parametrize("mode", ["full", "adaptive"])
+def test_cuts_on_still_cover_the_whole_view_from_the_centre(pano, mode):
+    cut = build_depth_mesh(pano, MeshSettings(mode=mode, cut_threshold=0.25))
+    assert cut.stats["mode"] == mode
     assert cut.stats["cut_faces"] > 0 and cut.stats["backing_faces"] == cut.stats["cut_faces"]
     assert coverage_from_origin(cut) >= 0.999
 
@@ -54,6 +57,14 @@ def test_without_backing_the_cut_leaves_cracks(pano, monkeypatch):
     monkeypatch.setattr(mesh_module, "_add_backing",
                         lambda positions, uvs, faces, keep, w, h: (positions, uvs, faces, 0))
     cut = build_depth_mesh(pano, MeshSettings(cut_threshold=0.25))
+    assert coverage_from_origin(cut) < 0.995
+
+
+def test_without_backing_the_adaptive_cut_leaves_cracks(pano, monkeypatch):
+    monkeypatch.setattr(adaptive_module, "_add_backing",
+                        lambda positions, uvs, faces, cut: (positions, uvs, faces, 0))
+    cut = build_depth_mesh(pano, MeshSettings(mode="adaptive", cut_threshold=0.25))
+    assert cut.stats["cut_faces"] > 0
     assert coverage_from_origin(cut) < 0.995
 
 
