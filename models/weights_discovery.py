@@ -27,11 +27,32 @@ from scene.errors import InputError
 
 __all__ = ["HF_ID", "hf_offline", "hf_hub_cache", "models_home", "find_in_hf_cache",
            "is_folder_argument", "given_folder", "Found", "locate", "first_usable",
-           "download_hint"]
+           "download_hint", "spec_lookup"]
 
 #: A Hugging Face model id, ``owner/name``.
 HF_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _TRUE = {"1", "ON", "YES", "TRUE"}
+
+
+def spec_lookup(specs: dict, name: str, what: str):
+    """``specs[name]``, or the one refusal of an unknown model name listing the known ones.
+
+    Parameters
+    ----------
+    specs : dict of str -> spec
+    name : str
+    what : str
+        What the family calls a name, e.g. ``"LDM3D backend"``.
+
+    Raises
+    ------
+    InputError
+    """
+    try:
+        return specs[name]
+    except KeyError:
+        raise InputError(f"unknown {what} {name!r}",
+                         hint="choose one of: " + ", ".join(specs)) from None
 
 
 def hf_offline() -> bool:

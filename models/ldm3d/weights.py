@@ -32,6 +32,7 @@ from ..weights_discovery import (  # noqa: F401 - re-exported: one discovery for
     is_folder_argument,
     locate,
     models_home,
+    spec_lookup,
 )
 
 __all__ = [
@@ -106,11 +107,7 @@ SPECS: dict[str, ModelSpec] = {
 
 def spec_for(name: str) -> ModelSpec:
     """The :class:`ModelSpec` of a backend name (``InputError`` if unknown)."""
-    try:
-        return SPECS[name]
-    except KeyError:
-        raise InputError(f"unknown LDM3D backend {name!r}",
-                         hint="choose one of: " + ", ".join(SPECS)) from None
+    return spec_lookup(SPECS, name, "LDM3D backend")
 
 
 @dataclass(frozen=True)

@@ -83,12 +83,10 @@ DEFAULT_BACKEND = "lrm-base"
 
 def spec_for(name: str) -> LRMSpec:
     """The :class:`LRMSpec` of ``lrm-base`` / ``lrm-large`` (``lrm`` means the base one)."""
-    name = DEFAULT_BACKEND if name in ("lrm", "", None) else name
-    try:
-        return SPECS[name]
-    except KeyError:
-        raise InputError(f"unknown LRM model {name!r}",
-                         hint="choose one of: " + ", ".join(SPECS)) from None
+    from models.weights_discovery import spec_lookup
+
+    return spec_lookup(SPECS, DEFAULT_BACKEND if name in ("lrm", "", None) else name,
+                       "LRM model")
 
 
 @dataclass(frozen=True)
