@@ -41,9 +41,11 @@ class Image:
     ----------
     name : str
         File name in ``docs/images/``.
-    kind : {"preview", "render", "window"}
+    kind : {"preview", "render", "window", "upscale", "poles"}
         ``preview``: ``panoforge generate --preview`` of the demo; ``render``: ``panoforge
-        render DEMO <args> -o NAME``; ``window``: ``python -m app.window.screenshot NAME <args>``.
+        render DEMO <args> -o NAME``; ``window``: ``python -m app.window.screenshot NAME <args>``;
+        ``upscale``/``poles``: before/after renders of ``panoforge upscale``/``repair-poles``
+        side by side (see :data:`UPSCALE_PROMPT`, :data:`POLE_SMEAR_LAT`).
     args : tuple of str
         The command's options.
     tolerance : float
@@ -77,7 +79,19 @@ IMAGES: tuple[Image, ...] = (
     Image("window.png", "window", ("--size", "1600x960")),
     Image("window_panorama.png", "window",
           ("--size", "1600x960", "--tab", "panorama", "--overlay", "50")),
+    # Before/after crops of the stages that make new results (the real renderer, side by side).
+    Image("upscale_before_after.png", "upscale"),
+    Image("poles_before_after.png", "poles"),
 )
+
+#: The upscale crops: a 512x256 procedural hall, upscaled x4 by the classical method, both
+#: rendered through the same narrow view (textured above, depth below).
+UPSCALE_PROMPT = "a stone hall with pillars"
+#: The pole crops: a procedural hall at 1024x512 with its zenith cap smeared on purpose (every
+#: row above 70 deg latitude replaced by its row mean, the smudge LDM3D-pano leaves), then
+#: ``repair-poles`` (classical); both rendered looking straight up.
+POLE_SMEAR_LAT = 70.0
+POLE_PROMPT = "a stone hall with pillars"
 
 #: Images the README shows that another tool makes: name -> the command.
 EXTERNAL: dict[str, str] = {
@@ -121,9 +135,71 @@ def make_image(image: Image, out: Path, work: Path) -> Path:
         _run("-m", "app", "render", str(project), *image.args, "-o", str(target))
     elif image.kind == "window":
         _run("-m", "app.window.screenshot", str(target), *image.args)
+    elif image.kind == "upscale":
+        _before_after_upscale(target, work)
+    elif image.kind == "poles":
+        _before_after_poles(target, work)
     else:
         raise ValueError(f"unknown image kind {image.kind!r}")
     return target
+
+
+def _side_by_side(rows: list[tuple[Path, Path]], target: Path) -> None:
+    """Write the (before, after) render pairs as one picture: before left, after right."""
+    from PIL import Image as PILImage
+
+    pairs = [(PILImage.open(a).convert("RGB"), PILImage.open(b).convert("RGB")) for a, b in rows]
+    w, h = pairs[0][0].size
+    gap = 8
+    sheet = PILImage.new("RGB", (2 * w + gap, len(pairs) * h + (len(pairs) - 1) * gap),
+                         (255, 255, 255))
+    for i, (a, b) in enumerate(pairs):
+        sheet.paste(a, (0, i * (h + gap)))
+        sheet.paste(b, (w + gap, i * (h + gap)))
+    sheet.save(target)
+
+
+def _render(project: Path, result: str, out: Path, *args: str) -> Path:
+    _run("-m", "app", "render", str(project), "--result", result, *args, "-o", str(out))
+    return out
+
+
+def _before_after_upscale(target: Path, work: Path) -> None:
+    """Low-res result (left) and its classical x4 upscale (right), textured and depth."""
+    project = work / "hall_upscale.panoforge"
+    _run("-m", "app", "generate", UPSCALE_PROMPT, "--backend", "procedural", "--seed", "3",
+         "--width", "512", "--height", "256", "-o", str(project))
+    _run("-m", "app", "upscale", str(project), "--method", "classical")
+    view = ("--yaw", "20", "--pitch", "-5", "--fov", "28", "--size", "480x300")
+    rows = []
+    for mode in ("textured", "depth"):
+        rows.append(tuple(_render(project, rid, work / f"up_{rid}_{mode}.png", *view,
+                                  "--mode", mode) for rid in ("r1", "r2")))
+    _side_by_side(rows, target)
+
+
+def _before_after_poles(target: Path, work: Path) -> None:
+    """A zenith cap smeared on purpose (left) and after ``repair-poles`` (right)."""
+    import numpy as np
+    from PIL import Image as PILImage
+
+    project = work / "hall_poles.panoforge"
+    _run("-m", "app", "generate", POLE_PROMPT, "--backend", "procedural", "--seed", "3",
+         "--width", "1024", "--height", "512", "-o", str(project))
+    _run("-m", "app", "export", str(project), "--images", str(work / "fp"))
+    rgb_file = work / "fp" / "panorama.png"
+    depth_file = work / "fp" / "panorama_distance.exr"  # (the 16-bit PNG clamps the sky)
+    rgb = np.asarray(PILImage.open(rgb_file).convert("RGB")).copy()
+    rows = int(round((90.0 - POLE_SMEAR_LAT) / 180.0 * rgb.shape[0]))
+    rgb[:rows] = rgb[:rows].mean(axis=1, keepdims=True).astype(np.uint8)
+    smeared = work / "hall_smeared.png"
+    PILImage.fromarray(rgb).save(smeared)
+    damaged = work / "hall_damaged.panoforge"
+    _run("-m", "app", "import", str(smeared), "--depth", str(depth_file), "-o", str(damaged))
+    _run("-m", "app", "repair-poles", str(damaged), "--caps", "top")
+    view = ("--pitch", "90", "--fov", "100", "--size", "400x400")
+    rows_ = [tuple(_render(damaged, rid, work / f"pole_{rid}.png", *view) for rid in ("r1", "r2"))]
+    _side_by_side(rows_, target)
 
 
 def main(argv: list[str] | None = None) -> int:
