@@ -73,12 +73,17 @@ def test_vertices_come_back_as_ours_in_metres_y_up(blender_room):
 
 def test_vertex_distances_are_the_true_distances(blender_room):
     report, room = blender_room
-    pos = decode(report["mesh"]["positions_gltf"], 3)
+    everything = decode(report["mesh"]["positions_gltf"], 3)
+    # The cut faces' backing (scene.backing) comes after the surface: three vertices a face.
+    surface = room.mesh.n_vertices - 3 * room.mesh.stats.get("backing_faces", 0)
+    pos = everything[:surface]
     dist = np.linalg.norm(pos, axis=1)
     true = room.scene.distance_of(pos)
     assert np.all(np.isfinite(true))
     rel = np.abs(dist - true) / true
     assert rel.max() < 1e-6, f"largest relative error {rel.max():.3g} at vertex {rel.argmax()}"
+    back = everything[surface:]  # on or behind the true surface in their direction
+    assert np.all(np.linalg.norm(back, axis=1) >= room.scene.distance_of(back) * (1 - 1e-6))
     # Metres, not centimetres or inches: the room's walls are 3 to 4.5 m from the viewer.
     assert 1.39 < dist.min() and dist.max() < 8.0
 
@@ -181,20 +186,30 @@ def test_cli_export_opens_in_blender_with_true_distances(imported_spheres, blend
     props = report["scene_properties"]
     assert props["mesh"]["mode"] == mesh_mode
     assert props["mesh"]["vertices"] == mesh["vertices"]
+    # The cut faces are backed (scene.backing): three vertices each, after the surface's own.
+    backing = props["mesh"]["backing_faces"]
+    assert backing == props["mesh"]["cut_faces"] > 0
+    surface = mesh["vertices"] - 3 * backing
     if mesh_mode == "full":
-        assert mesh["vertices"] == (SPHERES_WIDTH + 1) * (SPHERES_WIDTH // 2) + 2
+        assert surface == (SPHERES_WIDTH + 1) * (SPHERES_WIDTH // 2) + 2
     else:
-        assert mesh["vertices"] < (SPHERES_WIDTH + 1) * (SPHERES_WIDTH // 2) // 2
+        assert surface < (SPHERES_WIDTH + 1) * (SPHERES_WIDTH // 2) // 2
 
-    pos = decode(mesh["positions_gltf"], 3)
+    everything = decode(mesh["positions_gltf"], 3)
+    pos = everything[:surface]
     # The two pole vertices sit at the mean height of the nearest row, not on a pixel's ray.
     on_rays = np.hypot(pos[:, 0], pos[:, 2]) > 1e-6
     assert np.count_nonzero(~on_rays) == 2
     dist = np.linalg.norm(pos[on_rays], axis=1)
     true = scene.distance_of(pos[on_rays])
     # 16-bit depth in millimetres: half a millimetre of rounding, plus float32.
+    tol = 0.0005 + 2e-6 * true.max()
     err = np.abs(dist - true)
-    assert err.max() <= 0.0005 + 2e-6 * true.max(), f"largest error {err.max() * 1000:.3f} mm"
+    assert err.max() <= tol, f"largest error {err.max() * 1000:.3f} mm"
+    # Backing vertices lie on or behind the true surface in their direction, never in front.
+    back = everything[surface:]
+    behind = np.linalg.norm(back, axis=1) - scene.distance_of(back)
+    assert behind.min() >= -tol, f"a backing vertex {-behind.min() * 1000:.3f} mm in front"
     assert json.dumps(props["depth_interpretation"])  # the interpretation travelled too
 
 
