@@ -110,8 +110,11 @@ def place_made(result, made, at, height: float, *, name: str = "", material: str
 
 def add_prop(project, request, at, height: float, *, result_id: str | None = None,
              name: str = "", material: str = "pbr", yaw_deg: float | None = None,
-             snap: bool = True, on_progress=None, cancel=None):
+             snap: bool = True, on_progress=None, cancel=None, texture_size: int | None = None):
     """Make the prop ``request`` describes and stand it in the picked result's scene.
+
+    ``texture_size`` (texels) bakes its vertex colours into a texture atlas
+    (:func:`scene.texture_atlas.bake_vertex_colours`) for engines that ignore vertex colours.
 
     Returns
     -------
@@ -120,6 +123,12 @@ def add_prop(project, request, at, height: float, *, result_id: str | None = Non
     result = project.pick(result_id)
     _check_height(height)
     made = make_prop(request, on_progress=on_progress, cancel=cancel)
+    if texture_size:
+        from dataclasses import replace
+
+        from scene.texture_atlas import bake_vertex_colours
+
+        made = replace(made, mesh=bake_vertex_colours(made.mesh, texture_size))
     prop = place_made(result, made, at, height, name=name, material=material, yaw_deg=yaw_deg,
                       snap=snap)
     result.props.append(prop)

@@ -76,6 +76,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                      help="how engines shade it: lit PBR (default) or unlit like the dome")
     add.add_argument("--grid", type=int, default=256, metavar="N",
                      help="marching-cubes grid samples per side (default 256; 128 is faster)")
+    add.add_argument("--texture-size", type=int, default=None, metavar="N",
+                     help="also bake the colours into an N x N texture atlas (xatlas UVs) for "
+                          "engines that ignore vertex colours")
     add.add_argument("--seed", type=int, default=0, help="shape variation / LDM3D seed")
     add.add_argument("--model", default=None, help="LRM folder or Hugging Face id")
     add.add_argument("--image-model", default=None,
@@ -132,7 +135,8 @@ def _add(args) -> int:
     with TerminalProgress(f"prop ({backend})") as bar:
         result, prop = add_prop(project, request, args.at, args.height, result_id=args.result,
                                 name=args.name, material=args.material, yaw_deg=args.yaw,
-                                snap=args.snap, on_progress=bar)
+                                snap=args.snap, on_progress=bar,
+                                texture_size=args.texture_size)
     workflows.save(project, args.project)
     d = describe_prop(prop)
     placement = prop.source["placement"]
