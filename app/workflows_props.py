@@ -10,6 +10,8 @@ Use cases
 :func:`make_prop`
     a :class:`models.props.PropRequest` -> :class:`models.props.GeneratedProp` (progress,
     cancel).
+:func:`bake_texture`
+    its vertex colours baked into a texture atlas, when asked.
 :func:`place_made`
     a made prop stood on a result's dome (:func:`scene.placement.place_prop`, the one
     placement rule) -> :class:`scene.composition.Prop`, not yet added.
@@ -20,8 +22,8 @@ Use cases
 
 from __future__ import annotations
 
-__all__ = ["default_backend", "crop_panorama", "make_prop", "place_made", "add_prop",
-           "remove_prop", "describe_prop"]
+__all__ = ["default_backend", "crop_panorama", "make_prop", "bake_texture", "place_made",
+           "add_prop", "remove_prop", "describe_prop"]
 
 
 def default_backend(image, prompt: str) -> tuple[str, str]:
@@ -69,6 +71,18 @@ def make_prop(request, on_progress=None, cancel=None):
     from models.props import generate_prop
 
     return generate_prop(request, on_progress=on_progress, cancel=cancel)
+
+
+def bake_texture(made, texture_size: int | None):
+    """``made`` with its vertex colours baked into a ``texture_size`` atlas
+    (:func:`scene.texture_atlas.bake_vertex_colours`); unchanged when the size is 0/None."""
+    if not texture_size:
+        return made
+    from dataclasses import replace
+
+    from scene.texture_atlas import bake_vertex_colours
+
+    return replace(made, mesh=bake_vertex_colours(made.mesh, int(texture_size)))
 
 
 def _check_height(height: float) -> None:
@@ -122,13 +136,8 @@ def add_prop(project, request, at, height: float, *, result_id: str | None = Non
     """
     result = project.pick(result_id)
     _check_height(height)
-    made = make_prop(request, on_progress=on_progress, cancel=cancel)
-    if texture_size:
-        from dataclasses import replace
-
-        from scene.texture_atlas import bake_vertex_colours
-
-        made = replace(made, mesh=bake_vertex_colours(made.mesh, texture_size))
+    made = bake_texture(make_prop(request, on_progress=on_progress, cancel=cancel),
+                        texture_size)
     prop = place_made(result, made, at, height, name=name, material=material, yaw_deg=yaw_deg,
                       snap=snap)
     result.props.append(prop)

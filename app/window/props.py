@@ -74,6 +74,8 @@ class PropOptions:
         Marching-cubes samples per side.
     material : {"pbr", "unlit"}
     seed : int
+    texture_size : int
+        Edge of a baked texture atlas in texels; 0 keeps vertex colours only.
     """
 
     prompt: str = ""
@@ -83,6 +85,7 @@ class PropOptions:
     grid: int = 128
     material: str = "pbr"
     seed: int = 0
+    texture_size: int = 0
 
 
 class PropDialog(QDialog):
@@ -122,6 +125,11 @@ class PropDialog(QDialog):
         self.material.addItem("Lit (PBR)", "pbr")
         self.material.addItem("Unlit (like the dome)", "unlit")
         form.addRow("Material", self.material)
+        self.texture = QComboBox()  # issue 12: for engines that ignore vertex colours
+        self.texture.addItem("Vertex colours only", 0)
+        for n in (512, 1024, 2048):
+            self.texture.addItem(f"Also a {n}×{n} texture atlas", n)
+        form.addRow("Colours", self.texture)
         if lrm_note:
             note = QLabel(lrm_note)
             note.setObjectName("hint")
@@ -143,7 +151,8 @@ class PropDialog(QDialog):
     def options(self) -> PropOptions:
         return PropOptions(prompt=self.prompt.text().strip(), image=self.image.text().strip(),
                            backend=str(self.backend.currentData()), height=self.height.value(),
-                           grid=self.grid.value(), material=str(self.material.currentData()))
+                           grid=self.grid.value(), material=str(self.material.currentData()),
+                           texture_size=int(self.texture.currentData()))
 
 
 def _yaw_of(prop) -> float:
@@ -225,9 +234,10 @@ class PropsControl(QObject):
                               device=w.settings.device() or "auto")
 
         def work(on_progress, cancel):
-            from app.workflows_props import make_prop
+            from app.workflows_props import bake_texture, make_prop
 
-            return make_prop(request, on_progress=on_progress, cancel=cancel)
+            return bake_texture(make_prop(request, on_progress=on_progress, cancel=cancel),
+                                options.texture_size)
 
         what = options.prompt or options.image
         from .stages import missing_weights_error
