@@ -41,7 +41,11 @@ def test_zero_and_inf_build_the_same_mesh_and_cutting_removes_faces(mode):
     meshes = [build_depth_mesh(pano, MeshSettings(mode=mode, cut_threshold=c))
               for c in (0, math.inf, 0.01)]
     np.testing.assert_array_equal(meshes[0].faces, meshes[1].faces)
-    assert meshes[2].n_faces < meshes[1].n_faces  # the cut is on: the room's corners go
+    # The cut is on: the room's corners are cut (and backed, one for one, so no crack shows
+    # from the centre); with no cut nothing is.
+    assert meshes[1].stats.get("cut_faces", 0) == 0
+    assert meshes[2].stats["cut_faces"] > 0
+    assert meshes[2].stats["backing_faces"] == meshes[2].stats["cut_faces"]
 
 
 def test_a_project_without_cut_saves_and_opens(tmp_path):
