@@ -311,9 +311,10 @@ def install_stages(w) -> None:
                  for k in w.stages.available(res)]
         if res.panorama.has_depth:
             items.append(("Add Prop…", lambda r=result_id: w.props.add_prop_dialog(r)))
-        from . import variations
+        if res.kind == "generated":  # (variations repeat a request with other seeds)
+            from . import variations
 
-        items += variations.gallery_actions(w, result_id)
+            items += variations.gallery_actions(w, result_id)
         return items
 
     w.gallery.extra_actions = gallery_actions
