@@ -102,6 +102,16 @@ def make_window(qt_app, qtbot, tmp_path):
             w.close()
         w.deleteLater()
     qt_app.processEvents()
+    # Collect the closed windows' cycles here, with no GL context drawing, instead of letting
+    # a later test's paint event trigger the collection of another window's GL objects (a
+    # segfault seen once in glCompileShader, "Garbage-collecting").
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    import gc
+
+    gc.collect()
+    qt_app.processEvents()
 
 
 def wait_mesh(qtbot, window, timeout=20000):
