@@ -1,7 +1,7 @@
 """One cancellable piece of work on its own thread, reported through Qt signals.
 
-The pattern of :class:`app.window.worker.GenerationWorker` for the window's other long
-jobs (upscaling, pole repair, depth estimation, making a prop): the job is a callable
+The one worker pattern of the window's long jobs (generation, upscaling, pole repair, depth
+estimation, making a prop, layers, videos): the job is a callable
 ``work(on_progress, cancel) -> value`` (the :mod:`models.base` protocol), run on a
 :class:`QThread`; each :class:`models.base.Progress` becomes a ``progress`` signal that Qt's
 queued connections deliver to the UI thread.
@@ -15,7 +15,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from models.base import Progress
 from scene.errors import CancelledError
@@ -53,13 +53,14 @@ class StageWorker(QObject):
     def start(self) -> None:
         """Start the thread; returns at once."""
         if self._thread is not None:
-            raise RuntimeError("a StageWorker runs once")
+            raise RuntimeError(f"a {type(self).__name__} runs once")
         thread = QThread()
-        thread.setObjectName(f"stage-{self.name}")
+        thread.setObjectName(self.name)
         self._runner = _Runner(self)
         self._runner.moveToThread(thread)
         thread.started.connect(self._runner.run)
-        self._runner.over.connect(thread.quit)
+        # direct: QThread.quit is thread-safe, so wait() returns without the UI event loop
+        self._runner.over.connect(thread.quit, Qt.ConnectionType.DirectConnection)
         self._thread = thread
         thread.start()
 
