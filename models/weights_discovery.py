@@ -198,7 +198,8 @@ def locate(model: str | None, repo_id: str, own: Path | None,
     is_model_folder : callable
         ``(Path) -> bool``: whether a folder looks like this family's (cheap, file names).
     missing : str
-        Start of the offline refusal, e.g. ``"the weights of Intel/ldm3d-pano"``.
+        Start of the offline refusal, subject and verb, e.g. ``"the weights of
+        Intel/ldm3d-pano are"`` or ``"the depth model X is"``.
     hint : str
         The offline refusal's hint (the download command, :func:`download_hint`).
     flag, folder_hint : str
@@ -223,7 +224,7 @@ def locate(model: str | None, repo_id: str, own: Path | None,
         return Found(cached[0], "cache", repo_id, cached[1])
     if hf_offline():
         where = f"{own} and " if own is not None else ""
-        raise InputError(f"{missing} are not on this computer and HF_HUB_OFFLINE is set "
+        raise InputError(f"{missing} not on this computer and HF_HUB_OFFLINE is set "
                          f"(looked in {where}the Hugging Face cache {hf_hub_cache()})",
                          hint=hint)
     return Found(None, "download", repo_id, "")

@@ -156,7 +156,7 @@ def resolve_depth_model(model: str | None = None) -> DepthModelLocation:
     found = locate(None if e is not None else model, repo_id,
                    models_home() / e.backend if e is not None else None,
                    lambda folder: (folder / "config.json").is_file(),
-                   missing=f"the depth model {repo_id}", hint=depth_download_hint(e, repo_id),
+                   missing=f"the depth model {repo_id} is", hint=depth_download_hint(e, repo_id),
                    flag="--depth-model",
                    folder_hint="use one of: " + ", ".join(depth_model_names())
                    + ", a Hugging Face id, or a folder with config.json")

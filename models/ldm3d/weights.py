@@ -324,7 +324,7 @@ def resolve_model(spec: ModelSpec, model: str | None = None, check=None) -> Mode
     check = check or check_model_folder
     repo_id = model if model and not is_folder_argument(model) else spec.repo_id
     found = locate(model, spec.repo_id, models_home() / spec.name, is_diffusers_folder,
-                   missing=f"the weights of {repo_id}", hint=download_hint(spec, repo_id),
+                   missing=f"the weights of {repo_id} are", hint=download_hint(spec, repo_id),
                    folder_hint="check the path")
     if found.folder is None:
         return ModelLocation(None, found.repo_id, "")

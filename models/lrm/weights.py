@@ -278,7 +278,7 @@ def resolve_lrm(spec: LRMSpec, model: str | None = None) -> LRMLocation:
 
     repo_id = model if model and not is_folder_argument(model) else spec.repo_id
     found = locate(model, spec.repo_id, models_home() / spec.name, _is_lrm_folder,
-                   missing=f"the weights of {repo_id}", hint=download_hint(spec, repo_id),
+                   missing=f"the weights of {repo_id} are", hint=download_hint(spec, repo_id),
                    folder_hint=download_hint(spec))
     if found.folder is None:
         return LRMLocation(None, found.repo_id, "")
