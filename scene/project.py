@@ -22,7 +22,7 @@ The manifest (``format`` = :data:`FORMAT_NAME`, ``format_version`` = :data:`FORM
 
     {"format", "format_version", "app_version", "active_id",
      "mesh_settings": {mode, max_error, cut_threshold (null = no cut)},
-     "results": [{"id", "kind", "label", "parent_id", <panorama>,
+     "results": [{"id", "kind", "label", "parent_id", ["name"], ["favourite"], <panorama>,
                   "layers": [{"id", "kind", "walk_radius", "method", "label", <panorama>}],
                   "props": [{"id", "name", "material", "source", "transform": Transform,
                              "mesh": {"positions", "faces", "colors" | null, "uvs" | null:
@@ -35,6 +35,10 @@ The manifest (``format`` = :data:`FORMAT_NAME`, ``format_version`` = :data:`FORM
                  "rgb":   {"file", "mime", "width", "height", "bytes", "sha256"},
                  "depth": {"file", "format": "png16"|"png8"|"npy", "dtype",
                            "width", "height", "bytes", "sha256"} | null
+
+``name`` (:mod:`scene.result_names`) and ``favourite`` (``true``) are optional members of a
+result, written only when set: a file without them saves back to the same bytes, and a
+Panoforge that does not know them ignores them.
 
 Versions: format 2 added ``layers`` and ``props`` (:mod:`scene.composition`). Format 1 files
 (no such lists: each result is a dome alone) open unchanged and are written as format 2 on
@@ -84,6 +88,7 @@ from .imageio import png_header
 from .mesh_settings import MeshSettings
 from .metadata import GenerationMetadata, plain_json, software_version
 from .panorama import RGBDPanorama
+from .result_names import name_problem
 
 __all__ = [
     "Project", "Result", "save_project", "load_project", "project_to_bytes", "read_manifest",
@@ -148,6 +153,11 @@ class Result:
         What fills the parts this dome hides (made from it).
     props : list of scene.composition.Prop
         Objects placed in this dome's scene.
+    name : str
+        What the user renamed it to (:mod:`scene.result_names`; ``""``: none, shown by its
+        label). Written to the manifest only when set.
+    favourite : bool
+        Starred in the gallery. Written to the manifest only when true.
     """
 
     id: str
@@ -158,6 +168,8 @@ class Result:
     created: str = field(default_factory=_now)
     layers: list[Layer] = field(default_factory=list)
     props: list[Prop] = field(default_factory=list)
+    name: str = ""
+    favourite: bool = False
     # Encoded images of the arrays they were made from. Saves reuse them while the
     # panorama's arrays are the same objects (they are immutable).
     _encoded: _Encoded = field(default_factory=_Encoded, repr=False)
@@ -276,7 +288,7 @@ class Project:
         with its layers and props."""
         result = self.pick(result_id)
         return Scene(dome=result.panorama, layers=tuple(result.layers), props=tuple(result.props),
-                     name=result.id)
+                     name=result.name or result.id)  # the export's root node: the user's name
 
     def set_active(self, result_id: str) -> Result:
         """Make ``result_id`` the active result and return it."""
@@ -416,6 +428,13 @@ def _members(project: Project) -> tuple[dict, list[tuple[str, bytes]]]:
             if len(set(part_ids)) != len(part_ids) or not all(_ID_RE.match(i) for i in part_ids):
                 raise ValueError(f"{kind} ids of {r.id} must be unique and simple, got {part_ids}")
         entry = {"id": r.id, "kind": r.kind, "label": r.label, "parent_id": r.parent_id}
+        # optional (absent when unset, so older files load and save to the same bytes)
+        if name_problem(r.name) or r.name != r.name.strip():  # load would refuse it
+            raise ValueError(f"result {r.id}: {name_problem(r.name) or 'unstripped name'}")
+        if r.name:
+            entry["name"] = r.name
+        if r.favourite:
+            entry["favourite"] = True
         entry.update(_panorama_members(r.panorama, f"results/{r.id}", r._encoded, files))
         entry["layers"] = [
             dict({"id": layer.id, "kind": layer.kind, "walk_radius": float(layer.walk_radius),
@@ -788,6 +807,11 @@ def _load_result(zf: zipfile.ZipFile, rd: dict, index: int, path_name: str) -> R
     label = s.get(rd, "label", str)
     parent = s.get(rd, "parent_id", str, optional=True)
     created = s.get(rd, "created", str, optional=True) or ""  # written by format 1.0 files
+    name = s.get(rd, "name", str, optional=True) or ""
+    if name_problem(name) or name != name.strip():
+        raise _fail(f"manifest: result {rid} has an unusable name "
+                    f"({name_problem(name) or 'white space at an end'})")
+    favourite = bool(s.get(rd, "favourite", bool, optional=True))
     encoded = _Encoded()
     pano = _load_panorama(zf, rd, s, path_name, encoded)
     # Format 1 has neither list: a v1 result is a dome alone.
@@ -801,7 +825,8 @@ def _load_result(zf: zipfile.ZipFile, rd: dict, index: int, path_name: str) -> R
         if len({p.id for p in parts}) != len(parts):
             raise _fail(f"{path_name}: result {rid} has two {what}s with the same id")
     return Result(id=rid, panorama=pano, kind=kind, parent_id=parent, label=label,
-                  created=created, layers=layers, props=props, _encoded=encoded)
+                  created=created, layers=layers, props=props, name=name, favourite=favourite,
+                  _encoded=encoded)
 
 
 def load_project(path: str | Path) -> Project:
