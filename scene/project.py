@@ -22,6 +22,7 @@ The manifest (``format`` = :data:`FORMAT_NAME`, ``format_version`` = :data:`FORM
 
     {"format", "format_version", "app_version", "active_id",
      "mesh_settings": {mode, max_error, cut_threshold (null = no cut)},
+     ["views": [{"name", "yaw_deg", "pitch_deg", "fov_deg", "eye"}]]  (scene.saved_views)
      "results": [{"id", "kind", "label", "parent_id", ["name"], ["favourite"], <panorama>,
                   "layers": [{"id", "kind", "walk_radius", "method", "label", <panorama>}],
                   "props": [{"id", "name", "material", "source", "transform": Transform,
@@ -89,6 +90,7 @@ from .mesh_settings import MeshSettings
 from .metadata import GenerationMetadata, plain_json, software_version
 from .panorama import RGBDPanorama
 from .result_names import name_problem
+from .saved_views import SavedView, views_from_list, views_to_list
 
 __all__ = [
     "Project", "Result", "save_project", "load_project", "project_to_bytes", "read_manifest",
@@ -186,11 +188,15 @@ class Project:
     active_id : str or None
         The result shown and exported by default.
     mesh_settings : MeshSettings
+    views : list of scene.saved_views.SavedView
+        Named camera poses (View ▸ Saved Views); the manifest's optional ``"views"``, written
+        only when there is at least one.
     """
 
     results: list[Result] = field(default_factory=list)
     active_id: str | None = None
     mesh_settings: MeshSettings = field(default_factory=MeshSettings)
+    views: list[SavedView] = field(default_factory=list)
 
     @property
     def active(self) -> Result | None:
@@ -450,6 +456,8 @@ def _members(project: Project) -> tuple[dict, list[tuple[str, bytes]]]:
         "app_version": software_version(), "active_id": project.active_id,
         "mesh_settings": project.mesh_settings.to_dict(), "results": results,
     }
+    if project.views:  # optional: absent, a format-2 file saves to the same bytes
+        manifest["views"] = views_to_list(project.views)
     return plain_json(manifest), files
 
 
@@ -861,10 +869,14 @@ def load_project(path: str | Path) -> Project:
         except (PanoforgeError, TypeError) as exc:
             raise _fail(f"manifest: bad mesh settings ({getattr(exc, 'message', exc)})") from None
         active = s.get(manifest, "active_id", str, optional=True)
+        try:
+            views = views_from_list(s.get(manifest, "views", list, optional=True) or [])
+        except ValueError as exc:
+            raise _fail(f"manifest: bad saved views ({exc})") from None
         results = [_load_result(zf, rd, i, path.name) for i, rd in enumerate(results_d)]
     ids = [r.id for r in results]
     if len(set(ids)) != len(ids):
         raise _fail(f"{path.name} has two results with the same id")
     if active is not None and active not in ids:
         raise _fail(f"manifest: the active result {active!r} is not in the project")
-    return Project(results=results, active_id=active, mesh_settings=mesh)
+    return Project(results=results, active_id=active, mesh_settings=mesh, views=views)
