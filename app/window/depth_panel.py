@@ -217,6 +217,7 @@ class DepthPanel(DocumentView, QWidget):
             spin.setDecimals(2)
             spin.setSuffix(" m")
             spin.setKeyboardTracking(False)
+            spin.setToolTip(f"{label} end of the depth range, in metres (or drag its handle)")
             spin.valueChanged.connect(self._on_spin_changed)
             range_row.addWidget(QLabel(label))
             range_row.addWidget(spin, 1)
@@ -231,6 +232,7 @@ class DepthPanel(DocumentView, QWidget):
         self.kind_combo = QComboBox()
         for kind in DEPTH_KINDS:
             self.kind_combo.addItem(_KIND_LABELS.get(kind, kind), kind)
+        self.kind_combo.setToolTip("What the stored depth values mean: disparity, z-depth or distance")
         self.kind_combo.currentIndexChanged.connect(self._on_kind_changed)
         form.addRow("Interpretation", self.kind_combo)
 
@@ -255,6 +257,7 @@ class DepthPanel(DocumentView, QWidget):
         self.mode_combo = QComboBox()
         self.mode_combo.addItem("Full grid", "full")
         self.mode_combo.addItem("Adaptive", "adaptive")
+        self.mode_combo.setToolTip("Mesh resolution: one vertex per pixel, or adaptive within the error bound")
         self.mode_combo.currentIndexChanged.connect(self._on_mesh_changed)
         self.error_spin = QDoubleSpinBox()
         self.error_spin.setRange(0.05, 10.0)

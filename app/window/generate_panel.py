@@ -97,6 +97,7 @@ class GeneratePanel(QWidget):
         lay.addWidget(QLabel("Prompt"))
         self.prompt_edit = QPlainTextEdit()
         self.prompt_edit.setObjectName("prompt")
+        self.prompt_edit.setToolTip("What the scene shows, in words; Ctrl+Enter generates")
         self.prompt_edit.setPlaceholderText("a misty pine forest at dawn, a lake, mountains…")
         self.prompt_edit.setMinimumHeight(56)
         self.prompt_edit.setMaximumHeight(84)
@@ -125,6 +126,7 @@ class GeneratePanel(QWidget):
         lay.addWidget(QLabel("Negative prompt"))
         self.negative_edit = QPlainTextEdit()
         self.negative_edit.setObjectName("negative")
+        self.negative_edit.setToolTip("Words the model should steer away from (LDM3D only)")
         self.negative_edit.setPlaceholderText("what to avoid")
         self.negative_edit.setMaximumHeight(40)
         lay.addWidget(self.negative_edit)
@@ -133,6 +135,7 @@ class GeneratePanel(QWidget):
         form = QFormLayout(box)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.backend_combo = QComboBox()
+        self.backend_combo.setToolTip("Which generator makes the panorama and its depth")
         for info in self._backends:
             self.backend_combo.addItem(info.label, info.name)
             self.backend_combo.setItemData(self.backend_combo.count() - 1, info.description,
@@ -142,6 +145,7 @@ class GeneratePanel(QWidget):
 
         model_row = QHBoxLayout()
         self.model_edit = QLineEdit()
+        self.model_edit.setToolTip("Folder with the model's weights (empty: the Hugging Face cache)")
         self.model_edit.setPlaceholderText("Hugging Face cache (default)")
         self.model_edit.editingFinished.connect(self._on_model_edited)
         self.model_button = QToolButton()
@@ -158,6 +162,7 @@ class GeneratePanel(QWidget):
 
         seed_row = QHBoxLayout()
         self.seed_spin = SeedBox(SEED_MIN, SEED_MAX)
+        self.seed_spin.setToolTip("Random seed (integer): the same seed and settings give the same scene")
         self.seed_spin.setValue(random.randint(0, 99999))
         self.seed_lock = QToolButton()
         self.seed_lock.setCheckable(True)
@@ -177,13 +182,16 @@ class GeneratePanel(QWidget):
 
         self.steps_spin = QSpinBox()
         self.steps_spin.setRange(1, 500)
+        self.steps_spin.setToolTip("Denoising steps (count): more is slower and often finer")
         form.addRow("Steps", self.steps_spin)
         self.guidance_spin = QDoubleSpinBox()
         self.guidance_spin.setRange(0.0, 30.0)
         self.guidance_spin.setSingleStep(0.5)
         self.guidance_spin.setDecimals(1)
+        self.guidance_spin.setToolTip("Guidance scale (unitless): how closely the image follows the prompt")
         form.addRow("Guidance", self.guidance_spin)
         self.size_combo = QComboBox()
+        self.size_combo.setToolTip("Panorama size, width × height in pixels (2:1 equirect)")
         form.addRow("Size", self.size_combo)
         self.seamless_check = QCheckBox("Seamless 360° seam")
         self.seamless_check.setChecked(True)

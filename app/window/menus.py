@@ -42,11 +42,15 @@ def build_actions(w) -> None:
                            "Import an RGB panorama with optional depth")
     w.act_export = _action(w, "&Export…", lambda: w.exports.export_dialog(), "Ctrl+E",
                            "Export the active result")
-    w.act_export_glb = _action(w, "GLB…", lambda: w.exports.export_dialog(only="glb"))
-    w.act_export_ply = _action(w, "PLY…", lambda: w.exports.export_dialog(only="ply"))
-    w.act_export_images = _action(w, "Images…", lambda: w.exports.export_dialog(only="images"))
+    w.act_export_glb = _action(w, "GLB…", lambda: w.exports.export_dialog(only="glb"),
+                               tip="Export the active result as a GLB mesh")
+    w.act_export_ply = _action(w, "PLY…", lambda: w.exports.export_dialog(only="ply"),
+                               tip="Export the active result as a PLY mesh or point cloud")
+    w.act_export_images = _action(w, "Images…", lambda: w.exports.export_dialog(only="images"),
+                                  tip="Export the panorama and its depth as images")
     w.act_export_cubemap = _action(w, "Cubemap…",
-                                   lambda: w.exports.export_dialog(only="cubemap"))
+                                   lambda: w.exports.export_dialog(only="cubemap"),
+                                   tip="Export six cube faces for a skybox")
     w.act_headset = _action(w, "View in &Headset", w.view_in_headset, "Ctrl+H",
                             "Walk through the active result in a VR headset "
                             "(OpenXR; start SteamVR, Quest Link, Monado or WMR "
@@ -56,6 +60,7 @@ def build_actions(w) -> None:
 
     w.act_undo = w.undo_group.createUndoAction(w, "&Undo")
     w.act_undo.setShortcut(sk.Undo)
+    w.act_undo.setStatusTip("Undo the last change to the project")
     w.act_redo = w.undo_group.createRedoAction(w, "&Redo")
     # Ctrl+Shift+Z is the platform's Redo on Linux: registering it twice makes Qt drop the
     # key as an "ambiguous shortcut overload", so each sequence is added once
@@ -64,13 +69,15 @@ def build_actions(w) -> None:
         if key.toString() not in {k.toString() for k in redo_keys}:
             redo_keys.append(key)
     w.act_redo.setShortcuts(redo_keys)
+    w.act_redo.setStatusTip("Redo the change just undone")
     w.addAction(w.act_undo)
     w.addAction(w.act_redo)
     w.act_delete = _action(w, "&Delete Result", w.delete_active, sk.Delete,
                            "Remove the active result (undoable)")
     w.act_use = _action(w, "Use &These Settings", w.use_active_settings, "Ctrl+U",
                         "Copy the active result's settings to Generate")
-    w.act_prefs = _action(w, "&Preferences…", w.preferences, sk.Preferences)
+    w.act_prefs = _action(w, "&Preferences…", w.preferences, sk.Preferences,
+                         "Default backend, model folders and device")
     if w.act_prefs.shortcut().isEmpty():
         w.act_prefs.setShortcut(QKeySequence("Ctrl+,"))
 
@@ -100,8 +107,9 @@ def build_actions(w) -> None:
     w.act_recentre = _action(w, "&Recentre", w.scene_view.recentre, "Home",
                              "Back to the centre, looking ahead")
     w.act_shortcuts = _action(w, "&Keyboard Shortcuts", w.show_shortcuts,
-                              "Ctrl+/")
-    w.act_about = _action(w, "&About Panoforge", w.show_about)
+                              "Ctrl+/", "List every key the window answers to")
+    w.act_about = _action(w, "&About Panoforge", w.show_about,
+                          tip="Versions of Panoforge, torch, diffusers, OpenGL and the GPU")
 
 
 def build_menus(w) -> None:
@@ -145,7 +153,9 @@ def build_menus(w) -> None:
     panels = m.addMenu("&Panels")
     for dock in (w.generate_dock, w.depth_dock, w.gallery_dock):
         panels.addAction(dock.toggleViewAction())
-    w.act_reset_layout = _action(w, "Reset &Layout", w.reset_layout)
+        dock.toggleViewAction().setStatusTip(f"Show or hide the {dock.windowTitle()} panel")
+    w.act_reset_layout = _action(w, "Reset &Layout", w.reset_layout,
+                                 tip="Put every panel back where it started")
     m.addAction(w.act_reset_layout)
     w.view_menu = m
 
@@ -171,6 +181,7 @@ def build_toolbar(w) -> None:
     tb.addSeparator()
     tb.addWidget(QLabel(" Mode "))
     w.mode_combo = QComboBox()
+    w.mode_combo.setToolTip("How the 3D view draws the mesh (Alt+1…4)")
     for mode in VIEW_MODES:
         w.mode_combo.addItem(mode.capitalize(), mode)
     w.mode_combo.currentIndexChanged.connect(

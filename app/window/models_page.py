@@ -67,6 +67,7 @@ class ModelsPage(QWidget):
         lay.addWidget(self.detail)
         row = QHBoxLayout()
         self.copy_button = QPushButton("Copy download command")
+        self.copy_button.setToolTip("Copy the command that downloads the selected model to the clipboard")
         self.copy_button.clicked.connect(self.copy_command)
         self.add_button = QPushButton("Add model folder…")
         self.add_button.setToolTip("Install weights copied from another computer, after "

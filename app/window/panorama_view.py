@@ -83,6 +83,7 @@ class PanoramaView(QWidget):
         self.overlay_slider = QSlider(Qt.Orientation.Horizontal)
         self.overlay_slider.setRange(0, 100)
         self.overlay_slider.setValue(0)
+        self.overlay_slider.setToolTip("Blend the depth colours over the image (0–100 %)")
         self.overlay_slider.valueChanged.connect(lambda _v: self._refresh())
         row.addWidget(self.overlay_slider, 1)
         from .depth_legend import DepthLegend

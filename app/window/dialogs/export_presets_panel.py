@@ -39,6 +39,7 @@ class PresetPanel(QGroupBox):
         self._scene, self._settings, self._meshes = scene, settings, None
         lay = QVBoxLayout(self)
         self.combo = QComboBox()
+        self.combo.setToolTip("Also write a file tuned for one engine or headset (size shown below)")
         self.combo.addItem("None (plain files)", None)
         for p in PRESETS.values():
             self.combo.addItem(p.title, p.name)

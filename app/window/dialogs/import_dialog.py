@@ -47,6 +47,7 @@ class ImportDialog(QDialog):
         for k, label in (("disparity", "Disparity (1 = near)"), ("zdepth", "Z-depth (planar)"),
                          ("distance", "Distance (radial)")):
             self.kind_combo.addItem(label, k)
+        self.kind_combo.setToolTip("What the depth map's values mean (disparity, z-depth or distance)")
         form.addRow("Depth is", self.kind_combo)
         self.near_spin = QDoubleSpinBox()
         self.far_spin = QDoubleSpinBox()
@@ -54,6 +55,7 @@ class ImportDialog(QDialog):
             s.setRange(0.01, 100000.0)
             s.setSuffix(" m")
             s.setValue(v)
+            s.setToolTip("Distance of the nearest / farthest disparity value, in metres")
         nf = QHBoxLayout()
         nf.addWidget(self.near_spin)
         nf.addWidget(QLabel("to"))
@@ -63,6 +65,7 @@ class ImportDialog(QDialog):
         self.fit_combo.addItem("Refuse if not 2:1", "error")
         self.fit_combo.addItem("Pad to 2:1", "pad")
         self.fit_combo.addItem("Crop to 2:1", "crop")
+        self.fit_combo.setToolTip("What to do with an image that is not twice as wide as high")
         form.addRow("Not 2:1?", self.fit_combo)
         lay.addLayout(form)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
@@ -77,6 +80,8 @@ class ImportDialog(QDialog):
         row = QHBoxLayout()
         edit = QLineEdit()
         pick = QPushButton("Browse…")
+        edit.setToolTip(f"{caption}: path of the file")
+        pick.setToolTip(f"Choose the {caption[0].lower()}{caption[1:]} file")
 
         def choose():
             path, _ = QFileDialog.getOpenFileName(self, caption, self._folder, IMAGE_FILTER)

@@ -38,8 +38,11 @@ class RecoveryDialog(QDialog):
         buttons = QDialogButtonBox()
         recover = buttons.addButton("Recover", QDialogButtonBox.ButtonRole.AcceptRole)
         recover.setDefault(True)
+        recover.setToolTip("Open the checked results again")
         discard = buttons.addButton("Discard", QDialogButtonBox.ButtonRole.DestructiveRole)
-        buttons.addButton("Later", QDialogButtonBox.ButtonRole.RejectRole)
+        discard.setToolTip("Delete the checked recovery copies for good")
+        buttons.addButton("Later", QDialogButtonBox.ButtonRole.RejectRole).setToolTip(
+            "Keep the copies and ask again at the next start")
         recover.clicked.connect(self.accept)
         discard.clicked.connect(self._on_discard)
         buttons.rejected.connect(self.reject)
