@@ -28,7 +28,8 @@ from typing import BinaryIO
 
 from .output_paths import check_output_file, make_folder, write_error
 
-__all__ = ["atomic_writer", "atomic_write_bytes", "TEMP_MARK", "remove_stale_temp_files"]
+__all__ = ["atomic_writer", "atomic_write_bytes", "TEMP_MARK", "remove_stale_temp_files",
+           "writer_is_gone"]
 
 _DISK_ERRORS = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC), errno.EFBIG, errno.EROFS}
 #: What every temporary file's name contains (``.NAME.panoforge-tmp-PID-XXXXXXXX``).
@@ -36,8 +37,14 @@ TEMP_MARK = ".panoforge-tmp-"
 _TEMP_RE = re.compile(r"^\..*\.panoforge-tmp-(\d+)-[A-Za-z0-9_]+$")
 
 
-def _process_started_after(pid: int, when: float) -> bool | None:
-    """Whether process ``pid`` is gone (True) or started after ``when`` (True), else False."""
+def writer_is_gone(pid: int, when: float) -> bool | None:
+    """Whether the process ``pid`` that wrote something at ``when`` (epoch seconds) is gone.
+
+    True when no such process exists or the id now belongs to a process started after
+    ``when`` (ids are reused); False while it may still be writing; None when it cannot be
+    told. The one rule for leftovers of interrupted writes (temporary files here, batch
+    staging folders in :mod:`app.batch.execute`).
+    """
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -72,7 +79,7 @@ def remove_stale_temp_files(folder: str | os.PathLike) -> list[Path]:
             continue
         try:
             st = entry.stat(follow_symlinks=False)
-            if not stat.S_ISREG(st.st_mode) or not _process_started_after(int(m.group(1)),
+            if not stat.S_ISREG(st.st_mode) or not writer_is_gone(int(m.group(1)),
                                                                           st.st_mtime):
                 continue
             os.unlink(entry.path)

@@ -19,7 +19,7 @@ import numpy as np
 from .conventions import direction_to_lonlat, lonlat_to_pixel
 from .errors import InputError
 from .panorama import RGBDPanorama
-from .placement import _depth_at, surface_hit
+from .placement import depth_at, surface_hit
 
 __all__ = ["ray_dome_hit"]
 
@@ -31,7 +31,7 @@ def _radius(dist: np.ndarray, p: np.ndarray) -> float:
     h, w = dist.shape
     lon, lat = direction_to_lonlat(p)
     px, py = lonlat_to_pixel(lon, lat, w, h)
-    return _depth_at(dist, float(px), float(py))
+    return depth_at(dist, float(px), float(py))
 
 
 def ray_dome_hit(dome: RGBDPanorama, origin, direction, *, samples: int = 512,

@@ -24,15 +24,19 @@ from .errors import InputError
 from .panorama import RGBDPanorama
 
 __all__ = ["GROUND_SLOPE_DEG", "surface_hit", "placement_transform", "place_prop",
-           "next_prop_id"]
+           "next_prop_id", "depth_at"]
 
 #: Surfaces steeper than this (degrees from horizontal) count as walls.
 GROUND_SLOPE_DEG = 35.0
 
 
-def _depth_at(dist: np.ndarray, px: float, py: float) -> float:
-    """Bilinear radial distance at continuous pixel (px, py); nearest pixel where a
-    neighbour is unknown; NaN when that is unknown too."""
+def depth_at(dist: np.ndarray, px: float, py: float) -> float:
+    """Bilinear radial distance (metres) at the continuous pixel ``(px, py)`` of ``dist``.
+
+    ``dist`` is ``(H, W)`` float radial distance with NaN where unknown; ``px`` wraps across
+    the seam, ``py`` is clamped to the rows. Uses the nearest pixel where a neighbour is
+    unknown, and gives NaN when that is unknown too.
+    """
     h, w = dist.shape
     py = min(max(py, 0.0), h - 1.0)
     x0, y0 = int(np.floor(px)), int(np.floor(py))
@@ -80,7 +84,7 @@ def surface_hit(dome: RGBDPanorama, direction) -> tuple[np.ndarray, np.ndarray]:
     h, w = dist.shape
     lon, lat = direction_to_lonlat(d)
     px, py = lonlat_to_pixel(lon, lat, w, h)
-    r = _depth_at(dist, float(px), float(py))
+    r = depth_at(dist, float(px), float(py))
     if not np.isfinite(r) or r <= 0:
         raise InputError("the panorama's depth is unknown in that direction",
                          hint="pick another point, or place the prop exactly with --no-snap")
@@ -92,7 +96,7 @@ def surface_hit(dome: RGBDPanorama, direction) -> tuple[np.ndarray, np.ndarray]:
     def at(lo: float, la: float) -> np.ndarray | None:
         la = float(np.clip(la, -np.pi / 2 + 1e-6, np.pi / 2 - 1e-6))
         qx, qy = lonlat_to_pixel(lo, la, w, h)
-        rr = _depth_at(dist, float(qx), float(qy))
+        rr = depth_at(dist, float(qx), float(qy))
         return None if not np.isfinite(rr) else lonlat_to_direction(lo, la) * rr
 
     pts = [at(lon + dlon, lat), at(lon - dlon, lat), at(lon, lat + dlat), at(lon, lat - dlat)]

@@ -76,12 +76,12 @@ def remove_stale_staging(out_dir: str | os.PathLike) -> list[Path]:
         return removed
     # (the atomic writer's rule for its own temporary files: the writer is gone, or its process
     # id now belongs to a process started after the folder was last written)
-    from scene.atomic import _process_started_after
+    from scene.atomic import writer_is_gone
 
     for entry in entries:
         _, _, pid = entry.name.rpartition(".")
         try:
-            if not pid.isdigit() or not _process_started_after(int(pid), entry.stat().st_mtime):
+            if not pid.isdigit() or not writer_is_gone(int(pid), entry.stat().st_mtime):
                 continue
         except OSError:
             continue
