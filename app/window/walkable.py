@@ -25,6 +25,8 @@ from PySide6.QtWidgets import QLabel
 
 __all__ = ["WalkControl", "walk_zone_text", "build_scene_menu"]
 
+_MAKE_TEXT = "Make &Walkable…"
+
 
 def walk_zone_text(result) -> str:
     """One line for the depth panel: the measured walk zone of a result, or how to get one."""
@@ -114,10 +116,11 @@ class WalkControl(QObject):
         self.act_walk.setStatusTip("Walk through the scene with WASD / arrows and the mouse, "
                                    "within its walk radius (the ring on the floor)")
         self.act_walk.toggled.connect(self.set_walk)
-        self.act_make = QAction("Make &Walkable", window)
+        self.act_make = QAction(_MAKE_TEXT, window)
         self.act_make.setStatusTip("Fill what the foreground hides so you can step off the "
-                                   "centre (panoforge layer); run again to cancel")
-        self.act_make.triggered.connect(lambda _c=False: self.make_walkable())
+                                   "centre: choose the walk radius and the filler "
+                                   "(panoforge layer); run again to cancel")
+        self.act_make.triggered.connect(lambda _c=False: self.ask_and_make())
         self.act_record = QAction("Record &Fly-Through…", window)
         self.act_record.setStatusTip("Render a video moving through the scene "
                                      "(panoforge render --orbit/--path)")
@@ -169,8 +172,43 @@ class WalkControl(QObject):
         self.refresh()
 
     # -- make walkable ----------------------------------------------------------------------
-    def make_walkable(self, walk_radius: float | None = None, fill: str | None = None):
+    def ask_and_make(self):
+        """Scene ▸ Make Walkable…: ask for the walk radius and the filler, then start.
+
+        While one runs, the action cancels it instead. The last radius is offered again;
+        the filler starts at "Automatic" (procedural for generated scenes, else classical).
+
+        Returns
+        -------
+        StageWorker or None
+            None when cancelled, when nothing is active, or when this cancelled a run.
+        """
+        if self.worker is not None:
+            return self.make_walkable()
+        res = self.doc.active
+        if res is None:
+            return None
+        from app.workflows_layers import default_fill
+
+        from .dialogs.walkable_dialog import WalkableChoices, filler_choices
+
+        rec = res.panorama.metadata.extra.get("walk_zone") or {}
+        defaults = WalkableChoices(walk_radius=float(rec.get("walk_radius_m") or 0.5))
+        choice = self.w.prompter.walkable_options(self.w, defaults, filler_choices(res),
+                                                  default_fill(res))
+        if choice is None:
+            return None
+        options = {"steps": choice.steps} if choice.fill == "ldm3d" and choice.steps else {}
+        return self.make_walkable(choice.walk_radius, choice.fill, seed=choice.seed,
+                                  options=options)
+
+    def make_walkable(self, walk_radius: float | None = None, fill: str | None = None, *,
+                      seed: int = 0, options: dict | None = None):
         """Start "Make Walkable" on the active result (or cancel the running one).
+
+        ``walk_radius`` (metres; None: the one the result was made for, else 0.5), ``fill``
+        (None: :func:`app.workflows_layers.default_fill`), ``seed`` and ``options`` are the
+        :class:`app.workflows_layers.LayerRequest`'s.
 
         Returns
         -------
@@ -190,7 +228,8 @@ class WalkControl(QObject):
             rec = res.panorama.metadata.extra.get("walk_zone") or {}
             walk_radius = float(rec.get("walk_radius_m") or 0.5)
         detached = _Detached(self.doc.project, res.id)
-        request = LayerRequest(result_id=res.id, walk_radius=walk_radius, fill=fill)
+        request = LayerRequest(result_id=res.id, walk_radius=walk_radius, fill=fill, seed=seed,
+                               options=dict(options or {}))
         rid = res.id
 
         def run(on_progress, cancel):
@@ -213,7 +252,7 @@ class WalkControl(QObject):
 
     def _worker_over(self) -> None:
         self.worker = None
-        self.act_make.setText("Make &Walkable")
+        self.act_make.setText(_MAKE_TEXT)
         self.refresh()
 
     def _walkable_done(self, result_id: str, outcome) -> None:

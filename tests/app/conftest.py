@@ -26,6 +26,8 @@ class AutoPrompter:
         self.export_folder = None
         self.export_overrides: dict = {}
         self.import_answer = None
+        self.walkable_answer = None      # a WalkableChoices, or None = Cancel
+        self.walkable_asked: list = []   # (defaults, fillers, auto_fill) per question
         self.offered: list = []
 
     def offer_recovery(self, parent, orphans):
@@ -64,6 +66,11 @@ class AutoPrompter:
     def import_options(self, parent, folder):
         self.asked.append("import")
         return self.import_answer
+
+    def walkable_options(self, parent, defaults, fillers, auto_fill):
+        self.asked.append("walkable")
+        self.walkable_asked.append((defaults, fillers, auto_fill))
+        return self.walkable_answer
 
 
 @pytest.fixture(scope="session")

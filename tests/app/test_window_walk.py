@@ -21,7 +21,7 @@ def test_make_walkable_adds_layers_undoably_and_shows_the_walk_zone(make_window,
     label = w.walk.zone_label
     assert "not measured" in label.text()
     assert [a.text() for a in w.scene_menu.actions() if a.text()] == [
-        "&Walk Mode", "Make &Walkable", "Record &Fly-Through…"]
+        "&Walk Mode", "Make &Walkable…", "Record &Fly-Through…"]
     worker = w.walk.make_walkable(walk_radius=0.4)
     assert w.walk.act_make.text().startswith("Cancel")
     qtbot.waitUntil(lambda: w.walk.worker is None, timeout=120000)
@@ -103,5 +103,59 @@ def test_cancelling_make_walkable_changes_nothing(make_window, qtbot, monkeypatc
     assert worker.outcome == "cancelled"
     assert res.layers == [] and "walk_zone" not in res.panorama.metadata.extra
     assert w.doc.undo_stack.index() == clean
-    assert w.walk.act_make.text() == "Make &Walkable"
+    assert w.walk.act_make.text() == "Make &Walkable…"
     assert "cancelled" in w.statusBar().currentMessage()
+
+
+def test_make_walkable_asks_for_the_radius_and_the_filler_and_uses_them(make_window, qtbot):
+    """Scene ▸ Make Walkable… takes what ``panoforge layer`` takes (--walk-radius, --fill)."""
+    from app.window.dialogs.walkable_dialog import WalkableChoices
+
+    w = make_window()
+    res = w.doc.add_result(box_room(128).panorama, kind="imported")
+    wait_mesh(qtbot, w)
+    w.prompter.walkable_answer = None  # Cancel in the dialog: nothing starts
+    w.walk.act_make.trigger()
+    assert w.walk.worker is None and res.layers == []
+    defaults, fillers, auto = w.prompter.walkable_asked[-1]
+    assert defaults.walk_radius == 0.5 and auto == "classical"
+    usable = {name: ok for name, ok, _why in fillers}
+    assert usable["procedural"] is False and usable["classical"] is True  # an import
+    w.prompter.walkable_answer = WalkableChoices(walk_radius=0.7, fill="classical")
+    w.walk.act_make.trigger()
+    qtbot.waitUntil(lambda: w.walk.worker is None, timeout=120000)
+    rec = res.panorama.metadata.extra["walk_zone"]
+    assert rec["walk_radius_m"] == 0.7 and rec["fill"] == "classical"
+    assert {la.method for la in res.layers} == {"classical"}
+    # Next time the dialog offers the radius the result was made for.
+    w.prompter.walkable_answer = None
+    w.walk.act_make.trigger()
+    assert w.prompter.walkable_asked[-1][0].walk_radius == 0.7
+
+
+def test_the_walkable_dialog_lists_each_filler_and_answers_its_choices(qt_app):
+    from app.window.dialogs.walkable_dialog import WalkableChoices, WalkableDialog
+
+    fillers = [("procedural", False, "only for scenes of the procedural generator"),
+               ("ldm3d", False, "no LDM3D weights on this computer"),
+               ("classical", True, "needs no weights")]
+    dlg = WalkableDialog(WalkableChoices(walk_radius=9.0), fillers, "classical")
+    assert dlg.radius_spin.value() == 5.0  # clamped to what the use case accepts
+    model = dlg.fill_combo.model()
+    enabled = {dlg.fill_combo.itemData(i): model.item(i).isEnabled()
+               for i in range(dlg.fill_combo.count())}
+    assert enabled == {None: True, "procedural": False, "ldm3d": False, "classical": True}
+    assert "no LDM3D weights" in dlg.fill_combo.itemText(dlg.fill_combo.findData("ldm3d"))
+    dlg.radius_spin.setValue(1.25)
+    dlg.fill_combo.setCurrentIndex(dlg.fill_combo.findData("classical"))
+    assert not dlg.steps_spin.isEnabled()
+    assert dlg.options() == WalkableChoices(walk_radius=1.25, fill="classical")
+    dlg.deleteLater()
+
+
+def test_layer_errors_name_the_make_walkable_controls():
+    from app.window.messages import in_window_words
+
+    assert in_window_words("use --fill classical (no weights needed)") == (
+        "choose Scene ▸ Make Walkable… ▸ Filler ▸ classical (no weights needed)")
+    assert "Walk radius" in in_window_words("--walk-radius must be between 0 and 5 metres")

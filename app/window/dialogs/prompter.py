@@ -70,3 +70,11 @@ class Prompter:
     def import_options(self, parent: QWidget, folder: str):
         dlg = ImportDialog(folder, parent)
         return dlg.options() if dlg.exec() == QDialog.DialogCode.Accepted else None
+
+    def walkable_options(self, parent: QWidget, defaults, fillers, auto_fill: str):
+        """Make Walkable's radius and filler (:class:`.walkable_dialog.WalkableChoices`),
+        or None when cancelled."""
+        from .walkable_dialog import WalkableDialog
+
+        dlg = WalkableDialog(defaults, fillers, auto_fill, parent)
+        return dlg.options() if dlg.exec() == QDialog.DialogCode.Accepted else None
