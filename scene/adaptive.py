@@ -17,7 +17,8 @@ How it is built
    triangles spanning its corners meet every pixel ray in its closed rectangle within
    ``max_error``; the mesh uses the largest acceptable cells (each pixel region has one:
    a single pixel quad always is). All levels are evaluated with broadcasting, one band and
-   one level at a time.
+   one level at a time, every cell of the level at once: the cells tile the band, so their
+   closed rectangles are strided views of the band's pixels and direction factors.
 3. **Crack-free triangulation.** The cell corners are the mesh vertices. Each cell is
    triangulated using *every* vertex that lies on its boundary (whichever cell it came from),
    so two cells sharing an edge split it at the same points and no T-junction can open:
@@ -31,7 +32,9 @@ How it is built
    and row ``H - 1``.
 4. **Check and refine.** Every pixel is located in its final triangle (in panorama space)
    and its ray intersected with that triangle's plane; cells holding a pixel over the bound
-   are split and the mesh rebuilt, until none is left. The reached error is reported.
+   are split and the mesh rebuilt, until none is left. A rebuild only adds vertices, so the
+   cells whose rectangle and boundary are unchanged keep their measured errors and only the
+   others are checked again. The reached error is reported.
 5. **Cut.** The discontinuity cut tests the faces of single-pixel cells (and pole-fan faces
    over one column) exactly as the full grid does: every larger cell met the error bound, so
    it holds no depth jump; a jump always ends up between single-pixel cells. Each cut face is
@@ -211,38 +214,93 @@ def _ratio_to_error(ratio: np.ndarray) -> np.ndarray:
     return err
 
 
-def _two_triangle_error(geo: _Geometry, band_r: np.ndarray, ya: int, h: int, w: int,
-                        ii: np.ndarray, jj: np.ndarray) -> np.ndarray:
-    """Worst relative error over each cell's closed rectangle of pixels when the cell is two
-    triangles (see :func:`_two_triangle_ratio`); cells ``(ii, jj)`` of size ``h x w`` in the
-    band starting at vertex row ``ya``, whose distances (seam column included) are
-    ``band_r`` ((hb + 1, W + 1) float32).
+def _band_points(geo: _Geometry, band_r: np.ndarray, ya: int):
+    """(x, y, z) float64 positions of a band's vertex grid ((hb + 1, W + 1) each), exactly
+    as :meth:`_Geometry.point` computes them."""
+    w = geo.w
+    xm = np.arange(w + 1) % w
+    r = band_r.astype(np.float64)
+    rows = slice(ya, ya + band_r.shape[0])
+    rc = r * geo.cos_lat[rows, None]
+    return rc * geo.sin_lon[xm], r * geo.sin_lat[rows, None], rc * geo.mcos_lon[xm]
+
+
+def _level_planes(pts, h: int, w: int):
+    """Planes ``a . x = 1`` (float32, three (ny, nx) arrays each) of the two triangles
+    ``(TL, BL, TR)`` and ``(TR, BL, BR)`` of every ``h x w`` cell of a band; the arithmetic
+    of :func:`numpy.cross` and the dot product of :func:`_two_triangle_ratio`, so the
+    results match it bit for bit."""
+    corners = [c[::h, ::w] for c in pts]  # (ny + 1, nx + 1) each
+    tl = [c[:-1, :-1] for c in corners]
+    tr = [c[:-1, 1:] for c in corners]
+    bl = [c[1:, :-1] for c in corners]
+    br = [c[1:, 1:] for c in corners]
+    planes = []
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for p0, p1, p2 in ((tl, bl, tr), (tr, bl, br)):
+            e1 = [q - p for q, p in zip(p1, p0, strict=True)]
+            e2 = [q - p for q, p in zip(p2, p0, strict=True)]
+            n = np.stack([e1[1] * e2[2] - e1[2] * e2[1], e1[2] * e2[0] - e1[0] * e2[2],
+                          e1[0] * e2[1] - e1[1] * e2[0]], axis=-1)
+            shape = n.shape[:2]
+            n = n.reshape(-1, 3)
+            dot = np.einsum("ij,ij->i", n, np.stack(p0, axis=-1).reshape(-1, 3))
+            a = (n / dot[:, None]).astype(np.float32)
+            planes.append([a[:, k].reshape(shape) for k in range(3)])
+    return planes
+
+
+def _level_errors(geo: _Geometry, band_r: np.ndarray, ya: int, pts, h: int, w: int):
+    """Worst relative error over each ``h x w`` cell's closed rectangle of pixels when the
+    cell is two triangles (:func:`_two_triangle_ratio`), for every cell of a band at once.
+
+    The cells tile the band, so their rectangles are strided views of the band's rows and
+    columns (neighbours share their edge pixels) and the per-pixel arithmetic is the same
+    float32 sequence as :func:`_two_triangle_ratio`'s, broadcast over the whole band.
 
     Returns
     -------
-    (len(ii),) float64 ndarray
-        NaN or inf where a pixel is unknown or a triangle is degenerate.
+    (ny, nx) float64 ndarray
+        ``max(1 / min(ratio) - 1, 1 - 1 / max(ratio))``; inf where a pixel is unknown, a
+        triangle degenerate or a ray misses its plane.
     """
     from numpy.lib.stride_tricks import as_strided
 
-    s0, s1 = band_r.strides
     ny, nx = (band_r.shape[0] - 1) // h, (band_r.shape[1] - 1) // w
-    blocks = as_strided(band_r, shape=(ny, nx, h + 1, w + 1),
-                        strides=(h * s0, w * s1, s0, s1), writeable=False)
-    out = np.empty(ii.size)
-    per = max(1, _PIXEL_CHUNK // ((h + 1) * (w + 1)))
-    for k in range(0, ii.size, per):
-        ci, cj = ii[k:k + per], jj[k:k + per]
-        rows = ya + ci[:, None] * h + np.arange(h + 1)
-        cols = cj[:, None] * w + np.arange(w + 1)
-        ratio = _two_triangle_ratio(geo, rows, cols, blocks[ci, cj])
-        ratio = ratio.reshape(rows.shape[0], -1)
-        lo, hi = ratio.min(axis=1), ratio.max(axis=1)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            err = np.maximum(1.0 / lo.astype(np.float64) - 1.0, 1.0 - 1.0 / hi.astype(np.float64))
-        err[~(lo > 0)] = np.inf
-        out[k:k + per] = err
-    return out
+    s0, s1 = band_r.strides
+    r = as_strided(band_r, shape=(ny, nx, h + 1, w + 1), strides=(h * s0, w * s1, s0, s1),
+                   writeable=False)
+    ext = np.arange(geo.w + 1) % geo.w
+    slon, mclon = geo.sin_lon32[ext], geo.mcos_lon32[ext]
+    cl = geo.cos_lat32[ya:ya + band_r.shape[0]]
+    sl = geo.sin_lat32[ya:ya + band_r.shape[0]]
+
+    def win(v, step, n, size):  # overlapping windows of a 1-D array
+        return as_strided(v, shape=(n, size), strides=(step * v.strides[0], v.strides[0]),
+                          writeable=False)
+
+    slon_w, mclon_w = win(slon, w, nx, w + 1), win(mclon, w, nx, w + 1)  # (nx, w+1)
+    cl_w, sl_w = win(cl, h, ny, h + 1), win(sl, h, ny, h + 1)  # (ny, h+1)
+    cl4 = cl_w[:, None, :, None]
+    sl4 = sl_w[:, None, :, None]
+    first = (np.arange(h + 1)[:, None] * w + np.arange(w + 1)[None, :] * h) <= h * w
+    ratio = np.empty((ny, nx, h + 1, w + 1), dtype=np.float32)
+    tmp = np.empty_like(ratio)
+    with np.errstate(invalid="ignore"):
+        for k, (a0, a1, a2) in enumerate(_level_planes(pts, h, w)):
+            horiz = a0[:, :, None] * slon_w[None] + a2[:, :, None] * mclon_w[None]
+            dst = ratio if k == 0 else tmp
+            np.multiply(cl4, horiz[:, :, None, :], out=dst)
+            dst += a1[:, :, None, None] * sl4
+        np.copyto(ratio, tmp, where=~first)  # the second triangle's pixels
+        ratio *= r
+    flat = ratio.reshape(ny, nx, -1)
+    lo = flat.min(axis=2).astype(np.float64)
+    hi = flat.max(axis=2).astype(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        err = np.maximum(1.0 / lo - 1.0, 1.0 - 1.0 / hi)
+    err[~(lo > 0)] = np.inf
+    return err
 
 
 def _children_ok(ok_child: np.ndarray, two_d: bool) -> np.ndarray:
@@ -268,14 +326,16 @@ def _init_band(geo: _Geometry, band: _Band, max_error: float) -> None:
     ok = np.ones((band.hb, w), dtype=bool)
     band.err = [np.zeros((band.hb, w))]
     band.forced = [np.zeros((band.hb, w), dtype=bool)]
+    pts = None
     for lev in range(1, len(band.sizes)):
         h, cw = band.sizes[lev]
         two_d = h > 1
         cand = _children_ok(ok, two_d)
         err = np.full(cand.shape, np.inf)
-        ii, jj = np.nonzero(cand)
-        if ii.size:
-            err[ii, jj] = _two_triangle_error(geo, band_r, band.ya, h, cw, ii, jj)
+        if cand.any():  # every cell is measured (cheaper than gathering the candidates)
+            if pts is None:
+                pts = _band_points(geo, band_r, band.ya)
+            err = np.where(cand, _level_errors(geo, band_r, band.ya, pts, h, cw), np.inf)
         band.err.append(err)
         band.forced.append(np.zeros(cand.shape, dtype=bool))
         ok = cand & (err <= max_error)
@@ -322,8 +382,8 @@ class _Topology:
     """Marked boundary vertices and the lookups used to walk cell edges."""
 
     marked: np.ndarray  # (H, W+1) bool
-    cr: np.ndarray  # (H, W+2) int64: marked in row y at columns < x
-    cc: np.ndarray  # (H+1, W+1) int64: marked in column x at rows < y
+    cr: np.ndarray  # (H, W+2) int32: marked in row y at columns < x
+    cc: np.ndarray  # (H+1, W+1) int32: marked in column x at rows < y
     rowstart: np.ndarray  # (H+1,) vertex id of each row's first marked vertex
     row_x: np.ndarray  # (n_marked,) column of each marked vertex (row-major = vertex id)
     colstart: np.ndarray  # (W+2,)
@@ -344,9 +404,10 @@ def _topology(leaves: _Leaves, h: int, w: int) -> _Topology:
     seam = marked[:, 0] | marked[:, w]
     marked[:, 0] = seam
     marked[:, w] = seam
-    cr = np.zeros((h, w + 2), dtype=np.int64)
+    # int32 counts (a row holds at most W + 1 marks): half the memory traffic of int64
+    cr = np.zeros((h, w + 2), dtype=np.int32)
     np.cumsum(marked, axis=1, out=cr[:, 1:])
-    cc = np.zeros((h + 1, w + 1), dtype=np.int64)
+    cc = np.zeros((h + 1, w + 1), dtype=np.int32)
     np.cumsum(marked, axis=0, out=cc[1:])
     rowstart = np.zeros(h + 1, dtype=np.int64)
     np.cumsum(cr[:, -1], out=rowstart[1:])
@@ -556,6 +617,58 @@ def _generic_errors(geo: _Geometry, leaves: _Leaves, topo: _Topology, kinds,
     return np.concatenate(errs), np.concatenate(ys), np.concatenate(owners)
 
 
+def _cell_keys(leaves: _Leaves, h_img: int, w_img: int) -> np.ndarray:
+    """(n,) int64 key of each cell's rectangle ``(y0, x0, h, w)`` (unique within a mesh)."""
+    return (((leaves.y0 * (w_img + 1) + leaves.x0) * (h_img + 1) + leaves.h) * (w_img + 2)
+            + leaves.w)
+
+
+def _checked_errors(geo: _Geometry, leaves: _Leaves, topo: _Topology, kinds,
+                    checked: np.ndarray, prev):
+    """:func:`_generic_errors` of ``checked`` cells, reusing the previous round's errors.
+
+    Refining only adds vertices (a split cell keeps its corners), so a cell with the same
+    rectangle and the same number of boundary segments on each edge as in the previous round
+    has the same boundary vertices, hence the same triangles and the same pixel errors; only
+    the other cells are located and measured again. The result is ordered as
+    :func:`_generic_errors` of all ``checked`` cells would order it (so the statistics are
+    bit-identical).
+
+    Parameters
+    ----------
+    prev : tuple or None
+        The ``memo`` this function returned in the previous round.
+
+    Returns
+    -------
+    err : (n,) float32, y : (n,) int64, cell : (n,) int64, memo : tuple
+    """
+    key = _cell_keys(leaves, geo.h, geo.w)[checked]
+    counts = kinds[0][:, checked]
+    last = (leaves.y0[checked] + leaves.h[checked] == geo.h - 1).astype(np.int64)
+    n_pix = (leaves.h[checked] + last) * leaves.w[checked]
+    out_start = np.cumsum(n_pix) - n_pix
+    cell = np.repeat(checked, n_pix)
+    reuse = np.zeros(checked.size, dtype=bool)
+    if prev is not None and prev[0].size:
+        p_key, p_counts, p_start, p_err, p_y = prev
+        order = np.argsort(p_key)
+        match = order[np.minimum(np.searchsorted(p_key, key, sorter=order), p_key.size - 1)]
+        reuse = (p_key[match] == key) & (p_counts[:, match] == counts).all(axis=0)
+    f_err, f_y, _ = _generic_errors(geo, leaves, topo, kinds, checked[~reuse])
+    if reuse.any():
+        fresh_n = n_pix[~reuse]
+        start = np.empty(checked.size, dtype=np.int64)
+        start[reuse] = p_start[match[reuse]]
+        start[~reuse] = p_err.size + np.cumsum(fresh_n) - fresh_n
+        idx = np.repeat(start - out_start, n_pix) + np.arange(cell.size)
+        err = np.concatenate([p_err, f_err])[idx]
+        y = np.concatenate([p_y, f_y])[idx]
+    else:
+        err, y = f_err, f_y
+    return err, y, cell, (key, counts, out_start, err, y)
+
+
 def _two_triangle_pixel_errors(geo: _Geometry, leaves: _Leaves, cells: np.ndarray):
     """Errors of the pixels of two-triangle cells (their triangles need no lookup).
 
@@ -695,6 +808,7 @@ def adaptive_mesh(dist: np.ndarray, max_error: float, cut_threshold: float,
     for band in bands:
         _init_band(geo, band, max_error)
     rounds = 0
+    memo = None
     while True:
         leaves = _leaves(bands, max_error)
         topo = _topology(leaves, h, w)
@@ -703,7 +817,7 @@ def adaptive_mesh(dist: np.ndarray, max_error: float, cut_threshold: float,
         # two-triangle cells are exactly what their level's error test measured, and
         # single-pixel cells have every pixel as a vertex: only fans and zippers are checked
         checked = np.flatnonzero(fan | (zipper & (leaves.w > 1)))
-        g_err, g_y, g_cell = _generic_errors(geo, leaves, topo, kinds, checked)
+        g_err, g_y, g_cell, memo = _checked_errors(geo, leaves, topo, kinds, checked, memo)
         over = np.unique(g_cell[g_err > max_error])
         if over.size == 0 or rounds >= MAX_REFINE_ROUNDS:
             break

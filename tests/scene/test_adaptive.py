@@ -194,3 +194,60 @@ def test_any_size_and_rough_depth_stay_closed(width):
         mesh = build_depth_mesh(pano, ADAPTIVE)
         assert_adaptive_guarantees(mesh, pano)
         assert mesh.stats["max_error"] <= 0.005
+
+
+def test_band_level_errors_match_the_per_cell_measure(spheres):
+    """The whole-band level test (strided views, every cell at once) gives bit for bit the
+    per-cell two-triangle measure of :func:`scene.adaptive._two_triangle_ratio`."""
+    import scene.adaptive as adaptive_module
+
+    dist = spheres.panorama.distance
+    geo = adaptive_module._Geometry(dist)
+    checked = 0
+    for ya, hb, ks, lb in plan_bands(*dist.shape):
+        band_r = np.concatenate([dist[ya:ya + hb + 1], dist[ya:ya + hb + 1, :1]], axis=1)
+        pts = adaptive_module._band_points(geo, band_r, ya)
+        sizes = [(1, 1 << k) for k in range(1, ks + 1)]
+        sizes += [(1 << lev, (1 << lev) << ks) for lev in range(1, lb + 1)]
+        for h, w in sizes:
+            got = adaptive_module._level_errors(geo, band_r, ya, pts, h, w)
+            ii, jj = np.nonzero(np.ones_like(got, dtype=bool))
+            rows = ya + ii[:, None] * h + np.arange(h + 1)
+            cols = jj[:, None] * w + np.arange(w + 1)
+            ratio = adaptive_module._two_triangle_ratio(geo, rows, cols).reshape(ii.size, -1)
+            lo, hi = ratio.min(axis=1).astype(np.float64), ratio.max(axis=1).astype(np.float64)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                want = np.maximum(1.0 / lo - 1.0, 1.0 - 1.0 / hi)
+            want[~(lo > 0)] = np.inf
+            assert got.ravel().tobytes() == want.tobytes()
+            checked += ii.size
+    assert checked > dist.size / 4  # cells of every level of every band
+
+
+def test_refine_rounds_reuse_only_unchanged_cells(monkeypatch):
+    """Rounds after the first re-measure only the cells a split changed; the mesh and its
+    error statistics equal those of re-measuring every cell each round."""
+    import scene.adaptive as adaptive_module
+
+    h, w = 128, 256
+    yy, xx = np.mgrid[0:h, 0:w]
+    rng = np.random.default_rng(5)
+    dist = (3 + np.sin(xx / 17.0) * np.cos(yy / 9.0) + 0.3 * (xx > 150)
+            + rng.normal(0, 0.002, (h, w))).astype(np.float32)
+    fresh = []
+    real = adaptive_module._generic_errors
+    monkeypatch.setattr(adaptive_module, "_generic_errors",
+                        lambda *a: fresh.append(a[-1].size) or real(*a))
+    reused = adaptive_module.adaptive_mesh(dist, 0.005, 0.25)
+    assert reused.stats["refine_rounds"] >= 2
+    n_checked = fresh[:]
+    real_checked = adaptive_module._checked_errors
+    monkeypatch.setattr(adaptive_module, "_checked_errors",
+                        lambda geo, leaves, topo, kinds, checked, prev:
+                        real_checked(geo, leaves, topo, kinds, checked, None))
+    fresh.clear()
+    full = adaptive_module.adaptive_mesh(dist, 0.005, 0.25)
+    assert sum(n_checked[1:]) < sum(fresh[1:]) / 2  # later rounds measure far fewer cells
+    for a, b in ((reused.positions, full.positions), (reused.faces, full.faces)):
+        assert a.tobytes() == b.tobytes()
+    assert reused.stats == full.stats
