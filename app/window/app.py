@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-__all__ = ["make_application", "run_app"]
+__all__ = ["after_start", "make_application", "run_app"]
 
 
 def make_application(argv: list[str] | None = None):
@@ -54,6 +54,16 @@ def run_app(project: str | None = None, check_recovery: bool = True) -> int:
     window.show()
     if project:
         QTimer.singleShot(0, lambda: window.files.open_paths([Path(project)]))
-    if check_recovery:
-        QTimer.singleShot(50, window.files.check_recovery)
+    QTimer.singleShot(50, lambda: after_start(window, check_recovery))
     return int(app.exec())
+
+
+def after_start(window, check_recovery: bool = True):
+    """What follows the first frame: offer to recover a crashed session, then, on the very
+    first start, the tour of the panels (:mod:`app.window.tour`; after recovery, so the two
+    never overlap). Returns the tour, or ``None`` when it was done or skipped before."""
+    if check_recovery:
+        window.files.check_recovery()
+    from .tour import start_first_run_tour
+
+    return start_first_run_tour(window)

@@ -30,6 +30,13 @@ def _action(w, text: str, slot, shortcut=None, tip: str = "", checkable: bool = 
     return act
 
 
+def _help(module: str, name: str):
+    """``app.window.<module>.<name>``, imported when first used (not at window start)."""
+    from importlib import import_module
+
+    return getattr(import_module(f"{__package__}.{module}"), name)
+
+
 def build_actions(w) -> None:
     """The window's actions (``w.act_*``), each with its shortcut and status tip."""
     sk = QKeySequence.StandardKey
@@ -108,6 +115,11 @@ def build_actions(w) -> None:
                              "Back to the centre, looking ahead")
     w.act_shortcuts = _action(w, "&Keyboard Shortcuts", w.show_shortcuts,
                               "Ctrl+/", "List every key the window answers to")
+    w.act_manual = _action(w, "&Manual", lambda: _help("manual", "show_manual")(w), "F1",
+                           "Open the user guide: the panels, generating, depth, export, "
+                           "headset, keys")
+    w.act_tour = _action(w, "&Tour", lambda: _help("tour", "start_tour")(w), None,
+                         "Show the short tour of the four panels again")
     w.act_about = _action(w, "&About Panoforge", w.show_about,
                           tip="Versions of Panoforge, torch, diffusers, OpenGL and the GPU")
 
@@ -166,6 +178,8 @@ def build_menus(w) -> None:
 
     install_stages(w)  # Result menu: Upscale ×4, Repair Poles, Estimate Depth, Add Prop…
     m = mb.addMenu("&Help")
+    m.addActions([w.act_manual, w.act_tour])
+    m.addSeparator()
     m.addAction(w.act_shortcuts)
     m.addAction(w.act_about)
 

@@ -14,7 +14,8 @@ from PySide6.QtCore import QByteArray, QSettings
 __all__ = [
     "ORGANIZATION", "APPLICATION", "KEY_GEOMETRY", "KEY_STATE", "KEY_RECENT", "KEY_LAST_OPEN_DIR",
     "KEY_LAST_IMPORT_DIR", "KEY_LAST_EXPORT_DIR", "KEY_DEFAULT_BACKEND", "KEY_MODEL_FOLDERS",
-    "KEY_DEVICE", "KEY_VIEW_MODE", "KEY_SPLITTER", "MAX_RECENT", "DEVICES", "WindowSettings",
+    "KEY_DEVICE", "KEY_VIEW_MODE", "KEY_SPLITTER", "KEY_TOUR_DONE", "MAX_RECENT", "DEVICES",
+    "WindowSettings",
     "make_settings",
 ]
 
@@ -32,6 +33,8 @@ KEY_DEFAULT_BACKEND = "prefs/default_backend"
 KEY_MODEL_FOLDERS = "prefs/model_folders"
 KEY_DEVICE = "prefs/device"
 KEY_VIEW_MODE = "view/mode"
+#: the first-run tour was finished or skipped (app/window/tour.py)
+KEY_TOUR_DONE = "help/tour_done"
 
 #: How many files "Open Recent" lists.
 MAX_RECENT = 10
@@ -139,6 +142,14 @@ class WindowSettings:
 
     def set_view_mode(self, mode: str) -> None:
         self.store.setValue(KEY_VIEW_MODE, mode)
+
+    def tour_done(self) -> bool:
+        """Whether the first-run tour was finished or skipped (then it is not shown again)."""
+        value = self.store.value(KEY_TOUR_DONE, False)
+        return value is True or str(value).lower() in ("true", "1")
+
+    def set_tour_done(self, done: bool = True) -> None:
+        self.store.setValue(KEY_TOUR_DONE, bool(done))
 
     def sync(self) -> None:
         self.store.sync()
