@@ -77,15 +77,28 @@ def export_result(pano: RGBDPanorama, options: ExportChoices) -> tuple[list[Path
     -------
     written : list of Path
     notices : list of str
-        What the writers reported (texture downscaled, ...), then the licence warning when
-        the result depends on a non-commercial model.
+        ``created folder X`` for each folder made on the way (as the command line prints
+        it), what the writers reported (texture downscaled, ...), then the licence warning
+        when the result depends on a non-commercial model.
     """
     from app import workflows
+    from scene.output_paths import FOLDER_LISTENERS, make_folder
 
-    Path(options.folder).mkdir(parents=True, exist_ok=True)
-    done = workflows.export(export_plan(options), pano)
+    made: list[Path] = []
+    FOLDER_LISTENERS.append(made.append)
+    try:
+        make_folder(options.folder, "the export folder")
+        done = workflows.export(export_plan(options), pano)
+    finally:
+        FOLDER_LISTENERS.remove(made.append)
     written = [p for _target, paths in done.written for p in paths]
-    return written, list(done.notices) + ([done.licence_warning] if done.licence_warning else [])
+    target = Path(options.folder)
+    # the folders made up to the chosen one; those the outputs are (<stem>_images/) are named
+    # by the files written in them
+    notices = [f"created folder {m}" for m in made if m == target or m in target.parents]
+    notices += list(done.notices)
+    return written, notices + ([done.licence_warning] if done.licence_warning else [])
+
 
 
 class ExportControl(QObject):

@@ -52,3 +52,27 @@ def test_save_onto_a_device_leaves_it_a_device(make_window, tmp_path):
     assert "is a device" in str(exc)
     st = os.lstat(dev)
     assert stat.S_ISCHR(st.st_mode) and st.st_rdev == rdev
+
+
+def test_export_names_the_folders_it_makes_and_refuses_a_file_in_the_way(make_window,
+                                                                         tmp_path):
+    """The Export dialog's folder is made like the command line makes it: each folder made is
+    named (``created folder X``, as ``panoforge export`` prints it), a file in the way is
+    refused with what to do, and nothing is written then."""
+    w = _window_with_a_result(make_window)
+    target = tmp_path / "new" / "exports"
+    w.prompter.export_folder = target
+    w.prompter.export_overrides = dict(glb=False, ply=True)
+    w.act_export.trigger()
+    assert [p.name for p in target.iterdir()] == ["scene_r1.ply"]
+    msg = w.statusBar().currentMessage()
+    assert f"created folder {tmp_path / 'new'}" in msg and f"created folder {target}" in msg
+    # Exporting again into the now existing folder names no folder.
+    w.act_export.trigger()
+    assert "created folder" not in w.statusBar().currentMessage()
+    (tmp_path / "blocker").write_text("notes")
+    w.prompter.export_folder = tmp_path / "blocker" / "sub"
+    w.act_export.trigger()
+    (title, exc), = w.prompter.errors
+    assert title == "Export" and f"{tmp_path / 'blocker'} is a file, not a folder" in str(exc)
+    assert (tmp_path / "blocker").read_text() == "notes"
