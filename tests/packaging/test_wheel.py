@@ -61,6 +61,7 @@ def test_wheel_ships_presets_icons_and_desktop_files(wheel):
     for name in ("panoforge.desktop", "panoforge-mime.xml", "panoforge.thumbnailer",
                  "install-desktop.sh"):
         assert f"resources/desktop/{name}" in names, name
+    assert "resources/manual/manual.md" in names  # Help ▸ Manual's user guide
     assert not any("__pycache__" in n or n.startswith("tests/") for n in names)
 
 
