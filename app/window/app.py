@@ -48,10 +48,13 @@ def run_app(project: str | None = None, check_recovery: bool = True) -> int:
     from PySide6.QtCore import QTimer
 
     app = make_application()
+    from .file_open_events import install_file_open_handler
     from .main_window import MainWindow
 
+    opener = install_file_open_handler(app)  # macOS: Finder / Dock open requests
     window = MainWindow()
     window.show()
+    opener.attach(window)
     if project:
         QTimer.singleShot(0, lambda: window.files.open_paths([Path(project)]))
     QTimer.singleShot(50, lambda: after_start(window, check_recovery))
