@@ -8,6 +8,7 @@ file (see :mod:`renderers.xr.scene_source`) that the XR process polls about once
     handle.update(result_id="r3", interpretation=pano.interpretation)  # shown within ~1 s
     handle.update(cut_threshold=0.1)
     handle.running                                      # False once the process has ended
+    handle.mirror_file                                  # the left eye, a few times a second
     handle.stop()                                       # ends the session cleanly
 
 Nothing here imports Qt: the window polls :attr:`HeadsetHandle.running` (or
@@ -28,10 +29,12 @@ from pathlib import Path
 
 from scene.atomic import atomic_write_bytes
 
-__all__ = ["start_headset", "HeadsetHandle", "CONTROL_FILE_NAME"]
+__all__ = ["start_headset", "HeadsetHandle", "CONTROL_FILE_NAME", "MIRROR_FILE_NAME"]
 
 CONTROL_FILE_NAME = "xr-control.json"
 LOG_FILE_NAME = "xr.log"
+#: The desktop mirror the XR process writes beside the control file (renderers.xr.mirror).
+MIRROR_FILE_NAME = "xr-mirror.png"
 
 #: Builds the XR process's command line from (project path, control file path).
 CommandBuilder = Callable[[Path, Path], Sequence[str]]
@@ -51,6 +54,9 @@ class HeadsetHandle:
         The JSON file :meth:`update` and :meth:`stop` write.
     log_file : Path
         The process's stdout and stderr.
+    mirror_file : Path
+        The PNG the XR process rewrites a few times a second with the left eye's image,
+        downscaled (absent until the first frame is drawn).
     """
 
     def __init__(self, process: subprocess.Popen, control_file: Path, log_file: Path,
@@ -58,6 +64,7 @@ class HeadsetHandle:
         self.process = process
         self.control_file = control_file
         self.log_file = log_file
+        self.mirror_file = control_file.parent / MIRROR_FILE_NAME
         self._log_handle = log_handle
         self._state = state
 
@@ -113,6 +120,12 @@ class HeadsetHandle:
             self._state["interpretation"] = dict(data)
         if cut_threshold is not None:
             self._state["cut_threshold"] = float(cut_threshold)
+        self._write()
+
+    def request_dump(self, folder: str, n: int) -> None:
+        """Ask for the next drawn frame's eye images and ``frame.json`` in ``folder`` (a path
+        as the XR process sees it; ``n`` a new number for every request). Tests use it."""
+        self._state["dump"] = {"dir": str(folder), "n": int(n)}
         self._write()
 
     def stop(self, timeout: float = 10.0) -> int | None:
@@ -192,7 +205,7 @@ def start_headset(project_path, result_id: str | None = None, *,
     folder.mkdir(parents=True, exist_ok=True)
     control = folder / CONTROL_FILE_NAME
     log_path = folder / LOG_FILE_NAME
-    state: dict = {"seq": 0}
+    state: dict = {"seq": 0, "mirror": MIRROR_FILE_NAME}
     if result_id:
         state["result"] = str(result_id)
     atomic_write_bytes(control, json.dumps(state).encode("utf-8"))

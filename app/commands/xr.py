@@ -14,11 +14,15 @@ Open an OpenXR session and show the project's active result (or --result) as its
 DepthFusion mesh, at true scale, both eyes tracked. You start at the capture point at
 standing eye height, facing the panorama's centre.
 
-controls:
+controls (Touch, Index; the simple controller has recentre only):
   left thumbstick          move around the capture point (within 0.75 m)
   right thumbstick         snap turn 30 degrees
-  A / X (Touch), select    recentre: back to the capture point, facing where you look
-  (simple controller)
+  right grip + right       scale the scene up / down (1.41x a push, 1/8x to 8x,
+    thumbstick up/down     about the capture point)
+  B (right)                next result of the project
+  Y (Touch), left B (Index)  previous result
+  A / X (Touch), A (Index), recentre: back to the capture point at true scale,
+    select (simple)        facing where you look
 
 An OpenXR runtime must be running: SteamVR, Meta Quest Link, Monado or Windows Mixed
 Reality. Ctrl+C ends the session cleanly.
@@ -56,7 +60,13 @@ def run(args: argparse.Namespace) -> int:
     sess = XRSession(gl=args.gl, space=args.space)
     try:
         source.build()
-        summary = run_session(sess, source, frames=args.frames, dump_dir=args.dump_eyes)
+        mirror = None
+        if source.mirror_path is not None:
+            from renderers.xr.mirror import Mirror
+
+            mirror = Mirror(source.mirror_path)
+        summary = run_session(sess, source, frames=args.frames, dump_dir=args.dump_eyes,
+                              mirror=mirror)
     finally:
         sess.close()
     return 0 if summary["frames"] > 0 or args.frames is None else 1

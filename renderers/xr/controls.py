@@ -4,7 +4,7 @@ The scene's frame (origin at the capture point, metres, +Y up, -Z the panorama c
 in the OpenXR reference space by a rigid transform ``space_from_scene`` that only translates
 and turns about +Y (the floor stays level)::
 
-    space_from_scene = T(origin) @ Ry(yaw) @ T(-offset)
+    space_from_scene = T(origin) @ Ry(yaw) @ S(scale) @ T(-offset)
 
 - ``origin``: where the capture point starts, in the reference space. With ``LOCAL`` space the
   origin *is* the eye position at session start, so ``origin = 0``. With ``STAGE`` space the
@@ -13,6 +13,9 @@ and turns about +Y (the floor stays level)::
   floor position.
 - ``yaw``: the scene's heading, so the panorama centre is in front of the viewer at start
   and after a recentre.
+- ``scale``: how big the scene is drawn, about the capture point (``2``: twice life size, the
+  viewer's own steps go half as far in it; ``0.5``: a miniature). Changed in steps of
+  :data:`SCALE_STEP` between :data:`SCALE_RANGE`; 1 at start and after a recentre.
 - ``offset``: where the thumbstick has moved the viewer within the scene, kept within
   :data:`MOVE_RADIUS_M` of the capture point (the mesh is only right near it).
 
@@ -23,11 +26,16 @@ translation that carries the scene along with the head, so the eyes render from 
 point of the walk ball (the same shift for both eyes: their separation is kept). The shift is
 recomputed every frame from the tracked pose; stepping back inside undoes it.
 
-Controls (see :data:`BINDINGS`)
--------------------------------
+Controls (see :data:`BINDINGS`; Touch, Index and the simple controller)
+--------------------------------------------------------------------------
 - Left thumbstick: move within the small radius (forward is where the head looks).
 - Right thumbstick left/right: snap turn by :data:`SNAP_TURN_DEG` about the head.
-- A / X button (Touch) or select / menu (simple controller): recentre.
+- Right grip held + right thumbstick up/down: scale the scene up/down one :data:`SCALE_STEP`
+  per push (no snap turn while the grip is held).
+- B (right hand): next result of the project; Y (Touch) / left B (Index): previous result
+  (both wrap around).
+- A / X (Touch), A (Index) or select / menu (simple controller): recentre (capture point,
+  true scale, facing where the head looks).
 """
 
 from __future__ import annotations
@@ -38,7 +46,9 @@ from .math import quat_to_matrix, rotation_y, translation, yaw_of_quat
 
 __all__ = [
     "STANDING_EYE_HEIGHT_M", "MOVE_RADIUS_M", "MOVE_SPEED_M_S", "SNAP_TURN_DEG",
-    "Rig", "SnapTurn", "start_origin", "BINDINGS", "ControllerActions",
+    "SCALE_STEP", "SCALE_RANGE", "GRIP_HELD",
+    "Rig", "SnapTurn", "Press", "start_origin", "BINDINGS", "ControllerActions",
+    "stick_commands",
 ]
 
 #: Eye height used in STAGE space when the head's height is unknown, metres.
@@ -55,6 +65,11 @@ STICK_DEADZONE = 0.2
 SNAP_TURN_DEG = 30.0
 #: Deflection that triggers a snap turn, and the one below which the next may trigger.
 SNAP_TRIGGER, SNAP_REARM = 0.7, 0.3
+#: One scale step (two steps double the scene), and the smallest and largest scale.
+SCALE_STEP = 2.0 ** 0.5
+SCALE_RANGE = (1.0 / 8.0, 8.0)
+#: Grip (squeeze) value above which the right thumbstick scales instead of turning.
+GRIP_HELD = 0.5
 
 
 def start_origin(space: str, head_position=None) -> np.ndarray:
@@ -102,15 +117,36 @@ class Rig:
     def __init__(self, origin=(0.0, 0.0, 0.0), yaw: float = 0.0) -> None:
         self.origin = np.asarray(origin, dtype=np.float64).copy()
         self.yaw = float(yaw)
+        self.scale = 1.0
         self.offset = np.zeros(3)
 
     def space_from_scene(self) -> np.ndarray:
         """(4, 4) float64: scene coordinates -> reference-space coordinates."""
-        return translation(self.origin) @ rotation_y(self.yaw) @ translation(-self.offset)
+        s = np.diag([self.scale, self.scale, self.scale, 1.0])
+        return translation(self.origin) @ rotation_y(self.yaw) @ s @ translation(-self.offset)
 
     def scene_from_space(self) -> np.ndarray:
         """(4, 4) float64: the inverse of :meth:`space_from_scene`."""
-        return translation(self.offset) @ rotation_y(-self.yaw) @ translation(-self.origin)
+        inv = 1.0 / self.scale
+        s = np.diag([inv, inv, inv, 1.0])
+        return (translation(self.offset) @ s @ rotation_y(-self.yaw)
+                @ translation(-self.origin))
+
+    def rescale(self, steps: int) -> bool:
+        """Scale the scene by ``SCALE_STEP ** steps`` about the capture point, within
+        :data:`SCALE_RANGE`; whether the scale changed.
+
+        The capture point stays where it is in the reference space (a viewer standing there
+        sees the scene grow or shrink around them); the scale is ``SCALE_STEP`` to an integer
+        power, so two steps up give exactly 2 (up to rounding).
+        """
+        lo, hi = SCALE_RANGE
+        n = round(np.log(self.scale) / np.log(SCALE_STEP)) + int(steps)
+        new = float(np.clip(SCALE_STEP ** n, lo, hi))
+        if abs(new - self.scale) < 1e-9:
+            return False
+        self.scale = new
+        return True
 
     def view(self, eye_view: np.ndarray, clamp: np.ndarray | None = None) -> np.ndarray:
         """Scene -> eye matrix for an eye whose reference-space view matrix is ``eye_view``.
@@ -166,6 +202,7 @@ class Rig:
         else:
             self.origin = start_origin(space, head_position)
         self.yaw = yaw_of_quat(head_orientation) if head_orientation is not None else 0.0
+        self.scale = 1.0
         self.offset = np.zeros(3)
 
     def move(self, stick, dt: float, head_orientation) -> None:
@@ -192,7 +229,7 @@ class Rig:
         if norm < 1e-9:
             return
         step_space *= min(mag, 1.0) / norm * MOVE_SPEED_M_S * min(dt, 0.1)
-        step_scene = rotation_y(-self.yaw)[:3, :3] @ step_space
+        step_scene = rotation_y(-self.yaw)[:3, :3] @ step_space / self.scale
         off = self.offset + step_scene
         off[1] = 0.0
         r = np.hypot(off[0], off[2])
@@ -216,7 +253,7 @@ class Rig:
         p = np.append(np.asarray(pivot, dtype=np.float64), 1.0)
         s = (self.scene_from_space() @ p)[:3]
         self.yaw += float(angle)
-        self.origin = p[:3] - rotation_y(self.yaw)[:3, :3] @ (s - self.offset)
+        self.origin = p[:3] - rotation_y(self.yaw)[:3, :3] @ (s - self.offset) * self.scale
 
 
 class SnapTurn:
@@ -235,7 +272,36 @@ class SnapTurn:
         return 0
 
 
-#: Suggested bindings per interaction profile: action name -> input paths.
+class Press:
+    """Turns a button's state into one event per press (true on the frame it goes down)."""
+
+    def __init__(self) -> None:
+        self.was = False
+
+    def update(self, pressed: bool) -> bool:
+        fired = bool(pressed) and not self.was
+        self.was = bool(pressed)
+        return fired
+
+
+def stick_commands(stick_x: float, stick_y: float, grip: float, turn: SnapTurn,
+                   scale: SnapTurn) -> tuple[int, int]:
+    """(snap turn, scale steps) for this frame's right thumbstick and grip.
+
+    With the grip held (``grip >= GRIP_HELD``) the stick's y axis scales (up: bigger) and it
+    does not turn; otherwise its x axis snap-turns. The command not in use still follows the
+    stick (its push is spent), so taking or releasing the grip with the stick pushed fires
+    nothing: the stick must come back first.
+    """
+    if grip >= GRIP_HELD:
+        turn.update(stick_x)
+        return 0, scale.update(stick_y)
+    scale.update(stick_y)
+    return turn.update(stick_x), 0
+
+
+#: Suggested bindings per interaction profile: action name -> input paths. ``turn`` is the
+#: right thumbstick (x snap-turns; y scales while ``grip`` is held).
 BINDINGS = {
     "/interaction_profiles/khr/simple_controller": {
         "recentre": ["/user/hand/left/input/select/click", "/user/hand/right/input/select/click",
@@ -244,13 +310,33 @@ BINDINGS = {
     "/interaction_profiles/oculus/touch_controller": {
         "move": ["/user/hand/left/input/thumbstick"],
         "turn": ["/user/hand/right/input/thumbstick"],
+        "grip": ["/user/hand/right/input/squeeze/value"],
         "recentre": ["/user/hand/right/input/a/click", "/user/hand/left/input/x/click"],
+        "next_result": ["/user/hand/right/input/b/click"],
+        "previous_result": ["/user/hand/left/input/y/click"],
     },
+    "/interaction_profiles/valve/index_controller": {
+        "move": ["/user/hand/left/input/thumbstick"],
+        "turn": ["/user/hand/right/input/thumbstick"],
+        "grip": ["/user/hand/right/input/squeeze/value"],
+        "recentre": ["/user/hand/right/input/a/click", "/user/hand/left/input/a/click"],
+        "next_result": ["/user/hand/right/input/b/click"],
+        "previous_result": ["/user/hand/left/input/b/click"],
+    },
+}
+#: What each action is: its OpenXR type and the name the runtime shows.
+_ACTIONS = {
+    "move": ("VECTOR2F_INPUT", "Move"),
+    "turn": ("VECTOR2F_INPUT", "Snap turn / scale"),
+    "grip": ("FLOAT_INPUT", "Hold to scale"),
+    "recentre": ("BOOLEAN_INPUT", "Recentre"),
+    "next_result": ("BOOLEAN_INPUT", "Next result"),
+    "previous_result": ("BOOLEAN_INPUT", "Previous result"),
 }
 
 
 class ControllerActions:
-    """The OpenXR action set for :data:`BINDINGS`: move (vector2), turn (vector2), recentre.
+    """The OpenXR action set for :data:`BINDINGS` (see ``_ACTIONS`` for each action's type).
 
     Parameters
     ----------
@@ -265,13 +351,11 @@ class ControllerActions:
         self.session = session
         self.action_set = xr.create_action_set(instance, xr.ActionSetCreateInfo(
             action_set_name="panoforge", localized_action_set_name="Panoforge", priority=0))
-        kinds = {"move": xr.ActionType.VECTOR2F_INPUT, "turn": xr.ActionType.VECTOR2F_INPUT,
-                 "recentre": xr.ActionType.BOOLEAN_INPUT}
-        labels = {"move": "Move", "turn": "Snap turn", "recentre": "Recentre"}
         self.actions = {
             name: xr.create_action(self.action_set, xr.ActionCreateInfo(
-                action_type=kind, action_name=name, localized_action_name=labels[name]))
-            for name, kind in kinds.items()
+                action_type=getattr(xr.ActionType, kind), action_name=name,
+                localized_action_name=label))
+            for name, (kind, label) in _ACTIONS.items()
         }
         for profile, bindings in BINDINGS.items():
             suggested = [
@@ -283,16 +367,20 @@ class ControllerActions:
                 suggested_bindings=suggested))
         xr.attach_session_action_sets(session, xr.SessionActionSetsAttachInfo(
             action_sets=[self.action_set]))
-        self._recentre_was = False
+        self.presses = {name: Press() for name in ("recentre", "next_result", "previous_result")}
         self.snap = SnapTurn()
+        self.snap_scale = SnapTurn()
 
     def poll(self) -> dict:
-        """Sync the actions; returns ``{"move": (x, y), "turn": int, "recentre": bool}``.
+        """Sync the actions; returns ``{"move": (x, y), "turn": int, "scale": int,
+        "recentre": bool, "result": int}``.
 
-        ``turn`` is +1/-1 once per snap-turn push; ``recentre`` is true once per press.
+        ``turn`` is +1/-1 once per snap-turn push, ``scale`` +1/-1 once per push with the
+        grip held; ``recentre`` is true once per press; ``result`` is +1 (next) or -1
+        (previous) once per press.
         """
         xr = self.xr
-        out = {"move": (0.0, 0.0), "turn": 0, "recentre": False}
+        out = {"move": (0.0, 0.0), "turn": 0, "scale": 0, "recentre": False, "result": 0}
         try:
             xr.sync_actions(self.session, xr.ActionsSyncInfo(
                 active_action_sets=[xr.ActiveActionSet(self.action_set, xr.NULL_PATH)]))
@@ -304,12 +392,19 @@ class ControllerActions:
             out["move"] = (float(mv.current_state.x), float(mv.current_state.y))
         tn = xr.get_action_state_vector2f(self.session, xr.ActionStateGetInfo(
             action=self.actions["turn"]))
-        out["turn"] = self.snap.update(float(tn.current_state.x) if tn.is_active else 0.0)
-        rc = xr.get_action_state_boolean(self.session, xr.ActionStateGetInfo(
-            action=self.actions["recentre"]))
-        pressed = bool(rc.is_active and rc.current_state)
-        out["recentre"] = pressed and not self._recentre_was
-        self._recentre_was = pressed
+        gp = xr.get_action_state_float(self.session, xr.ActionStateGetInfo(
+            action=self.actions["grip"]))
+        sx, sy = ((float(tn.current_state.x), float(tn.current_state.y)) if tn.is_active
+                  else (0.0, 0.0))
+        grip = float(gp.current_state) if gp.is_active else 0.0
+        out["turn"], out["scale"] = stick_commands(sx, sy, grip, self.snap, self.snap_scale)
+        fired = {}
+        for name, press in self.presses.items():
+            st = xr.get_action_state_boolean(self.session, xr.ActionStateGetInfo(
+                action=self.actions[name]))
+            fired[name] = press.update(bool(st.is_active and st.current_state))
+        out["recentre"] = fired["recentre"]
+        out["result"] = int(fired["next_result"]) - int(fired["previous_result"])
         return out
 
     def destroy(self) -> None:

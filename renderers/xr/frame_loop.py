@@ -9,8 +9,13 @@ runtime to end the session first, so the headset is handed back cleanly.
 
 For tests, ``frames=N`` requests the exit after N drawn frames and ``dump_dir`` receives the
 last drawn frame read back from each eye's swapchain image (``eye0.png``, ``eye1.png``) with
-``frame.json``: per eye the field of view, the scene-to-eye view matrix and the size, plus the
-reference space, where the scene was placed in it and the session states seen.
+``frame.json``: per eye the field of view, the scene-to-eye view matrix, the runtime's eye pose
+and the size, plus the reference space, the tracked head, where the scene was placed in it
+(and its scale), the result shown and the session states seen. The editor's control file can
+ask for such a dump of the next frame too (:attr:`SceneSource.dump_request`).
+
+With a :class:`~renderers.xr.mirror.Mirror`, the left eye is also written, downscaled, to the
+desktop mirror file a few times a second.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ __all__ = ["run_session", "NEAR_M"]
 #: Near clip plane, metres (the mesh is never closer than the move radius allows).
 NEAR_M = 0.05
 #: Controller state while the session is not focused (input goes to another application).
-_IDLE_CONTROLS = {"move": (0.0, 0.0), "turn": 0, "recentre": False}
+_IDLE_CONTROLS = {"move": (0.0, 0.0), "turn": 0, "scale": 0, "recentre": False, "result": 0}
 
 
 def _log(msg: str) -> None:
@@ -69,7 +74,8 @@ def _faces(state) -> str:
     return n
 
 
-def run_session(sess, source, *, frames: int | None = None, dump_dir=None) -> dict:
+def run_session(sess, source, *, frames: int | None = None, dump_dir=None,
+                mirror=None) -> dict:
     """Run frames until the session ends.
 
     Parameters
@@ -81,6 +87,8 @@ def run_session(sess, source, *, frames: int | None = None, dump_dir=None) -> di
         Request the session's end after this many drawn frames (tests).
     dump_dir : str or Path, optional
         Where to write the last drawn frame's eye images and ``frame.json``.
+    mirror : Mirror, optional
+        Receives the left eye now and then (the window's desktop mirror); closed at the end.
 
     Returns
     -------
@@ -183,14 +191,26 @@ def run_session(sess, source, *, frames: int | None = None, dump_dir=None) -> di
                     ctl = actions.poll() if focused else _IDLE_CONTROLS
                     if ctl["recentre"]:
                         rig.recentre(sess.space_kind, head[0], head[1])
+                        _log("controller: recentred")
                     if ctl["turn"]:
                         rig.turn(np.radians(SNAP_TURN_DEG) * ctl["turn"], head[1])
+                    if ctl["scale"] and rig.rescale(ctl["scale"]):
+                        _log(f"controller: scale {rig.scale:.3f}")
+                    if ctl["result"]:
+                        want = source.step_result(ctl["result"])
+                        if want is not None:
+                            _log(f"controller: {'next' if ctl['result'] > 0 else 'previous'} "
+                                 f"result {want}")
                     rig.move(ctl["move"], dt, head[0])
                 # 6DoF: the tracked head within the walk radius, the scene carried beyond it.
                 clamp = (rig.head_clamp(head[1], source.current.walk_radius)
                          if head is not None else None)
                 proj_views = []
                 record = []
+                request = source.dump_request
+                want_dump = request is not None or (
+                    dump is not None and frames is not None and drawn + 1 == frames)
+                mirror_now = mirror is not None and mirror.due()
                 sess.context.make_current()
                 for i, view in enumerate(views[:2]):
                     sc = sess.swapchains[i]
@@ -204,12 +224,14 @@ def run_session(sess, source, *, frames: int | None = None, dump_dir=None) -> di
                     eye_view = rig.view(view_from_pose((q.x, q.y, q.z, q.w), (p.x, p.y, p.z)),
                                         clamp)
                     proj = projection_from_fov(f.angle_left, f.angle_right, f.angle_up,
-                                               f.angle_down, NEAR_M, far)
+                                               f.angle_down, NEAR_M, far * max(1.0, rig.scale))
                     tgt.begin()
                     scene_gl.draw(proj @ eye_view)
-                    last = frames is not None and drawn + 1 == frames
-                    if dump is not None and last:
-                        record.append((read_pixels(tgt), eye_view, f, tgt.size))
+                    if want_dump:
+                        record.append((read_pixels(tgt), eye_view, f, tgt.size,
+                                       ((q.x, q.y, q.z, q.w), (p.x, p.y, p.z))))
+                    if mirror_now and i == 0:
+                        mirror.capture(tgt)
                     tgt.end()
                     xr.release_swapchain_image(sc, xr.SwapchainImageReleaseInfo())
                     w, h = sess.sizes[i]
@@ -221,12 +243,16 @@ def run_session(sess, source, *, frames: int | None = None, dump_dir=None) -> di
                 layers.append(xr.CompositionLayerProjection(space=sess.space, views=proj_views))
                 drawn += 1
                 if record:
-                    _dump(dump, record, sess, state_names, drawn,
-                          {"origin": rig.origin.tolist(), "yaw": rig.yaw,
+                    folder = request if request is not None else dump
+                    source.dump_request = None
+                    _dump(folder, record, sess, state_names, drawn,
+                          {"origin": rig.origin.tolist(), "yaw": rig.yaw, "scale": rig.scale,
                            "offset": rig.offset.tolist(),
                            "walk_radius": source.current.walk_radius,
                            "head_clamp": None if clamp is None else clamp[:3, 3].tolist(),
-                           "start_head": None if start_head is None else start_head.tolist()})
+                           "start_head": None if start_head is None else start_head.tolist()},
+                          source.current.result_id,
+                          None if head is None else (head[0].tolist(), head[1].tolist()))
             xr.end_frame(sess.session, xr.FrameEndInfo(
                 display_time=t, environment_blend_mode=xr.EnvironmentBlendMode.OPAQUE,
                 layers=[ctypes_pointer(xr, layer) for layer in layers]))
@@ -239,6 +265,8 @@ def run_session(sess, source, *, frames: int | None = None, dump_dir=None) -> di
             for tgt in targets.values():
                 tgt.delete()
             scene_gl.delete()
+            if mirror is not None:
+                mirror.close()
         actions.destroy()
     _log(f"session ended after {drawn} frames")
     summary = {"states": state_names, "frames": drawn, "submitted": submitted,
@@ -256,20 +284,28 @@ def ctypes_pointer(xr, layer):
     return ctypes.cast(ctypes.pointer(layer), ctypes.POINTER(xr.CompositionLayerBaseHeader))
 
 
-def _dump(folder: Path, record, sess, states, drawn: int, rig: dict) -> None:
+def _dump(folder: Path, record, sess, states, drawn: int, rig: dict, result_id: str,
+          head) -> None:
+    """Write the eye images, then ``frame.json`` (atomically: it appears complete, last)."""
+    import os
+
     from PIL import Image
 
     folder.mkdir(parents=True, exist_ok=True)
     eyes = []
-    for i, (img, eye_view, fov, size) in enumerate(record):
+    for i, (img, eye_view, fov, size, (q, p)) in enumerate(record):
         Image.fromarray(img).save(folder / f"eye{i}.png")
         eyes.append({
             "image": f"eye{i}.png", "size": list(size),
             "fov": [fov.angle_left, fov.angle_right, fov.angle_up, fov.angle_down],
             "view": np.asarray(eye_view).tolist(),
+            "pose": {"orientation": list(q), "position": list(p)},
         })
     info = {"eyes": eyes, "space": sess.space_kind, "srgb": sess.srgb,
             "format": hex(sess.format), "frame": drawn, "states": list(states), "rig": rig,
-            "runtime": sess.runtime_name}
-    (folder / "frame.json").write_text(json.dumps(info, indent=1))
+            "runtime": sess.runtime_name, "result": result_id,
+            "head": None if head is None else {"orientation": head[0], "position": head[1]}}
+    tmp = folder / ".frame.json.tmp"
+    tmp.write_text(json.dumps(info, indent=1))
+    os.replace(tmp, folder / "frame.json")
     print(f"panoforge xr: wrote {folder}", file=sys.stderr, flush=True)

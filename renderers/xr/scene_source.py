@@ -16,7 +16,13 @@ changed on disk, so a result saved after launch, or new layers and props, are fo
 ``interpretation`` is the dome's :class:`~scene.depth.DepthInterpretation` as its ``to_dict()``
 (the editor's near/far live in it, by the scene's own rule; it is applied to the result it was
 sent with, and dropped when another result is picked without one); ``cut_threshold`` the
-meshes' discontinuity cut; ``quit`` ends the session. The new meshes are built on a worker
+meshes' discontinuity cut; ``quit`` ends the session; ``dump`` (``{"dir": DIR, "n": N}``,
+tests) asks for the next drawn frame's eye images in DIR once per new ``n``; ``mirror``
+(read once, at start) is the file name, beside the control file, of the desktop mirror
+(:mod:`renderers.xr.mirror`).
+
+The controllers step through the project's results too (:meth:`SceneSource.step_result`);
+the editor's next edit shows the editor's choice again. The new meshes are built on a worker
 thread (numpy releases the GIL) so frames keep coming while they are made; the frame loop picks
 them up with :meth:`SceneSource.poll`.
 """
@@ -29,6 +35,8 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from scene.depth import DepthInterpretation
 from scene.errors import InputError, PanoforgeError
@@ -133,11 +141,19 @@ class SceneSource:
         self.project = load_project(self.project_path)
         self._mtime = self._project_mtime()
         self.control_file = Path(control_file) if control_file else None
+        #: Where the desktop mirror goes (the control file's ``mirror``), or ``None``.
+        self.mirror_path: Path | None = None
+        first_ctl = read_control(self.control_file) if self.control_file else None
+        if first_ctl and isinstance(first_ctl.get("mirror"), str) and first_ctl["mirror"]:
+            self.mirror_path = self.control_file.parent / Path(first_ctl["mirror"]).name
         first = self.project.pick(result_id)
         self._first_id = first.id
         self.current: SceneState | None = None
         self.quit_requested = False
         self._seen_seq = None
+        self._seen_dump = None
+        #: A frame dump the editor asked for and the frame loop has not written yet (a folder).
+        self.dump_request: Path | None = None
         self._next_poll = 0.0
         self._worker: threading.Thread | None = None
         self._ready: SceneState | None = None
@@ -176,6 +192,10 @@ class SceneSource:
             return ready
         if ctl.get("quit"):
             self.quit_requested = True
+        dump = ctl.get("dump")
+        if isinstance(dump, dict) and dump.get("dir") and dump.get("n") != self._seen_dump:
+            self._seen_dump = dump.get("n")
+            self.dump_request = Path(str(dump["dir"]))
         seq = ctl.get("seq")
         if seq == self._seen_seq or (self._worker is not None and self._worker.is_alive()):
             return ready
@@ -200,6 +220,30 @@ class SceneSource:
                                         args=(want_id, settings, interp, mtime), daemon=True)
         self._worker.start()
         return ready
+
+    def step_result(self, step: int) -> str | None:
+        """Show the next (``step=1``) or previous (``-1``) result of the project, wrapping.
+
+        The mesh is built on the worker thread like an edit's (:meth:`poll` returns it);
+        the editor's depth interpretation belonged to the result shown, so it is dropped.
+
+        Returns
+        -------
+        str or None
+            The id of the result being built, or ``None`` when there is nothing to step to
+            (one result) or a rebuild is still running (the press is ignored).
+        """
+        ids = [r.id for r in self.project.results]
+        cur = self.current
+        if not step or len(ids) < 2 or (self._worker is not None and self._worker.is_alive()):
+            return None
+        here = ids.index(cur.result_id) if cur.result_id in ids else 0
+        want = ids[(here + int(np.sign(step))) % len(ids)]
+        self._worker = threading.Thread(target=self._rebuild, name="xr-mesh",
+                                        args=(want, cur.settings, None, self._mtime),
+                                        daemon=True)
+        self._worker.start()
+        return want
 
     def _rebuild(self, result_id: str, settings: MeshSettings, interpretation,
                  mtime: float) -> None:

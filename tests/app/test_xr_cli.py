@@ -101,15 +101,17 @@ def test_launcher_control_file_carries_the_edits(no_runtime_env, project, tmp_pa
     handle = start_headset(project, result_id="r1", workdir=tmp_path / "xr")
     try:
         first = json.loads(handle.control_file.read_text())
-        assert first == {"seq": 0, "result": "r1"}
+        assert first == {"seq": 0, "result": "r1", "mirror": "xr-mirror.png"}
         interp = DepthInterpretation("disparity", near=0.5, far=40.0)
         handle.update(interpretation=interp)
         state = json.loads(handle.control_file.read_text())
-        assert state == {"seq": 1, "result": "r1", "interpretation": interp.to_dict()}
+        assert state == {"seq": 1, "result": "r1", "mirror": "xr-mirror.png",
+                         "interpretation": interp.to_dict()}
         # Another result: the first one's interpretation is not carried over to it.
         handle.update(cut_threshold=0.1, result_id="r2")
         state = json.loads(handle.control_file.read_text())
-        assert state == {"seq": 2, "result": "r2", "cut_threshold": 0.1}
+        assert state == {"seq": 2, "result": "r2", "mirror": "xr-mirror.png",
+                         "cut_threshold": 0.1}
         assert "--result" in handle.process.args and "r1" in handle.process.args
     finally:
         handle.stop()
