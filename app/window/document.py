@@ -144,6 +144,8 @@ class Document(QObject):
     modifiedChanged(bool)
     resultAdded(str)
         A new result arrived (the recovery store writes it to disk at once).
+    viewsChanged()
+        The project's saved views changed (:mod:`app.window.saved_views`).
     """
 
     resultsChanged = Signal()
@@ -153,6 +155,7 @@ class Document(QObject):
     pathChanged = Signal(str)
     modifiedChanged = Signal(bool)
     resultAdded = Signal(str)
+    viewsChanged = Signal()
 
     def __init__(self, project=None, path: Path | None = None, parent: QObject | None = None):
         super().__init__(parent)
@@ -305,6 +308,12 @@ class Document(QObject):
 
     def delete_result(self, result_id: str) -> None:
         self.undo_stack.push(_DeleteCommand(self, result_id))
+
+    def set_views(self, views: list, text: str) -> None:
+        """Replace the project's saved views (one undo step called ``text``)."""
+        from .saved_views import push_views
+
+        push_views(self, views, text)
 
     # -- file -----------------------------------------------------------------------------
     def mark_saved(self, path: Path) -> None:

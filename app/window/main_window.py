@@ -28,6 +28,7 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QScrollArea, QVBoxLayout
 
 from scene.errors import PanoforgeError
 
+from .camera_readout import CameraReadout
 from .depth_panel import DepthPanel
 from .dialogs import AboutDialog, PreferencesDialog, Prompter, ShortcutsDialog
 from .document import Document, DocumentView
@@ -39,6 +40,8 @@ from .generation import GenerationControl
 from .headset import HeadsetLink
 from .menus import VIEW_MODES, build_actions, build_menus, build_toolbar
 from .preferences_store import WindowSettings, make_settings
+from .render_view import RenderViewControl
+from .saved_views import SavedViewsControl
 from .scene_view import SceneView
 from .walkable import WalkControl
 
@@ -112,11 +115,15 @@ class MainWindow(DocumentView, QMainWindow):
         self.build_label = self.scene_view.build_label
         self.frame_label = self.scene_view.frame_label
         self.walk = WalkControl(self)  # Scene menu: walk mode, make walkable, fly-through
+        # View menu: camera poses kept in the project, Render This View (F12)
+        self.saved_views = SavedViewsControl(self)
+        self.render_view = RenderViewControl(self)
+        self.camera_readout = CameraReadout(self.viewport)  # yaw/pitch/FOV in the status bar
         build_actions(self)
         build_menus(self)
         build_toolbar(self)
         sb = self.statusBar()
-        for label in (self.build_label, self.tri_label, self.frame_label):
+        for label in (self.camera_readout, self.build_label, self.tri_label, self.frame_label):
             sb.addPermanentWidget(label)
         sb.showMessage("Type a prompt and press Ctrl+Enter, or drop a panorama here.")
         self.set_document(Document())
@@ -194,7 +201,7 @@ class MainWindow(DocumentView, QMainWindow):
         if old is not None:
             self.undo_group.removeStack(old.undo_stack)
         for view in (self, self.files, self.gallery, self.depth_panel, self.scene_view,
-                     self.walk):
+                     self.walk, self.saved_views):
             view.bind(doc)
         if old is not None:
             old.deleteLater()
@@ -350,6 +357,8 @@ class MainWindow(DocumentView, QMainWindow):
         self.closed = True
         self.generation.shutdown()
         self.walk.shutdown()
+        self.render_view.shutdown()
+        self.camera_readout.detach()
         self.save_layout()
         self.scene_view.shutdown()
         self.headset.stop()

@@ -161,6 +161,8 @@ def build_menus(w) -> None:
     m.addActions(list(w.mode_actions.values()))
     m.addSeparator()
     m.addAction(w.act_recentre)
+    m.addMenu(w.saved_views.menu)
+    m.addAction(w.render_view.act_render)
     m.addSeparator()
     panels = m.addMenu("&Panels")
     for dock in (w.generate_dock, w.depth_dock, w.gallery_dock):
