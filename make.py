@@ -47,6 +47,9 @@ APT_TEST = [
     # tests/interop: Blender's own glTF importer (it needs Debian's numpy) and headless
     # Chromium for three.js.
     "blender", "python3-numpy", "chromium",
+    # Debian's Blender lacks the Draco library its builds bundle: the interop tests build one
+    # on Debian's libdraco (tools/interop/blender_draco)
+    "libdraco-dev",
     # tests/packaging: the .desktop entry's validator, and xdg-mime with the MIME database it
     # reads (libfile-mimeinfo-perl is xdg-mime's lookup outside a GNOME/KDE session)
     "desktop-file-utils", "xdg-utils", "shared-mime-info", "libfile-mimeinfo-perl",

@@ -65,6 +65,9 @@ COLOUR_TOLERANCE = 12
 
 APT_BLENDER = ["blender", "python3-numpy"]
 APT_CHROMIUM = ["chromium"]
+#: The reference Draco decoder and a compiler, for Blender's missing libextern_draco.
+APT_DRACO = ["libdraco-dev", "g++"]
+DRACO_SOURCE = TOOLS / "blender_draco" / "extern_draco.cpp"
 
 
 # -- tools ------------------------------------------------------------------------------------
@@ -110,6 +113,24 @@ def blender_exe() -> str:
 
 
 @pytest.fixture(scope="session")
+def blender_draco(tmp_path_factory) -> Path:
+    """``libextern_draco.so`` for Debian's Blender, built from ``tools/interop/blender_draco``.
+
+    Blender's glTF importer decodes Draco through that library, which Blender's own builds
+    bundle and Debian's package lacks; this one calls Debian's ``libdraco`` (Google's
+    reference decoder). Give it to :func:`run_blender` as ``draco_library``.
+    """
+    ensure_debs(APT_DRACO)
+    out = tmp_path_factory.mktemp("blender_draco") / "libextern_draco.so"
+    cmd = ["g++", "-std=c++17", "-O2", "-shared", "-fPIC", "-o", str(out), str(DRACO_SOURCE),
+           "-ldraco"]
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    if res.returncode != 0:
+        pytest.fail(f"could not build {out.name} ({' '.join(cmd)}):\n{res.stderr[-3000:]}")
+    return out
+
+
+@pytest.fixture(scope="session")
 def threejs_tools() -> dict[str, str]:
     """node, chromium and the pinned ``three`` package, ready for ``render.mjs``."""
     if not os.environ.get("CHROMIUM"):
@@ -139,15 +160,22 @@ def view_args(views: dict[str, tuple[float, float]] = VIEWS) -> list[str]:
 
 
 def run_blender(blender: str, glb: Path, out_dir: Path, *, render: bool = True,
-                views: dict[str, tuple[float, float]] = VIEWS) -> dict:
-    """Run ``tools/interop/blender_check.py`` on ``glb``; return its JSON report."""
+                views: dict[str, tuple[float, float]] = VIEWS,
+                draco_library: Path | None = None) -> dict:
+    """Run ``tools/interop/blender_check.py`` on ``glb``; return its JSON report.
+
+    ``draco_library`` (the :func:`blender_draco` fixture) lets Debian's Blender import Draco.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     report_path = out_dir / "blender.json"
     cmd = [blender, "-b", "--factory-startup", "--python-exit-code", "1",
            "--python", str(BLENDER_SCRIPT), "--", str(glb), str(report_path)]
     if render:
         cmd += [str(out_dir / "blender.png"), *view_args(views)]
-    res = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    env = dict(os.environ)
+    if draco_library is not None:
+        env["BLENDER_EXTERN_DRACO_LIBRARY_PATH"] = str(draco_library)
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
     tail = (res.stdout + res.stderr)[-4000:]
     assert res.returncode == 0 and report_path.is_file(), f"Blender failed ({res.returncode}):\n{tail}"
     report = json.loads(report_path.read_text())
