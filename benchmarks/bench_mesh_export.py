@@ -26,6 +26,10 @@ Routes
 ``trimesh-pfmesh``   Panoforge's mesh arrays handed to trimesh's exporter (isolates the export).
 ``open3d``           the user-built mesh as ``o3d.geometry.TriangleMesh`` with per-corner uvs
                      and the texture -> ``o3d.io.write_triangle_mesh(".glb")``.
+``cli-import``       the command a user runs: ``panoforge import rgb.png --depth depth16.png
+                     -o scene.panoforge`` (16-bit PNG depth in millimetres), as its own process.
+``cli-export``       then ``panoforge export scene.panoforge --glb scene.glb`` (the defaults:
+                     full-grid mesh, JPEG texture), as its own process.
 
 Printed per route: loading the inputs and importing the route's libraries (``load``), the
 timed work (``build`` + ``write`` = ``total``, seconds, best of ``--repeat``), the whole process
@@ -33,7 +37,10 @@ timed work (``build`` + ``write`` = ``total``, seconds, best of ``--repeat``), t
 whole process (``wait4`` rusage ``ru_maxrss``), resident memory before the work (``before``)
 and the file written, with whether its texture survived.
 Ratios against trimesh and the floor come from the same run. Timings on a shared machine are
-noisy: compare ratios, and repeat.
+noisy: compare ratios, and repeat. ``cpu s`` is the whole process's user + system CPU time
+(``wait4`` rusage), which other processes on a loaded machine disturb far less than wall
+time; the CLI routes are compared with the floor on it: the *route* (``cli-import`` +
+``cli-export``, two processes) and ``cli-export`` alone, each against the floor process.
 """
 
 from __future__ import annotations
@@ -50,7 +57,11 @@ from pathlib import Path
 
 import numpy as np
 
-ROUTES = ("floor", "panoforge", "panoforge-jpeg", "trimesh", "trimesh-pfmesh", "open3d")
+ROUTES = ("floor", "panoforge", "panoforge-jpeg", "trimesh", "trimesh-pfmesh", "open3d",
+          "cli-import", "cli-export")
+CLI_ROUTES = ("cli-import", "cli-export")
+GOAL_ROUTE = 1.5  # at 4096x2048: cli-import + cli-export CPU, as a multiple of the floor's
+GOAL_EXPORT = 1.3  # at 4096x2048: cli-export CPU, as a multiple of the floor's
 GOAL_SPEEDUP = 6.0  # at 4096x2048, vs trimesh
 GOAL_MEMORY = 0.5  # at 4096x2048, peak as a fraction of trimesh's
 GOAL_SMALL_S = 0.15  # at 1024x512, build + write
@@ -214,15 +225,34 @@ def make_inputs(width: int, folder: Path) -> None:
     pano = box_room(width).panorama
     Image.fromarray(pano.rgb).save(folder / "rgb.png")
     np.save(folder / "distance.npy", np.asarray(pano.distance, dtype=np.float32))
+    millimetres = np.clip(np.rint(np.asarray(pano.distance) * 1000.0), 0, 65535)
+    Image.fromarray(millimetres.astype(np.uint16)).save(folder / "depth16.png")
+
+
+def _cli_command(route: str, inputs: Path, out: Path) -> list[str]:
+    """The ``panoforge`` command line of a CLI route (the installed script when there is one)."""
+    script = Path(sys.executable).with_name("panoforge")
+    exe = [str(script)] if script.exists() else [
+        sys.executable, "-c", "import sys; from app.cli import main; sys.exit(main())"]
+    project = inputs / "scene.panoforge"
+    if route == "cli-import":
+        project.unlink(missing_ok=True)
+        return exe + ["import", str(inputs / "rgb.png"), "--depth", str(inputs / "depth16.png"),
+                      "-o", str(project)]
+    return exe + ["export", str(project), "--glb", str(out)]
 
 
 def run_route(route: str, inputs: Path, out: Path) -> dict:
     """Run one route in a fresh process; whole-process wall time and peak RSS via wait4."""
     with tempfile.TemporaryFile(mode="w+") as log:
         t0 = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, __file__, "--child", route,
-                                 "--inputs", str(inputs), "--out", str(out)],
-                                stdout=log, stderr=subprocess.STDOUT)
+        if route in CLI_ROUTES:
+            cmd = _cli_command(route, inputs, out)
+        else:
+            cmd = [sys.executable, __file__, "--child", route, "--inputs", str(inputs),
+                   "--out", str(out)]
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
+                                cwd=Path(__file__).resolve().parents[1])
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - t0
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -230,8 +260,16 @@ def run_route(route: str, inputs: Path, out: Path) -> dict:
         text = log.read()
     if proc.returncode != 0:
         raise RuntimeError(f"route {route} failed:\n{text[-3000:]}")
-    result = json.loads(text.strip().splitlines()[-1])
+    if route in CLI_ROUTES:
+        written = out if route == "cli-export" else inputs / "scene.panoforge"
+        nan = float("nan")
+        result = {"route": route, "load_s": nan, "build_s": nan, "write_s": nan, "op_s": wall,
+                  "rss_before_mib": nan, "file_mib": written.stat().st_size / 2**20,
+                  "texture": _glb_has_image(out) if route == "cli-export" else True}
+    else:
+        result = json.loads(text.strip().splitlines()[-1])
     result["process_s"] = wall
+    result["cpu_s"] = usage.ru_utime + usage.ru_stime
     result["peak_mib"] = usage.ru_maxrss / 1024.0
     out.unlink(missing_ok=True)
     return result
@@ -242,6 +280,7 @@ def best(runs: list[dict]) -> dict:
     fastest = min(runs, key=lambda r: r["op_s"])
     out = dict(fastest)
     out["process_s"] = min(r["process_s"] for r in runs)
+    out["cpu_s"] = min(r["cpu_s"] for r in runs)
     out["peak_mib"] = min(r["peak_mib"] for r in runs)
     return out
 
@@ -279,9 +318,14 @@ def main(argv: list[str] | None = None) -> int:
             inputs.mkdir()
             make_inputs(width, inputs)
             results = {}
-            for route in args.routes:
-                runs = [run_route(route, inputs, tmp / f"{route}.glb") for _ in range(args.repeat)]
-                results[route] = best(runs)
+            routes = list(args.routes)
+            if "cli-export" in routes and "cli-import" not in routes:
+                routes.insert(routes.index("cli-export"), "cli-import")  # makes its project
+            runs = {route: [] for route in routes}
+            for _ in range(args.repeat):  # interleaved, so a busy spell hits every route
+                for route in routes:
+                    runs[route].append(run_route(route, inputs, tmp / f"{route}.glb"))
+            results = {route: best(r) for route, r in runs.items()}
             report(width, results)
     return 0
 
@@ -289,12 +333,13 @@ def main(argv: list[str] | None = None) -> int:
 def report(width: int, results: dict) -> None:
     print(f"\n## {width}x{width // 2}")
     print(f"{'route':<16}{'load s':>8}{'build s':>9}{'write s':>9}{'total s':>9}{'process s':>11}"
-          f"{'peak MiB':>10}{'before':>8}{'file MiB':>10}  texture")
+          f"{'cpu s':>8}{'peak MiB':>10}{'before':>8}{'file MiB':>10}  texture")
     for route, r in results.items():
         print(f"{route:<16}{r['load_s']:>8.3f}{r['build_s']:>9.3f}{r['write_s']:>9.3f}{r['op_s']:>9.3f}"
-              f"{r['process_s']:>11.3f}{r['peak_mib']:>10.0f}{r['rss_before_mib']:>8.0f}"
-              f"{r['file_mib']:>10.1f}  "
+              f"{r['process_s']:>11.3f}{r['cpu_s']:>8.3f}{r['peak_mib']:>10.0f}"
+              f"{r['rss_before_mib']:>8.0f}{r['file_mib']:>10.1f}  "
               f"{'yes' if r['texture'] else 'DROPPED'}")
+    _report_cli(width, results)
     pf = results.get("panoforge")
     if pf is None:
         return
@@ -316,6 +361,25 @@ def report(width: int, results: dict) -> None:
         print(f"goal at {width}: build + write under {GOAL_SMALL_S} s: "
               f"{'met' if pf['op_s'] < GOAL_SMALL_S else 'NOT met'} ({pf['op_s']:.3f} s; "
               f"whole process {pf['process_s']:.3f} s)")
+
+
+def _report_cli(width: int, results: dict) -> None:
+    """The user's route (import + export, two processes) and the export alone vs the floor."""
+    fl, imp, exp = (results.get(k) for k in ("floor", "cli-import", "cli-export"))
+    if fl is None or imp is None or exp is None:
+        return
+    route_cpu, route_wall = imp["cpu_s"] + exp["cpu_s"], imp["process_s"] + exp["process_s"]
+    print(f"route (cli-import + cli-export): cpu {route_cpu:.3f} s = x{route_cpu / fl['cpu_s']:.2f} "
+          f"the floor's {fl['cpu_s']:.3f} s (wall {route_wall:.3f} s = "
+          f"x{route_wall / fl['process_s']:.2f} the floor's {fl['process_s']:.3f} s)")
+    print(f"cli-export alone: cpu {exp['cpu_s']:.3f} s = x{exp['cpu_s'] / fl['cpu_s']:.2f} the "
+          f"floor's (wall x{exp['process_s'] / fl['process_s']:.2f}); peak {exp['peak_mib']:.0f} "
+          f"MiB, import's {imp['peak_mib']:.0f} MiB")
+    if width >= 4096:
+        r, e = route_cpu / fl["cpu_s"], exp["cpu_s"] / fl["cpu_s"]
+        print(f"goal at {width}: route <= x{GOAL_ROUTE:g} the floor: "
+              f"{'met' if r <= GOAL_ROUTE else 'NOT met'} (x{r:.2f}); export <= x{GOAL_EXPORT:g}: "
+              f"{'met' if e <= GOAL_EXPORT else 'NOT met'} (x{e:.2f})")
 
 
 if __name__ == "__main__":

@@ -147,7 +147,8 @@ def _grid_positions(dist: np.ndarray, out: np.ndarray) -> None:
     out[n + 1] = (0.0, bottom, 0.0)
 
 
-def _grid_faces(w: int, h: int, keep: np.ndarray | None = None, n_keep: int = 0) -> np.ndarray:
+def _grid_faces(w: int, h: int, keep: np.ndarray | None = None, n_keep: int = 0,
+                spare: int = 0) -> np.ndarray:
     """The faces of the full grid: 2 per pixel quad, then the top and bottom fans.
 
     Parameters
@@ -158,6 +159,9 @@ def _grid_faces(w: int, h: int, keep: np.ndarray | None = None, n_keep: int = 0)
         Which faces to emit (all when None), in the order described below.
     n_keep : int
         ``keep.sum()`` (the output is allocated at that size, written once).
+    spare : int
+        Rows left unwritten at the end, for faces the caller appends (the backing) without
+        copying the grid's.
 
     Returns
     -------
@@ -170,7 +174,7 @@ def _grid_faces(w: int, h: int, keep: np.ndarray | None = None, n_keep: int = 0)
     n = h * w1
     ng = 2 * (h - 1) * w
     total = ng + 2 * w
-    faces = np.empty((total if keep is None else n_keep, 3), dtype=np.uint32)
+    faces = np.empty(((total if keep is None else n_keep) + spare, 3), dtype=np.uint32)
     x = np.arange(w, dtype=np.uint32)
     pattern = np.empty((w, 2, 3), dtype=np.uint32)
     pattern[:, 0, 0] = x
@@ -190,7 +194,7 @@ def _grid_faces(w: int, h: int, keep: np.ndarray | None = None, n_keep: int = 0)
     fans[w:, 2] = x + last
     if keep is None:
         np.add(pattern[None], row_start, out=faces[:ng].reshape(h - 1, w, 2, 3))
-        faces[ng:] = fans
+        faces[ng:total] = fans
         return faces
     # Row bands: build the pattern in a small buffer, keep what survives, write it once.
     buf = np.empty((_CHUNK_ROWS, w, 2, 3), dtype=np.uint32)
@@ -211,7 +215,7 @@ def _grid_faces(w: int, h: int, keep: np.ndarray | None = None, n_keep: int = 0)
             at += kept.shape[0]
     kept = compress_rows(fans, keep[ng:])
     faces[at:at + kept.shape[0]] = kept
-    assert at + kept.shape[0] == faces.shape[0]
+    assert at + kept.shape[0] == faces.shape[0] - spare
     return faces
 
 
@@ -295,11 +299,26 @@ def _count_unknown_faces(dist: np.ndarray, poles: tuple[float, float]) -> int:
 
 
 def _add_backing(positions, uvs, faces, keep, w: int, h: int):
-    """Append the backing triangles of the cut faces (:mod:`scene.backing`)."""
+    """Write the backing triangles of the cut faces (:mod:`scene.backing`) into the spare
+    rows at the end of the arrays (``3 * cuts`` vertices and ``cuts`` faces, allocated with
+    the grid so that its 8 M vertices are never copied); returns the arrays and the number
+    of backing faces (the caller trims the rows left unused)."""
+    n_v = h * (w + 1) + 2
+    n_f = faces.shape[0] - (positions.shape[0] - n_v) // 3
     cut = grid_face_vertices(np.flatnonzero(~keep), w, h)
-    bp, buv, bf = backing_triangles(positions, uvs, cut, positions.shape[0])
-    return (np.concatenate([positions, bp]), np.concatenate([uvs, buv]),
-            np.concatenate([faces, bf]), bf.shape[0])
+    bp, buv, bf = backing_triangles(positions[:n_v], uvs[:n_v], cut, n_v)
+    k = bf.shape[0]
+    positions[n_v:n_v + 3 * k] = bp
+    uvs[n_v:n_v + 3 * k] = buv
+    faces[n_f:n_f + k] = bf
+    return positions, uvs, faces, k
+
+
+def _pole_heights(dist: np.ndarray):
+    """The pole heights :func:`_grid_positions` gives ``dist``, without the grid."""
+    lat = latitudes(dist.shape[0])
+    s_top, s_bottom = np.sin(lat[[0, -1]]).astype(np.float32)
+    return pole_heights(dist[0] * s_top, dist[-1] * s_bottom)
 
 
 def full_grid_mesh(dist: np.ndarray, cut_threshold: float) -> DepthMesh:
@@ -326,24 +345,30 @@ def full_grid_mesh(dist: np.ndarray, cut_threshold: float) -> DepthMesh:
         raise ResourceError(f"a {w}x{h} panorama has too many pixels for one mesh",
                             hint="use --mesh adaptive or downsample the panorama")
     try:
-        positions = np.empty((n + 2, 3), dtype=np.float32)
-        _grid_positions(dist, positions)
-        has_unknown = not bool(np.isfinite(positions[n:]).all() and np.isfinite(dist).all())
+        # the cut is decided first (it needs only the distances and the poles), so that the
+        # arrays are allocated once with room for the backing
+        top, bottom = _pole_heights(dist)
+        has_unknown = not bool(np.isfinite([top, bottom]).all() and np.isfinite(dist).all())
         cut = cut_enabled(cut_threshold)
         n_cut = n_unknown = 0
         keep = None
         if cut or has_unknown:
-            poles = (abs(float(positions[n, 1])), abs(float(positions[n + 1, 1])))
+            poles = (abs(float(top)), abs(float(bottom)))
             keep, n_cut, n_unknown = _keep_grid_faces(dist, poles,
                                                       cut_threshold if cut else None)
             if not (n_cut or n_unknown):
                 keep = None
+        positions = np.empty((n + 2 + 3 * n_cut, 3), dtype=np.float32)
+        _grid_positions(dist, positions[:n + 2])
         n_keep = 2 * (h - 1) * w + 2 * w - n_cut - n_unknown
-        faces = _grid_faces(w, h, keep, n_keep)
-        uvs = grid_uvs(w, h)
+        faces = _grid_faces(w, h, keep, n_keep, spare=n_cut)
+        uvs = np.empty((n + 2 + 3 * n_cut, 2), dtype=np.float32)
+        grid_uvs(w, h, out=uvs[:n + 2])
         n_backing = 0
         if n_cut:  # what the cut removed is put back behind (scene.backing): no holes
             positions, uvs, faces, n_backing = _add_backing(positions, uvs, faces, keep, w, h)
+            positions, uvs = positions[:n + 2 + 3 * n_backing], uvs[:n + 2 + 3 * n_backing]
+            faces = faces[:n_keep + n_backing]
         if has_unknown:
             positions, uvs, faces = drop_unknown_vertices(positions, uvs, faces)
     except MemoryError as exc:
