@@ -7,7 +7,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PIL import Image
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QWheelEvent
+from PySide6.QtWidgets import QApplication
 
 from scene.saved_views import SavedView
 from scene.testing.analytic import box_room
@@ -63,9 +65,13 @@ def test_camera_readout_follows_look_zoom_and_walk(make_window, qtbot):
     w.viewport.native.setFocus()
     qtbot.keyClick(w.viewport.native, Qt.Key.Key_W)
     _readout(qtbot, w, "Eye +0.05, +0.00, +0.00 m")
-    # the mouse wheel zooms: one notch away narrows the field of view by 1.1
-    w.viewport.inside_camera._wheel(1.0)
-    w.viewport.canvas.update()
+    # the mouse wheel zooms: one notch away (120 eighths of a degree) narrows the FOV by 1.1
+    native = w.viewport.native
+    centre = QPointF(native.width() / 2, native.height() / 2)
+    wheel = QWheelEvent(centre, native.mapToGlobal(centre), QPoint(0, 0), QPoint(0, 120),
+                        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
+                        Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(native, wheel)
     _readout(qtbot, w, f"FOV {75.0 / 1.1:.1f}°")
     w.set_view("outside")
     _readout(qtbot, w, "Orbit Yaw", "Zoom")
@@ -192,6 +198,11 @@ def test_render_this_view_writes_the_chosen_size_and_equals_the_cli_render(
     cli = np.asarray(Image.open(cli_out).convert("RGB"))
     diff = np.abs(img.astype(int) - cli.astype(int))
     assert diff.max() <= 1  # the same renderer and pose: equal here, 1 level of slack
+    # the command line the status bar names renders the same file
+    named = tmp_path / "named.png"
+    assert main(["render", str(project), *w.render_view.last_view.cli_arguments(),
+                 "-o", str(named)]) == 0
+    assert named.read_bytes() == cli_out.read_bytes()
     # and the pose matters: the default view is a different picture
     default_out = tmp_path / "cli_default.png"
     assert main(["render", str(project), "--size", "200x120", "-o", str(default_out)]) == 0
