@@ -100,6 +100,20 @@ def distance_histogram(distance: np.ndarray, bins: int = 96) -> tuple[np.ndarray
     return edges, counts / float(d.size)
 
 
+class _FirstPaint(QWidget):
+    """An empty widget that calls ``on_paint`` the first time it is painted."""
+
+    def __init__(self, on_paint) -> None:
+        super().__init__()
+        self._on_paint = on_paint
+
+    def paintEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        if self._on_paint is not None:
+            on_paint, self._on_paint = self._on_paint, None
+            on_paint()
+        super().paintEvent(event)
+
+
 class DepthPanel(DocumentView, QWidget):
     """Depth controls for the active result.
 
@@ -180,33 +194,15 @@ class DepthPanel(DocumentView, QWidget):
 
     # -- construction ---------------------------------------------------------------------
     def _build(self) -> None:
-        import pyqtgraph as pg
-
         lay = QVBoxLayout(self)
         lay.setContentsMargins(8, 8, 8, 8)
-        self.plot = pg.PlotWidget(background=None)
-        self.plot.setObjectName("histogram")
-        self.plot.setMinimumHeight(150)
-        self.plot.setMenuEnabled(False)
-        self.plot.setMouseEnabled(x=False, y=False)
-        self.plot.hideButtons()
-        self.plot.setLogMode(x=True, y=False)
-        self.plot.getAxis("left").setStyle(showValues=False)
-        self.plot.getAxis("left").setWidth(6)
-        self.plot.setLabel("bottom", "distance (m)")
-        self.plot.getAxis("bottom").enableAutoSIPrefix(False)
-        self.curve = self.plot.plot([1.0, 10.0], [0.0], stepMode="center", fillLevel=0,
-                                    brush=(90, 160, 230, 120), pen=pg.mkPen((120, 185, 245), width=1))
-        self.region = pg.LinearRegionItem(values=(0.0, 1.0), orientation="vertical",
-                                          brush=(255, 190, 80, 28), swapMode="block")
-        for line in self.region.lines:
-            line.setPen(pg.mkPen((255, 190, 80), width=2))
-            line.setHoverPen(pg.mkPen((255, 220, 140), width=3))
-        self.region.setZValue(10)
-        self.region.sigRegionChanged.connect(self._on_region_moving)
-        self.region.sigRegionChangeFinished.connect(self._on_region_done)
-        self.plot.addItem(self.region)
-        lay.addWidget(self.plot, 1)
+        # The histogram (pyqtgraph) is made after the window's first paint: importing
+        # pyqtgraph takes 0.3-1 s, a third of the start-up (benchmarks/bench_ui_latency.py).
+        # ``plot``, ``curve`` and ``region`` make it at once when something asks for them.
+        self._plot = self._curve = self._region = None
+        self._plot_slot = _FirstPaint(self._ensure_histogram_soon)
+        self._plot_slot.setMinimumHeight(150)
+        lay.addWidget(self._plot_slot, 1)
 
         range_row = QHBoxLayout()
         self.near_spin = QDoubleSpinBox()
@@ -278,6 +274,68 @@ class DepthPanel(DocumentView, QWidget):
         self.mesh_info.setWordWrap(True)
         lay.addWidget(self.mesh_info)
 
+    # -- the histogram, made after the first paint ----------------------------------------
+    @property
+    def plot(self):
+        """The histogram's ``pyqtgraph.PlotWidget`` (made on first use)."""
+        self._ensure_histogram()
+        return self._plot
+
+    @property
+    def curve(self):
+        """The histogram's step curve (made on first use)."""
+        self._ensure_histogram()
+        return self._curve
+
+    @property
+    def region(self):
+        """The draggable near/far ``LinearRegionItem``, log10 metres (made on first use)."""
+        self._ensure_histogram()
+        return self._region
+
+    def _ensure_histogram_soon(self) -> None:
+        from PySide6.QtCore import QTimer
+
+        QTimer.singleShot(0, self._ensure_histogram)  # once this paint is on the screen
+
+    def _ensure_histogram(self) -> None:
+        if self._plot is not None:
+            return
+        import pyqtgraph as pg
+
+        plot = pg.PlotWidget(background=None)
+        plot.setObjectName("histogram")
+        plot.setMinimumHeight(150)
+        plot.setMenuEnabled(False)
+        plot.setMouseEnabled(x=False, y=False)
+        plot.hideButtons()
+        plot.setLogMode(x=True, y=False)
+        plot.getAxis("left").setStyle(showValues=False)
+        plot.getAxis("left").setWidth(6)
+        plot.setLabel("bottom", "distance (m)")
+        plot.getAxis("bottom").enableAutoSIPrefix(False)
+        curve = plot.plot([1.0, 10.0], [0.0], stepMode="center", fillLevel=0,
+                          brush=(90, 160, 230, 120), pen=pg.mkPen((120, 185, 245), width=1))
+        region = pg.LinearRegionItem(values=(0.0, 1.0), orientation="vertical",
+                                     brush=(255, 190, 80, 28), swapMode="block")
+        for line in region.lines:
+            line.setPen(pg.mkPen((255, 190, 80), width=2))
+            line.setHoverPen(pg.mkPen((255, 220, 140), width=3))
+        region.setZValue(10)
+        region.sigRegionChanged.connect(self._on_region_moving)
+        region.sigRegionChangeFinished.connect(self._on_region_done)
+        plot.addItem(region)
+        self._plot, self._curve, self._region = plot, curve, region
+        self.layout().replaceWidget(self._plot_slot, plot)
+        self._plot_slot.deleteLater()
+        # what the panel shows now, on the new plot (the mesh figures stay as they are)
+        mesh_text = self.mesh_info.text()
+        if self.doc is not None:
+            self._show_active(refresh_histogram=True, refit=True)
+        else:
+            self.show_result(None, self._settings)
+        self.mesh_info.setText(mesh_text)
+
     # -- showing --------------------------------------------------------------------------
     def show_result(self, pano, settings: MeshSettings, refresh_histogram: bool = True,
                     refit: bool = True) -> None:
@@ -291,21 +349,25 @@ class DepthPanel(DocumentView, QWidget):
         try:
             self._settings = settings
             has_depth = pano is not None and pano.has_depth
-            for w in (self.kind_combo, self.near_spin, self.far_spin, self.region):
+            drawn = self._plot is not None  # else the histogram shows it once it is made
+            for w in (self.kind_combo, self.near_spin, self.far_spin,
+                      *((self._region,) if drawn else ())):
                 w.setEnabled(has_depth)
-            self.region.setMovable(has_depth)
+            if drawn:
+                self._region.setMovable(has_depth)
             if refit or pano is None:  # the last result's mesh figures are not this one's
                 self.mesh_info.setText("No mesh" if pano is None else "Building the mesh…")
             if not has_depth:  # no range to show: "—", not a made-up 0.01 m
                 self.near_spin.setValue(0.0)
                 self.far_spin.setValue(0.0)
             if pano is None:
-                self.curve.setData([1.0, 10.0], [0.0])
+                if drawn:
+                    self._curve.setData([1.0, 10.0], [0.0])
                 self.range_note.setText("No result yet: generate or import one.")
             else:
-                if refresh_histogram:
+                if refresh_histogram and drawn:
                     edges, counts = distance_histogram(pano.distance)
-                    self.curve.setData(edges, counts)
+                    self._curve.setData(edges, counts)
                     self._data_span = (float(edges[0]), float(edges[-1]))
                 near, far = pano.near_far()
                 if not has_depth:
@@ -319,7 +381,7 @@ class DepthPanel(DocumentView, QWidget):
                     self.range_note.setText("Metric depth: near/far clip the distances.")
                 if math.isfinite(near) and math.isfinite(far) and 0 < near < far:
                     self._set_range_widgets(near, far)
-                    if refit:
+                    if refit and drawn:
                         lo, hi = self._data_span
                         self._fit_axis(min(near, lo) / AXIS_ROOM, max(far, hi) * AXIS_ROOM)
             cut = settings.cut_threshold
@@ -365,7 +427,8 @@ class DepthPanel(DocumentView, QWidget):
         return 10 ** lo, 10 ** hi
 
     def _set_range_widgets(self, near: float, far: float) -> None:
-        self.region.setRegion((math.log10(near), math.log10(far)))
+        if self._region is not None:
+            self._region.setRegion((math.log10(near), math.log10(far)))
         self.near_spin.setValue(near)
         self.far_spin.setValue(far)
 
