@@ -91,6 +91,12 @@ def test_a_saved_view_survives_save_and_reopen_and_restores_the_exact_camera(
     assert w.doc.is_modified
     assert "Doorway" in [a.text() for a in w.saved_views.menu.actions()]
     assert w.saved_views.menu in [a.menu() for a in w.view_menu.actions() if a.menu()]
+    # the recovery copy (what a crash leaves) has the view too
+    from scene.project import load_project
+
+    w.files.write_recovery()
+    assert w.recovery.flush()
+    assert [v.name for v in load_project(w.recovery.recovery_file).views] == ["Doorway"]
     path = tmp_path / "views.panoforge"
     assert w.save_as(path), w.prompter.errors
     w.close()
