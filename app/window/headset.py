@@ -6,6 +6,11 @@ edits (active result, its depth interpretation, cut threshold) to it, watches it
 second, shows what it said when it failed (for example "no OpenXR runtime is running: start
 SteamVR…"), and stops it when the window closes.
 
+While a session runs, :attr:`HeadsetLink.mirror` (a :class:`HeadsetMirror`, hosted by the
+window in its "Headset view" dock) shows what the wearer sees: the XR process rewrites a small
+PNG of the left eye a few times a second (:mod:`renderers.xr.mirror`, the handle's
+``mirror_file``) and the link reloads it when it changed.
+
 The session never makes the window save: a project with unsaved work (or none on disk) is
 handed over as a temporary copy, rewritten when results arrive or leave (the XR process
 re-reads its file when it changes), so the user's own file is only written by Save.
@@ -17,13 +22,57 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtWidgets import QLabel, QSizePolicy
 
 from .document import Document
 
-__all__ = ["HeadsetLink"]
+__all__ = ["HeadsetLink", "HeadsetMirror"]
 
 POLL_MS = 1000
+#: How often the mirror file is looked at, milliseconds (the XR process writes it 4 times a second).
+MIRROR_POLL_MS = 250
+_MIRROR_WAITING = "The headset's view appears here once its first frame is drawn."
+
+
+class HeadsetMirror(QLabel):
+    """The headset's left eye, scaled to fit (aspect kept), or a line saying it is coming."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(_MIRROR_WAITING, parent)
+        self.setObjectName("headsetMirror")
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setWordWrap(True)
+        self.setMinimumSize(160, 120)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+        self.setToolTip("What the headset wearer sees (left eye), a few times a second")
+        self.image: QImage | None = None
+        #: How many frames have been shown (tests).
+        self.frames = 0
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        return QSize(320, 240)
+
+    def show_image(self, image: QImage) -> None:
+        self.image = image
+        self.frames += 1
+        self._fit()
+
+    def clear_image(self) -> None:
+        self.image = None
+        self.clear()
+        self.setText(_MIRROR_WAITING)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        if self.image is not None and not self.image.isNull():
+            self.setPixmap(QPixmap.fromImage(self.image).scaled(
+                self.size(), Qt.AspectRatioMode.KeepAspectRatio,
+                Qt.TransformationMode.SmoothTransformation))
 
 
 class HeadsetLink(QObject):
@@ -50,6 +99,12 @@ class HeadsetLink(QObject):
         self._timer = QTimer(self)
         self._timer.setInterval(POLL_MS)
         self._timer.timeout.connect(self.poll)
+        #: The desktop mirror of the headset's view (the window puts it in a dock).
+        self.mirror = HeadsetMirror()
+        self._mirror_stamp = None
+        self._mirror_timer = QTimer(self)
+        self._mirror_timer.setInterval(MIRROR_POLL_MS)
+        self._mirror_timer.timeout.connect(self.refresh_mirror)
 
     def set_document(self, doc: Document) -> None:
         """Follow ``doc``; a session of the previous document is stopped."""
@@ -76,6 +131,9 @@ class HeadsetLink(QObject):
             path = self._write_copy()
         self.handle = launcher.start_headset(path, result_id=active.id if active else None)
         self._timer.start()
+        self._mirror_stamp = None
+        self.mirror.clear_image()
+        self._mirror_timer.start()
         self.runningChanged.emit(True)
 
     def stop(self) -> None:
@@ -83,6 +141,7 @@ class HeadsetLink(QObject):
         if self.handle is None:
             return
         self._timer.stop()
+        self._mirror_timer.stop()
         self.handle.stop()
         self.handle = None
         self._drop_copy()
@@ -112,6 +171,7 @@ class HeadsetLink(QObject):
         if self.handle is None or self.handle.running:
             return
         self._timer.stop()
+        self._mirror_timer.stop()
         code, output = self.handle.returncode, self.handle.output()
         self.handle.stop()  # closes its log
         self.handle = None
@@ -120,6 +180,25 @@ class HeadsetLink(QObject):
         if code not in (0, None):
             lines = [ln for ln in output.splitlines() if ln.strip()]
             self.failed.emit("\n".join(lines[-12:]) or f"the headset process exited with {code}")
+
+    def refresh_mirror(self) -> bool:
+        """Show the mirror file when it changed since last time; whether a new frame came."""
+        path = getattr(self.handle, "mirror_file", None)
+        if path is None:
+            return False
+        try:
+            st = Path(path).stat()
+        except OSError:
+            return False  # not written yet
+        stamp = (st.st_mtime_ns, st.st_size)
+        if stamp == self._mirror_stamp:
+            return False
+        image = QImage(str(path))
+        if image.isNull():
+            return False  # being replaced right now: next time
+        self._mirror_stamp = stamp
+        self.mirror.show_image(image)
+        return True
 
     def _push(self, *_args) -> None:
         if not self.running or self.sender() is not self.doc:

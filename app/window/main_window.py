@@ -100,6 +100,11 @@ class MainWindow(DocumentView, QMainWindow):
         self.setDockNestingEnabled(True)
         self.resize(1480, 920)
         self._build_docks()
+        # The headset's desktop mirror: shown while a session runs (app/window/headset.py).
+        self.headset_dock = self._dock("Headset view", "dockHeadset", self.headset.mirror,
+                                       Qt.DockWidgetArea.RightDockWidgetArea)
+        self.headset.runningChanged.connect(self.headset_dock.setVisible)
+        self.headset_dock.hide()
         self.scene_view = SceneView(lambda: self.depth_panel.dragging, self)
         self.setCentralWidget(self.scene_view.tabs)
         self.depth_panel.dragFinished.connect(self.scene_view.drag_finished)
@@ -128,6 +133,7 @@ class MainWindow(DocumentView, QMainWindow):
         sb.showMessage("Type a prompt and press Ctrl+Enter, or drop a panorama here.")
         self.set_document(Document())
         self._restore_layout()
+        self.headset_dock.hide()  # until a headset session starts (whatever was saved)
 
     # -- construction ---------------------------------------------------------------------
     def _dock(self, title: str, name: str, widget: QWidget, area, scroll: bool = False,

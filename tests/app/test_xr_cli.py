@@ -116,3 +116,71 @@ def test_launcher_control_file_carries_the_edits(no_runtime_env, project, tmp_pa
     finally:
         handle.stop()
     assert not handle.running
+
+
+class _MirroringHeadset:
+    """A launcher handle whose XR process 'draws' by writing the mirror file, as the real one
+    does (renderers.xr.mirror), so the window's side is checked without a runtime."""
+
+    def __init__(self, folder: Path) -> None:
+        self.mirror_file = folder / "xr-mirror.png"
+        self.stopped = False
+
+    running = property(lambda self: not self.stopped)
+    returncode = property(lambda self: None if not self.stopped else 0)
+
+    def output(self):
+        return ""
+
+    def update(self, **kw):
+        pass
+
+    def stop(self, timeout=10.0):
+        self.stopped = True
+        return 0
+
+
+def _write_png(path: Path, rgb) -> None:
+    import numpy as np
+    from PIL import Image
+
+    img = np.zeros((120, 160, 3), np.uint8)
+    img[:, :80] = rgb  # left half the colour, right half black: the aspect and side show
+    tmp = path.with_name(".tmp.png")
+    Image.fromarray(img).save(tmp)
+    os.replace(tmp, path)
+
+
+def test_the_window_mirrors_the_headset_view_while_a_session_runs(make_window, qtbot, tmp_path):
+    w = make_window()
+    handles = []
+
+    class Launcher:
+        def start_headset(self, path, result_id=None):
+            handles.append(_MirroringHeadset(tmp_path))
+            return handles[-1]
+
+    w.headset._launcher = Launcher()
+    w.doc.add_result(box_room(64).panorama, kind="imported")
+    assert not w.headset_dock.isVisible()
+    w.act_headset.trigger()
+    assert w.headset.running and w.headset_dock.isVisible()
+    mirror = w.headset.mirror
+    assert mirror.image is None and "first frame" in mirror.text()
+    _write_png(handles[0].mirror_file, (250, 20, 30))
+    qtbot.waitUntil(lambda: mirror.frames == 1, timeout=5000)
+    shown = mirror.pixmap().toImage()
+    # Scaled to the dock with its aspect kept: the left quarter of the widget's picture is red.
+    assert abs(shown.width() / shown.height() - 160 / 120) < 0.05
+    left = shown.pixelColor(shown.width() // 4, shown.height() // 2)
+    right = shown.pixelColor(3 * shown.width() // 4, shown.height() // 2)
+    # (within the display's colour depth: Xvfb here is 16-bit)
+    assert (left.red(), left.green(), left.blue()) == pytest.approx((250, 20, 30), abs=8)
+    assert (right.red(), right.green(), right.blue()) == (0, 0, 0)
+    # A new frame replaces it.
+    _write_png(handles[0].mirror_file, (20, 200, 40))
+    qtbot.waitUntil(lambda: mirror.frames == 2, timeout=5000)
+    left = mirror.pixmap().toImage().pixelColor(shown.width() // 4, shown.height() // 2)
+    assert (left.red(), left.green(), left.blue()) == pytest.approx((20, 200, 40), abs=8)
+    w.act_headset.trigger()  # stop: the dock goes
+    assert handles[0].stopped and not w.headset_dock.isVisible()

@@ -163,11 +163,13 @@ def scenario(xr_chroot):
                 # A mirror written after the last dump: the head has not moved since.
                 shown = (host / f"dump-previous-{sc._n}" / "frame.json").stat().st_mtime
                 deadline = time.monotonic() + WAIT_S
-                while not (handle.mirror_file.exists()
-                           and handle.mirror_file.stat().st_mtime > shown + 0.5):
-                    assert time.monotonic() < deadline, "the mirror file was not rewritten"
+                sc.mirror = None  # test_the_desktop_mirror_shows_the_left_eye says so
+                while time.monotonic() < deadline:
+                    if (handle.mirror_file.exists()
+                            and handle.mirror_file.stat().st_mtime > shown + 0.5):
+                        sc.mirror = np.asarray(Image.open(handle.mirror_file).convert("RGB"))
+                        break
                     time.sleep(0.1)
-                sc.mirror = np.asarray(Image.open(handle.mirror_file).convert("RGB"))
             finally:
                 sc.returncode = handle.stop(timeout=60)
                 client.close()
@@ -258,6 +260,7 @@ def test_b_shows_the_next_result_and_left_b_the_previous(scenario):
 
 def test_the_desktop_mirror_shows_the_left_eye(scenario):
     frame, images = scenario.dumps["previous"]
+    assert scenario.mirror is not None, "the XR process did not (re)write the mirror file"
     mirror = scenario.mirror.astype(float)
     h, w = mirror.shape[:2]
     eye = images[0]
