@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import socket
 import tempfile
 import time
 from pathlib import Path
@@ -73,6 +74,21 @@ def _project(path: Path) -> None:
         result.layers.append(room_layer(room, WIDTH))
     project.set_active("r1")
     save_project(path, project)
+
+
+def _remote_config(host: Path, inside: str) -> tuple[dict[str, str], int]:
+    """Monado's config (``$XDG_CONFIG_HOME/monado/config_v0.json``) choosing the remote driver
+    on a free port (not its fixed default 4242, which a stale service could hold); the
+    service's extra environment and the port."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    folder = host / "xdg-config" / "monado"
+    folder.mkdir(parents=True)
+    config = {"active": "remote", "remote": {"version": 0, "port": port, "view_count": 2}}
+    (folder / "config_v0.json").write_text(json.dumps(config))
+    return {"P_OVERRIDE_ACTIVE_CONFIG": "remote",
+            "XDG_CONFIG_HOME": f"{inside}/xdg-config"}, port
 
 
 class Scenario:
@@ -128,10 +144,10 @@ def scenario(xr_chroot):
     host = Path(tempfile.mkdtemp(prefix="panoforge-xr-remote-", dir=root / "tmp"))
     inside = "/" + str(host.relative_to(root))
     _project(host / "rooms.panoforge")
+    extra_env, port = _remote_config(host, inside)
     try:
-        with monado_service(host, inside, "xdg-remote",
-                            {"P_OVERRIDE_ACTIVE_CONFIG": "remote"}) as env:
-            client = RemoteClient(timeout=60)
+        with monado_service(host, inside, "xdg-remote", extra_env) as env:
+            client = RemoteClient(port, timeout=60)
 
             def command(project: Path, control: Path) -> list[str]:
                 rel = lambda p: inside + "/" + str(Path(p).relative_to(host))  # noqa: E731
