@@ -7,7 +7,8 @@ import json
 
 HELP = "describe a project: its results, their settings, sizes and depth ranges"
 DESCRIPTION = """\
-List the results of a .panoforge project (the active one is marked with *), with the settings
+List the results of a .panoforge project (the active one is marked with *; a name and a
+favourite star given in the window's gallery follow the id), with the settings
 that made each (backend, prompt, seed, steps, guidance, model), its size, depth interpretation
 and depth range in metres, and the project's mesh settings. --json prints the same as JSON.
 """
@@ -40,6 +41,7 @@ def describe(path) -> dict:
         md = pano.metadata
         entry = {
             "id": r.id, "active": r.id == project.active_id, "kind": r.kind, "label": r.label,
+            "name": r.name, "favourite": r.favourite,  # the gallery's rename and star
             "parent_id": r.parent_id, "created": r.created,
             "width": pano.width, "height": pano.height,
             "rgb_format": pano.rgb_mime or "image/png",
@@ -98,7 +100,9 @@ def format_text(info: dict) -> str:
         mark = "*" if r["active"] else " "
         parent = f", from {r['parent_id']}" if r["parent_id"] else ""
         created = f"  created {r['created']}" if r["created"] else ""
-        lines.append(f"{mark} {r['id']}  {r['kind']}{parent}  {r['label']!r}  "
+        star = "  [favourite]" if r.get("favourite") else ""  # (ASCII: any console prints it)
+        named = f"{r['name']!r} (label {r['label']!r})" if r.get("name") else repr(r["label"])
+        lines.append(f"{mark} {r['id']}{star}  {r['kind']}{parent}  {named}  "
                      f"{r['width']}x{r['height']}{created}")
         s = r["settings"]
         lines.append(f"      {_settings_line(s)}")

@@ -144,6 +144,8 @@ class Document(QObject):
     modifiedChanged(bool)
     resultAdded(str)
         A new result arrived (the recovery store writes it to disk at once).
+    resultInfoChanged(str)
+        A result's name or favourite star changed (:mod:`app.window.gallery_commands`).
     viewsChanged()
         The project's saved views changed (:mod:`app.window.saved_views`).
     """
@@ -155,6 +157,7 @@ class Document(QObject):
     pathChanged = Signal(str)
     modifiedChanged = Signal(bool)
     resultAdded = Signal(str)
+    resultInfoChanged = Signal(str)
     viewsChanged = Signal()
 
     def __init__(self, project=None, path: Path | None = None, parent: QObject | None = None):
@@ -212,7 +215,7 @@ class Document(QObject):
         return f"r{n + 1}"
 
     def label_of(self, result) -> str:
-        label = getattr(result, "label", "") or ""
+        label = getattr(result, "name", "") or getattr(result, "label", "") or ""
         if label:
             return label
         meta = result.panorama.metadata
@@ -308,6 +311,18 @@ class Document(QObject):
 
     def delete_result(self, result_id: str) -> None:
         self.undo_stack.push(_DeleteCommand(self, result_id))
+
+    def rename_result(self, result_id: str, name: str) -> bool:
+        """Give a result a name (``""`` clears it); raises InputError for an unusable one."""
+        from .gallery_commands import rename
+
+        return rename(self, result_id, name)
+
+    def set_favourite(self, result_id: str, on: bool) -> bool:
+        """Star or unstar a result (undoable)."""
+        from .gallery_commands import set_favourite
+
+        return set_favourite(self, result_id, on)
 
     def set_views(self, views: list, text: str) -> None:
         """Replace the project's saved views (one undo step called ``text``)."""

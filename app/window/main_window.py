@@ -35,6 +35,7 @@ from .document import Document, DocumentView
 from .exporting import ExportControl
 from .files import IMAGE_SUFFIXES, PROJECT_SUFFIX, ProjectFiles
 from .gallery import Gallery
+from .gallery_habits import install_gallery_habits
 from .generate_panel import GeneratePanel
 from .generation import GenerationControl
 from .headset import HeadsetLink
@@ -127,6 +128,7 @@ class MainWindow(DocumentView, QMainWindow):
         build_actions(self)
         build_menus(self)
         build_toolbar(self)
+        install_gallery_habits(self)  # rename, favourite, compare (w.compare)
         sb = self.statusBar()
         for label in (self.camera_readout, self.build_label, self.tri_label, self.frame_label):
             sb.addPermanentWidget(label)
@@ -207,7 +209,7 @@ class MainWindow(DocumentView, QMainWindow):
         if old is not None:
             self.undo_group.removeStack(old.undo_stack)
         for view in (self, self.files, self.gallery, self.depth_panel, self.scene_view,
-                     self.walk, self.saved_views):
+                     self.walk, self.saved_views, self.compare):
             view.bind(doc)
         if old is not None:
             old.deleteLater()

@@ -115,3 +115,21 @@ def test_manifest_member_is_plain_json(two, tmp_path):
         text = zf.read(MANIFEST_NAME).decode("utf-8")
     assert '"name": "naïve"' in text  # UTF-8, not \\u escapes
     assert json.loads(text)["results"][0]["name"] == "naïve"
+
+
+def test_the_glb_root_node_is_called_by_the_name(two, tmp_path):
+    from scene.export_glb import write_scene_glb
+    from scene.mesh_settings import MeshSettings
+    from scene.scene_mesh import build_scene_meshes
+
+    from .test_export_scene_glb import read_glb
+
+    p = load_project(two)
+    p.get("r2").name = "Forest keeper"
+    roots = {}
+    for rid in ("r1", "r2"):
+        scene = p.scene(rid)
+        out = tmp_path / f"{rid}.glb"
+        write_scene_glb(out, scene, build_scene_meshes(scene, MeshSettings()), texture="png")
+        roots[rid] = read_glb(out)[0]["nodes"][0]["name"]
+    assert roots == {"r1": "r1", "r2": "Forest keeper"}
