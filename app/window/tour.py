@@ -174,6 +174,7 @@ class Tour(QObject):
         self.bubble.hide()
         self.highlight.hide()
         self.window.settings.set_tour_done(True)
+        self.window.settings.sync()  # kept even if this session does not end cleanly
         self.finished.emit(done)
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt's name
