@@ -10,6 +10,7 @@ picture (``tests/app/test_window_habits_view.py`` checks it).
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,7 +58,7 @@ class ViewRender:
 
 
 def render_view_image(scene, settings, view: ViewRender, path: str | Path, *,
-                      on_progress=None, cancel=None) -> Path:
+                      on_progress=None, cancel=None, on_built=None) -> Path:
     """Render ``view`` of a composition and write it atomically (PNG or JPEG by suffix).
 
     Parameters
@@ -74,6 +75,11 @@ def render_view_image(scene, settings, view: ViewRender, path: str | Path, *,
     cancel : threading.Event, optional
         Checked between the steps; set, :class:`scene.errors.CancelledError` is raised and
         nothing is written.
+    on_built : callable, optional
+        ``on_built(mesh, parts, seconds)`` once the dome's mesh
+        (:class:`scene.mesh.DepthMesh`) and the other parts
+        (:class:`renderers.scene_parts.SceneParts`) are built, with the seconds it took (the
+        command line prints the triangle counts).
 
     Returns
     -------
@@ -96,8 +102,11 @@ def render_view_image(scene, settings, view: ViewRender, path: str | Path, *,
             on_progress(Progress(step=i, total=2, message=message))
 
     step(0, "building the mesh")
+    start = time.perf_counter()
     mesh = build_depth_mesh(scene.dome, settings)
     parts = scene_parts(scene, settings)
+    if on_built is not None:
+        on_built(mesh, parts, time.perf_counter() - start)
     step(1, "rendering")
     write_render(out, scene.dome, mesh, yaw_deg=float(view.yaw_deg),
                  pitch_deg=float(view.pitch_deg), fov_deg=float(view.fov_deg),

@@ -161,9 +161,10 @@ def _run_video(args: argparse.Namespace) -> int:
 def _run_image(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from app.workflows_render import ViewRender, render_view_image
     from renderers.image_file import check_image_path
     from scene.errors import InputError
-    from scene.mesh import build_depth_mesh
+    from scene.gpano import initial_view_yaw_deg
     from scene.project import load_project
 
     out = check_image_path(args.output)
@@ -174,29 +175,23 @@ def _run_image(args: argparse.Namespace) -> int:
     result = project.pick(args.result)
     pano = result.panorama
     settings = mesh_settings_from_args(project.mesh_settings, args)
-
-    t0 = time.perf_counter()
-    mesh = build_depth_mesh(pano, settings)
-    t1 = time.perf_counter()
-    print(f"result {result.id} ({pano.width}x{pano.height}): {mesh.n_faces:,} triangles "
-          f"({settings.mode}) in {t1 - t0:.2f} s")
-
-    from renderers.offscreen import write_render
-    from renderers.scene_parts import scene_parts
-
-    # The whole composition: the result's layers (meshed with the same settings) and props.
-    parts = scene_parts(project.scene(result.id), settings)
-    if not parts.empty:
-        print(f"with {len(parts.layers)} layer(s) and {len(parts.props)} prop(s): "
-              f"{parts.n_faces:,} more triangles")
-    from scene.gpano import initial_view_yaw_deg
-
     if args.yaw is None:  # the default view faces the heading the panorama asks for
         args.yaw = initial_view_yaw_deg(pano) or 0.0
-    write_render(out, pano, mesh, yaw_deg=args.yaw, pitch_deg=args.pitch, fov_deg=args.fov,
-                 size=args.size, mode=args.mode, eye=args.eye, supersample=args.supersample,
-                 parts=parts)
+    view = ViewRender(yaw_deg=args.yaw, pitch_deg=args.pitch, fov_deg=args.fov, eye=args.eye,
+                      size=args.size, mode=args.mode, supersample=args.supersample)
+
+    def built(mesh, parts, seconds: float) -> None:
+        print(f"result {result.id} ({pano.width}x{pano.height}): {mesh.n_faces:,} triangles "
+              f"({settings.mode}) in {seconds:.2f} s")
+        if not parts.empty:
+            print(f"with {len(parts.layers)} layer(s) and {len(parts.props)} prop(s): "
+                  f"{parts.n_faces:,} more triangles")
+        built.at = time.perf_counter()
+
+    # The same steps as the window's Render This View (the whole composition: the result's
+    # layers, meshed with the same settings, and props).
+    render_view_image(project.scene(result.id), settings, view, out, on_built=built)
     w, h = args.size
     print(f"wrote {out} ({w}x{h}, {args.mode}, yaw {args.yaw:g}°, pitch {args.pitch:g}°, "
-          f"fov {args.fov:g}° horizontal) in {time.perf_counter() - t1:.2f} s")
+          f"fov {args.fov:g}° horizontal) in {time.perf_counter() - built.at:.2f} s")
     return 0
