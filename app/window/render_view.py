@@ -4,7 +4,7 @@ The inside camera's yaw, pitch, horizontal field of view and eye (the walk offse
 the viewport's draw mode go to :func:`app.workflows_render.render_view_image`, the steps of
 ``panoforge render`` with its default supersampling, on a worker thread
 (:class:`~app.window.stage_worker.StageWorker`); the file is written atomically when the
-render is complete. The status bar then names the file and the equivalent command line, which
+render is complete, and F12 again while it runs cancels it (nothing is written). The status bar then names the file and the equivalent command line, which
 gives the same picture.
 
 The size and the file are asked through the window's prompter (``render_view_options``; a
@@ -29,6 +29,9 @@ if TYPE_CHECKING:
     from app.workflows_render import ViewRender
 
 __all__ = ["RenderViewControl", "RenderViewChoices", "default_render_path", "view_render_of"]
+
+_RENDER_TEXT = "Render This &View…"
+_CANCEL_TEXT = "Cancel Render This &View"
 
 
 def default_render_path(folder: Path, stem: str) -> Path:
@@ -73,7 +76,7 @@ class RenderViewControl(QObject):
         self.last_path: Path | None = None
         self.last_view = None
         self._choices: RenderViewChoices | None = None  # the last answer, offered again
-        self.act_render = QAction("Render This &View…", window)
+        self.act_render = QAction(_RENDER_TEXT, window)
         self.act_render.setShortcut("F12")
         tip = ("Render what the 3D view shows (its yaw, pitch, field of view, eye and mode) "
                "to a PNG at a size you choose, as panoforge render does")
@@ -99,9 +102,13 @@ class RenderViewControl(QObject):
         self.w.prompter.show_error(self.w, "Render this view", InputError(message, hint=hint))
 
     def render_dialog(self):
-        """Ask for the size and file, then start the render; the worker or ``None``."""
+        """Ask for the size and file, then start the render; the worker or ``None``.
+
+        While a render runs, the action (F12 again) cancels it: nothing is written.
+        """
         if self.worker is not None:
-            self.w.statusBar().showMessage("A render of this view is still running.", 4000)
+            self.worker.cancel()
+            self.w.statusBar().showMessage("Render this view: cancelling…")
             return None
         vp = getattr(self.w, "viewport", None)
         if self.w.doc.active is None:
@@ -166,7 +173,8 @@ class RenderViewControl(QObject):
         worker.cancelled.connect(lambda: status.showMessage("Render cancelled; nothing was "
                                                             "written.", 5000))
         worker.done.connect(self._over)
-        status.showMessage("Render this view: starting…")
+        status.showMessage("Render this view: starting… (F12 again cancels)")
+        self.act_render.setText(_CANCEL_TEXT)
         worker.start()
         return worker
 
@@ -179,6 +187,7 @@ class RenderViewControl(QObject):
 
     def _over(self) -> None:
         self.worker = None
+        self.act_render.setText(_RENDER_TEXT)
 
     def shutdown(self) -> None:
         if self.worker is not None:

@@ -253,3 +253,30 @@ def test_the_new_controls_say_what_they_do(make_window, qtbot, tmp_path):
     assert dlg.choices() == RenderViewChoices(path=str(tmp_path / "v.png"), width=1280,
                                               height=720)
     dlg.deleteLater()
+
+
+def test_f12_again_cancels_the_render_and_writes_nothing(make_window, qtbot, tmp_path,
+                                                          monkeypatch):
+    import app.workflows_render as wr
+
+    real = wr.render_view_image
+
+    def waits_for_the_cancel(scene, settings, view, path, on_progress=None, cancel=None,
+                             **kw):
+        assert cancel.wait(30)  # the window's cancel reaches the use case ...
+        return real(scene, settings, view, path, on_progress=on_progress, cancel=cancel, **kw)
+
+    monkeypatch.setattr(wr, "render_view_image", waits_for_the_cancel)
+    w = _window(make_window, qtbot)
+    (tmp_path / "renders").mkdir()
+    out = tmp_path / "renders" / "never.png"
+    w.prompter.render_choices = {"path": str(out), "width": 64, "height": 32}
+    w.render_view.act_render.trigger()
+    worker = w.render_view.worker
+    assert worker is not None and w.render_view.act_render.text().startswith("Cancel")
+    w.render_view.act_render.trigger()  # F12 again
+    qtbot.waitUntil(lambda: w.render_view.worker is None, timeout=60000)
+    assert worker.outcome == "cancelled" and not out.exists()
+    assert list((tmp_path / "renders").iterdir()) == []  # no temporary file left either
+    assert w.render_view.act_render.text() == "Render This &View…"
+    assert "nothing was written" in w.statusBar().currentMessage()
