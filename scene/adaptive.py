@@ -199,12 +199,19 @@ def _two_triangle_ratio(geo: _Geometry, rows: np.ndarray, cols: np.ndarray,
     with np.errstate(divide="ignore", invalid="ignore"):
         for p0, p1, p2 in ((tl, bl, tr), (tr, bl, br)):
             n = np.cross(p1 - p0, p2 - p0)
-            a = (n / np.einsum("ij,ij->i", n, p0)[:, None]).astype(np.float32)  # plane a.x = 1
+            a = (n / _dot3(n.T, p0.T)[:, None]).astype(np.float32)  # plane a.x = 1
             horiz = a[:, None, None, 0] * slon + a[:, None, None, 2] * mclon  # (n, 1, w+1)
             q.append(cl * horiz + a[:, None, None, 1] * sl)  # 1 / t for a unit ray
         ratio = np.where(first, q[0], q[1])
         ratio *= geo.dist[rows[:, :, None], colsm[:, None, :]] if r is None else r
     return ratio
+
+
+def _dot3(n, p):
+    """``n . p`` of stacked 3-vectors given as three component arrays each, summed in one
+    fixed order, ``(x + z) + y`` (the order numpy's ``einsum("ij,ij->i")`` used here before;
+    written out so that every caller rounds alike on every machine)."""
+    return (n[0] * p[0] + n[2] * p[2]) + n[1] * p[1]
 
 
 def _ratio_to_error(ratio: np.ndarray) -> np.ndarray:
@@ -230,7 +237,7 @@ def _level_planes(pts, h: int, w: int):
     ``(TL, BL, TR)`` and ``(TR, BL, BR)`` of every ``h x w`` cell of a band; the arithmetic
     of :func:`numpy.cross` and the dot product of :func:`_two_triangle_ratio`, so the
     results match it bit for bit."""
-    corners = [c[::h, ::w] for c in pts]  # (ny + 1, nx + 1) each
+    corners = [np.ascontiguousarray(c[::h, ::w]) for c in pts]  # (ny + 1, nx + 1) each
     tl = [c[:-1, :-1] for c in corners]
     tr = [c[:-1, 1:] for c in corners]
     bl = [c[1:, :-1] for c in corners]
@@ -240,13 +247,10 @@ def _level_planes(pts, h: int, w: int):
         for p0, p1, p2 in ((tl, bl, tr), (tr, bl, br)):
             e1 = [q - p for q, p in zip(p1, p0, strict=True)]
             e2 = [q - p for q, p in zip(p2, p0, strict=True)]
-            n = np.stack([e1[1] * e2[2] - e1[2] * e2[1], e1[2] * e2[0] - e1[0] * e2[2],
-                          e1[0] * e2[1] - e1[1] * e2[0]], axis=-1)
-            shape = n.shape[:2]
-            n = n.reshape(-1, 3)
-            dot = np.einsum("ij,ij->i", n, np.stack(p0, axis=-1).reshape(-1, 3))
-            a = (n / dot[:, None]).astype(np.float32)
-            planes.append([a[:, k].reshape(shape) for k in range(3)])
+            n = (e1[1] * e2[2] - e1[2] * e2[1], e1[2] * e2[0] - e1[0] * e2[2],
+                 e1[0] * e2[1] - e1[1] * e2[0])
+            dot = _dot3(n, p0)
+            planes.append([(nk / dot).astype(np.float32) for nk in n])
     return planes
 
 
@@ -266,6 +270,8 @@ def _level_errors(geo: _Geometry, band_r: np.ndarray, ya: int, pts, h: int, w: i
     """
     from numpy.lib.stride_tricks import as_strided
 
+    if (h + 1) * (w + 1) <= _SMALL_CELL_PIXELS:
+        return _small_level_errors(geo, band_r, ya, pts, h, w)
     ny, nx = (band_r.shape[0] - 1) // h, (band_r.shape[1] - 1) // w
     s0, s1 = band_r.strides
     r = as_strided(band_r, shape=(ny, nx, h + 1, w + 1), strides=(h * s0, w * s1, s0, s1),
@@ -297,6 +303,49 @@ def _level_errors(geo: _Geometry, band_r: np.ndarray, ya: int, pts, h: int, w: i
     flat = ratio.reshape(ny, nx, -1)
     lo = flat.min(axis=2).astype(np.float64)
     hi = flat.max(axis=2).astype(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        err = np.maximum(1.0 / lo - 1.0, 1.0 - 1.0 / hi)
+    err[~(lo > 0)] = np.inf
+    return err
+
+
+#: Cells whose closed rectangle has at most this many pixels are measured one pixel offset at
+#: a time (:func:`_small_level_errors`): numpy's loops over (..., 3, 3) blocks cost far more
+#: per element than over whole rows of cells.
+_SMALL_CELL_PIXELS = 100
+
+
+def _small_level_errors(geo: _Geometry, band_r: np.ndarray, ya: int, pts, h: int, w: int):
+    """:func:`_level_errors` for small cells: for each pixel offset ``(dy, dx)`` in the
+    closed rectangle, the ratio of that pixel of every cell at once ((ny, nx) arrays), folded
+    into a running minimum and maximum. The same float32 operations in the same order, so
+    the result is bit-identical."""
+    ny, nx = (band_r.shape[0] - 1) // h, (band_r.shape[1] - 1) // w
+    ext = np.arange(geo.w + 1) % geo.w
+    slon, mclon = geo.sin_lon32[ext], geo.mcos_lon32[ext]
+    cl = geo.cos_lat32[ya:ya + band_r.shape[0]]
+    sl = geo.sin_lat32[ya:ya + band_r.shape[0]]
+    planes = _level_planes(pts, h, w)
+    lo = hi = None
+    q = np.empty((ny, nx), dtype=np.float32)
+    t = np.empty_like(q)
+    with np.errstate(invalid="ignore"):
+        for dx in range(w + 1):
+            cols = slice(dx, dx + nx * w, w)
+            horiz = [a0 * slon[cols] + a2 * mclon[cols] for a0, _, a2 in planes]
+            for dy in range(h + 1):
+                rows = slice(dy, dy + ny * h, h)
+                k = 0 if dy * w + dx * h <= h * w else 1  # which triangle holds the pixel
+                np.multiply(cl[rows, None], horiz[k], out=q)
+                np.multiply(planes[k][1], sl[rows, None], out=t)
+                q += t
+                q *= band_r[rows, cols]
+                if lo is None:
+                    lo, hi = q.copy(), q.copy()
+                else:
+                    np.minimum(lo, q, out=lo)
+                    np.maximum(hi, q, out=hi)
+    lo, hi = lo.astype(np.float64), hi.astype(np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         err = np.maximum(1.0 / lo - 1.0, 1.0 - 1.0 / hi)
     err[~(lo > 0)] = np.inf
