@@ -259,6 +259,36 @@ class Document(QObject):
         res = workflows.add_to_project(self.project, made, parent_id=parent_id)
         return self._added(res, previous, make_active)
 
+    def adopt_results(self, results: list) -> list:
+        """Append whole results of another project (a recovered session's) as they are.
+
+        Everything a result holds comes along: its layers, props, name, favourite, label and
+        creation time, not only the panorama. Ids that are taken here get fresh ones, and a
+        parent among the adopted results follows its new id. Not undoable: results are kept.
+
+        Parameters
+        ----------
+        results : list of scene.project.Result
+            Results no other project holds any more (they become this project's).
+
+        Returns
+        -------
+        list of scene.project.Result
+            The adopted results, with their ids in this project.
+        """
+        previous = self.project.active_id
+        renamed: dict[str, str] = {}
+        for res in results:
+            old = res.id
+            if old in self._used_ids or any(r.id == old for r in self.project.results):
+                res.id = self._fresh_id()
+            renamed[old] = res.id
+            if res.parent_id in renamed:
+                res.parent_id = renamed[res.parent_id]
+            self.project.results.append(res)
+            self._added(res, previous, make_active=False)
+        return list(results)
+
     def _added(self, res, previous: str | None, make_active: bool):
         """A result was appended to the project: keep ids unique, tell the views."""
         if res.id in self._used_ids:  # a deleted result (still on the undo stack) had it

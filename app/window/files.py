@@ -113,9 +113,9 @@ class ProjectFiles(DocumentView, QObject):
                 doc.mark_modified()
                 w.set_document(doc)
             else:
-                for r in project.results:
-                    self.doc.add_result(r.panorama, kind=r.kind, parent_id=r.parent_id,
-                                        make_active=False)
+                # another session's work joins the open project whole: layers, props, names
+                # (its mesh settings and saved views belong to a project that is not open)
+                self.doc.adopt_results(list(project.results))
             count += len(project.results)
             self.write_recovery()
             self.recovery.flush()

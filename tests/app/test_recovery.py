@@ -133,3 +133,37 @@ def test_orphans_need_a_dead_process_and_a_copy(qt_app, tmp_path):
     orphans = find_orphans(root)
     assert [o.recovery_file for o in orphans] == [store.recovery_file]
     assert not empty.exists()  # a dead session with nothing to recover is swept away
+
+
+def test_a_session_recovered_into_an_open_project_keeps_its_results_whole(make_window,
+                                                                          tmp_path):
+    """Another session's results join the open project with their layers, names, favourites
+    and lineage, not as bare panoramas; taken ids get fresh ones."""
+    from scene.composition import Layer
+
+    root = tmp_path / "sessions"
+    store = RecoveryStore(root)
+    lost = Project()
+    base = lost.add_result(box_room(64).panorama, kind="imported")
+    base.name, base.favourite = "the good one", True
+    base.layers.append(Layer(id="l1", panorama=box_room(64, pillar=None).panorama, kind="fill",
+                             walk_radius=0.7, method="classical", label="behind"))
+    child = lost.add_result(box_room(64, pillar=None).panorama, kind="upscaled",
+                            parent_id=base.id)
+    store.write(lost)
+    store.flush()
+    info = json.loads((store.session_dir / SESSION_FILE).read_text())
+    info["pid"] = _dead_pid()
+    (store.session_dir / SESSION_FILE).write_text(json.dumps(info))
+    assert (base.id, child.id) == ("r1", "r2")
+
+    w = make_window(recovery_root=root)
+    w.doc.add_result(box_room(32).panorama, kind="imported")  # the open work has an r1 too
+    assert w.check_recovery() == 2
+    mine, got_base, got_child = w.doc.results
+    assert mine.id == "r1" and {got_base.id, got_child.id} == {"r2", "r3"}
+    assert got_base.name == "the good one" and got_base.favourite
+    assert [(la.id, la.method, la.walk_radius) for la in got_base.layers] == [
+        ("l1", "classical", 0.7)]
+    assert got_child.kind == "upscaled" and got_child.parent_id == got_base.id
+    assert w.doc.active_id == "r1"  # the open work stays in front
