@@ -130,6 +130,8 @@ def test_every_field_of_the_dialogs_has_a_tooltip(make_window, tmp_path):
         ShortcutsDialog,
     )
     from app.window.dialogs.flythrough_dialog import FlythroughDialog
+    from app.window.dialogs.render_view_dialog import RenderViewChoices, RenderViewDialog
+    from app.window.dialogs.walkable_dialog import WalkableChoices, WalkableDialog
     from app.window.props import PropDialog
     from scene.composition import Scene
     from scene.mesh_settings import MeshSettings
@@ -150,6 +152,10 @@ def test_every_field_of_the_dialogs_has_a_tooltip(make_window, tmp_path):
         RecoveryDialog([], w),
         FlythroughDialog(project, rid, None, w),
         PropDialog(w),
+        RenderViewDialog(RenderViewChoices(path=str(tmp_path / "view.png")), w),
+        WalkableDialog(WalkableChoices(), [("procedural", True, ""),
+                                           ("classical", True, ""),
+                                           ("ldm3d", False, "no weights")], "classical", w),
     ]
     missing = []
     for dlg in dialogs:
