@@ -9,6 +9,7 @@ file (see :mod:`renderers.xr.scene_source`) that the XR process polls about once
     handle.update(cut_threshold=0.1)
     handle.running                                      # False once the process has ended
     handle.mirror_file                                  # the left eye, a few times a second
+    handle.status()                                     # {"result": "r2", "scale": 2.0}
     handle.stop()                                       # ends the session cleanly
 
 Nothing here imports Qt: the window polls :attr:`HeadsetHandle.running` (or
@@ -35,6 +36,8 @@ CONTROL_FILE_NAME = "xr-control.json"
 LOG_FILE_NAME = "xr.log"
 #: The desktop mirror the XR process writes beside the control file (renderers.xr.mirror).
 MIRROR_FILE_NAME = "xr-mirror.png"
+#: What the headset shows, written by the XR process (renderers.xr.scene_source).
+STATUS_FILE_NAME = "xr-status.json"
 
 #: Builds the XR process's command line from (project path, control file path).
 CommandBuilder = Callable[[Path, Path], Sequence[str]]
@@ -121,6 +124,17 @@ class HeadsetHandle:
         if cut_threshold is not None:
             self._state["cut_threshold"] = float(cut_threshold)
         self._write()
+
+    def status(self) -> dict | None:
+        """What the headset shows, as its XR process last reported it (``{"result": ID,
+        "scale": S}``, see :mod:`renderers.xr.scene_source`), or ``None`` before the first
+        report."""
+        try:
+            data = json.loads((self.control_file.parent / STATUS_FILE_NAME).read_text(
+                encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) else None
 
     def request_dump(self, folder: str, n: int) -> None:
         """Ask for the next drawn frame's eye images and ``frame.json`` in ``folder`` (a path

@@ -9,7 +9,9 @@ SteamVR…"), and stops it when the window closes.
 While a session runs, :attr:`HeadsetLink.mirror` (a :class:`HeadsetMirror`, hosted by the
 window in its "Headset view" dock) shows what the wearer sees: the XR process rewrites a small
 PNG of the left eye a few times a second (:mod:`renderers.xr.mirror`, the handle's
-``mirror_file``) and the link reloads it when it changed.
+``mirror_file``) and the link reloads it when it changed. What the headset shows comes back
+too (the handle's ``status()``): a result picked with the controllers becomes the window's
+active result, and :attr:`HeadsetLink.statusChanged` carries a line for the dock's title.
 
 The session never makes the window save: a project with unsaved work (or none on disk) is
 handed over as a temporary copy, rewritten when results arrive or leave (the XR process
@@ -88,6 +90,8 @@ class HeadsetLink(QObject):
     runningChanged = Signal(bool)
     #: Emitted with the XR process's output when it ended with an error.
     failed = Signal(str)
+    #: Emitted with a short line on what the headset shows ("r2 at 2x"), "" when it ends.
+    statusChanged = Signal(str)
 
     def __init__(self, launcher=None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -102,6 +106,7 @@ class HeadsetLink(QObject):
         #: The desktop mirror of the headset's view (the window puts it in a dock).
         self.mirror = HeadsetMirror()
         self._mirror_stamp = None
+        self._status = None
         self._mirror_timer = QTimer(self)
         self._mirror_timer.setInterval(MIRROR_POLL_MS)
         self._mirror_timer.timeout.connect(self.refresh_mirror)
@@ -131,7 +136,7 @@ class HeadsetLink(QObject):
             path = self._write_copy()
         self.handle = launcher.start_headset(path, result_id=active.id if active else None)
         self._timer.start()
-        self._mirror_stamp = None
+        self._mirror_stamp = self._status = None
         self.mirror.clear_image()
         self._mirror_timer.start()
         self.runningChanged.emit(True)
@@ -145,6 +150,7 @@ class HeadsetLink(QObject):
         self.handle.stop()
         self.handle = None
         self._drop_copy()
+        self.statusChanged.emit("")
         self.runningChanged.emit(False)
 
     def _write_copy(self) -> Path:
@@ -176,13 +182,16 @@ class HeadsetLink(QObject):
         self.handle.stop()  # closes its log
         self.handle = None
         self._drop_copy()
+        self.statusChanged.emit("")
         self.runningChanged.emit(False)
         if code not in (0, None):
             lines = [ln for ln in output.splitlines() if ln.strip()]
             self.failed.emit("\n".join(lines[-12:]) or f"the headset process exited with {code}")
 
     def refresh_mirror(self) -> bool:
-        """Show the mirror file when it changed since last time; whether a new frame came."""
+        """Follow the headset's status, and show the mirror file when it changed since last
+        time; whether a new frame came."""
+        self._follow_status()
         path = getattr(self.handle, "mirror_file", None)
         if path is None:
             return False
@@ -199,6 +208,23 @@ class HeadsetLink(QObject):
         self._mirror_stamp = stamp
         self.mirror.show_image(image)
         return True
+
+    def _follow_status(self) -> None:
+        """When the headset reports another result or scale: say so, and when the result
+        was picked there (it changed in the headset, not in the window), make it active."""
+        read = getattr(self.handle, "status", None)
+        status = read() if read is not None else None
+        if not status or status == self._status:
+            return
+        before, self._status = self._status, status
+        result = str(status.get("result") or "")
+        scale = float(status.get("scale") or 1.0)
+        self.statusChanged.emit(f"{result} at {scale:.3g}\u00d7" if result else "")
+        ids = {r.id for r in self.doc.project.results} if self.doc is not None else set()
+        moved = before is None or before.get("result") != result
+        if moved and before is not None and result in ids and (
+                self.doc.active is None or self.doc.active.id != result):
+            self.doc.set_active(result)
 
     def _push(self, *_args) -> None:
         if not self.running or self.sender() is not self.doc:

@@ -105,6 +105,8 @@ class MainWindow(DocumentView, QMainWindow):
         self.headset_dock = self._dock("Headset view", "dockHeadset", self.headset.mirror,
                                        Qt.DockWidgetArea.RightDockWidgetArea)
         self.headset.runningChanged.connect(self.headset_dock.setVisible)
+        self.headset.statusChanged.connect(lambda line: self.headset_dock.setWindowTitle(
+            f"Headset view \u2014 {line}" if line else "Headset view"))
         self.headset_dock.hide()
         self.scene_view = SceneView(lambda: self.depth_panel.dragging, self)
         self.setCentralWidget(self.scene_view.tabs)

@@ -202,6 +202,7 @@ def run_session(sess, source, *, frames: int | None = None, dump_dir=None,
                             _log(f"controller: {'next' if ctl['result'] > 0 else 'previous'} "
                                  f"result {want}")
                     rig.move(ctl["move"], dt, head[0])
+                source.report(rig.scale)
                 # 6DoF: the tracked head within the walk radius, the scene carried beyond it.
                 clamp = (rig.head_clamp(head[1], source.current.walk_radius)
                          if head is not None else None)

@@ -21,8 +21,13 @@ tests) asks for the next drawn frame's eye images in DIR once per new ``n``; ``m
 (read once, at start) is the file name, beside the control file, of the desktop mirror
 (:mod:`renderers.xr.mirror`).
 
-The controllers step through the project's results too (:meth:`SceneSource.step_result`);
-the editor's next edit shows the editor's choice again. The new meshes are built on a worker
+The controllers step through the project's results too (:meth:`SceneSource.step_result`).
+What the headset shows goes back to the editor in a *status file* beside the control file
+(:data:`STATUS_FILE_NAME`, rewritten atomically when it changes, :meth:`SceneSource.report`)::
+
+    {"result": "r2", "scale": 2.0}
+
+so the window can follow a result picked in the headset. The new meshes are built on a worker
 thread (numpy releases the GIL) so frames keep coming while they are made; the frame loop picks
 them up with :meth:`SceneSource.poll`.
 """
@@ -46,10 +51,12 @@ from scene.panorama import RGBDPanorama
 
 from ..scene_parts import NO_PARTS, SceneParts
 
-__all__ = ["SceneSource", "SceneState", "POLL_INTERVAL_S", "read_control"]
+__all__ = ["SceneSource", "SceneState", "POLL_INTERVAL_S", "STATUS_FILE_NAME", "read_control"]
 
 #: How often the control file is looked at, seconds.
 POLL_INTERVAL_S = 1.0
+#: The status file the XR process writes beside the control file.
+STATUS_FILE_NAME = "xr-status.json"
 
 
 @dataclass(frozen=True)
@@ -152,6 +159,7 @@ class SceneSource:
         self.quit_requested = False
         self._seen_seq = None
         self._seen_dump = None
+        self._reported = None
         #: A frame dump the editor asked for and the frame loop has not written yet (a folder).
         self.dump_request: Path | None = None
         self._next_poll = 0.0
@@ -220,6 +228,24 @@ class SceneSource:
                                         args=(want_id, settings, interp, mtime), daemon=True)
         self._worker.start()
         return ready
+
+    def report(self, scale: float = 1.0) -> bool:
+        """Write the status file when what is shown changed (the result, the scene's scale);
+        whether it was written. Nothing without a control file."""
+        if self.control_file is None or self.current is None:
+            return False
+        status = {"result": self.current.result_id, "scale": round(float(scale), 6)}
+        if status == self._reported:
+            return False
+        self._reported = status
+        path = self.control_file.parent / STATUS_FILE_NAME
+        tmp = path.with_name(f".{path.name}.tmp")
+        try:
+            tmp.write_text(json.dumps(status), encoding="utf-8")
+            tmp.replace(path)
+        except OSError as exc:  # the editor's folder went away: it is not listening
+            _warn(f"could not write {path}: {exc}")
+        return True
 
     def step_result(self, step: int) -> str | None:
         """Show the next (``step=1``) or previous (``-1``) result of the project, wrapping.

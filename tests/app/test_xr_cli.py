@@ -124,7 +124,11 @@ class _MirroringHeadset:
 
     def __init__(self, folder: Path) -> None:
         self.mirror_file = folder / "xr-mirror.png"
+        self.reported = None
         self.stopped = False
+
+    def status(self):
+        return self.reported
 
     running = property(lambda self: not self.stopped)
     returncode = property(lambda self: None if not self.stopped else 0)
@@ -161,7 +165,9 @@ def test_the_window_mirrors_the_headset_view_while_a_session_runs(make_window, q
             return handles[-1]
 
     w.headset._launcher = Launcher()
-    w.doc.add_result(box_room(64).panorama, kind="imported")
+    first = w.doc.add_result(box_room(64).panorama, kind="imported")
+    second = w.doc.add_result(box_room(48).panorama, kind="imported")
+    w.doc.set_active(first.id)
     assert not w.headset_dock.isVisible()
     w.act_headset.trigger()
     assert w.headset.running and w.headset_dock.isVisible()
@@ -182,5 +188,13 @@ def test_the_window_mirrors_the_headset_view_while_a_session_runs(make_window, q
     qtbot.waitUntil(lambda: mirror.frames == 2, timeout=5000)
     left = mirror.pixmap().toImage().pixelColor(shown.width() // 4, shown.height() // 2)
     assert (left.red(), left.green(), left.blue()) == pytest.approx((20, 200, 40), abs=8)
+    # The headset says what it shows; a result picked there becomes the window's active one.
+    handles[0].reported = {"result": first.id, "scale": 1.0}
+    qtbot.waitUntil(lambda: w.headset_dock.windowTitle().endswith(f"{first.id} at 1\u00d7"),
+                    timeout=5000)
+    handles[0].reported = {"result": second.id, "scale": 2.0}
+    qtbot.waitUntil(lambda: w.doc.active.id == second.id, timeout=5000)
+    assert w.headset_dock.windowTitle().endswith(f"{second.id} at 2\u00d7")
     w.act_headset.trigger()  # stop: the dock goes
     assert handles[0].stopped and not w.headset_dock.isVisible()
+    assert w.headset_dock.windowTitle() == "Headset view"

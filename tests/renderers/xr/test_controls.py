@@ -155,3 +155,26 @@ def test_step_result_with_one_result_does_nothing(tmp_path):
     source.build()
     assert source.step_result(+1) is None
     assert source.poll() is None
+
+
+def test_the_status_file_says_what_is_shown_once_per_change(three_results, tmp_path):
+    import json
+
+    from app.xr_launcher import STATUS_FILE_NAME as LAUNCHER_NAME
+    from renderers.xr.scene_source import STATUS_FILE_NAME
+
+    assert LAUNCHER_NAME == STATUS_FILE_NAME  # the window reads what the XR process writes
+    control = tmp_path / "xr-control.json"
+    control.write_text("{}")
+    source = SceneSource(three_results, control_file=control)
+    source.build()
+    status = tmp_path / STATUS_FILE_NAME
+    assert source.report(1.0)
+    assert json.loads(status.read_text()) == {"result": "r3", "scale": 1.0}
+    assert not source.report(1.0)  # unchanged: not rewritten
+    source.step_result(+1)
+    source.wait_idle()
+    source.poll()
+    assert source.report(2 ** 0.5)
+    assert json.loads(status.read_text()) == {"result": "r1", "scale": round(2 ** 0.5, 6)}
+    assert not SceneSource(three_results).report(1.0)  # no control file: no status

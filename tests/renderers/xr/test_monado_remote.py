@@ -172,10 +172,12 @@ def scenario(xr_chroot):
                 assert handle.wait_for_output("now showing result r2", WAIT_S), \
                     _tail(handle.output())
                 sc.dump("next", moved)
+                sc.status_next = handle.status()
                 sc.press("left", "controller: previous result r1", buttons={"active", "b_click"})
                 assert handle.wait_for_output("now showing result r1", WAIT_S), \
                     _tail(handle.output())
                 sc.dump("previous", moved)
+                sc.status_previous = handle.status()
                 # A mirror written after the last dump: the head has not moved since.
                 shown = (host / f"dump-previous-{sc._n}" / "frame.json").stat().st_mtime
                 deadline = time.monotonic() + WAIT_S
@@ -272,6 +274,12 @@ def test_b_shows_the_next_result_and_left_b_the_previous(scenario):
             assert own < 0.005, (name, own)
             wrong, _ = _reference(eye, pillar=PILLARS[other], origin=origin, rot=np.eye(3))
             assert _off(labels, wrong) > 5 * max(own, 0.002), name
+
+
+def test_the_headset_reports_what_it_shows_to_the_window(scenario):
+    """The status file the window follows (app/window/headset.py): result and scale."""
+    assert scenario.status_next == {"result": "r2", "scale": 2.0}
+    assert scenario.status_previous == {"result": "r1", "scale": 2.0}
 
 
 def test_the_desktop_mirror_shows_the_left_eye(scenario):
