@@ -20,7 +20,8 @@ controls (Touch, Index; the simple controller has recentre only):
   right grip + right       scale the scene up / down (1.41x a push, 1/8x to 8x,
     thumbstick up/down     about the capture point)
   B (right)                next result of the project
-  Y (Touch), left B (Index)  previous result
+  Y (Touch), left B        previous result (both wrap around)
+    (Index)
   A / X (Touch), A (Index), recentre: back to the capture point at true scale,
     select (simple)        facing where you look
 
