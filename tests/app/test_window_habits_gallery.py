@@ -62,12 +62,18 @@ def test_rename_shows_in_the_gallery_survives_save_and_reopen_and_undo_restores(
     a, b = _two(w)
     w.gallery.list.setCurrentRow(0)
     assert w.doc.active_id == a.id
+    w.files.write_recovery()                               # (nothing left to write)
     _type_name(qtbot, w, "  Dawn, keeper  ")
     assert a.name == "Dawn, keeper" and a.id == "r1"          # stripped; the id stays
     assert _caption_lines(w, a.id) == ["r1", "Dawn, keeper"]
     assert _caption_lines(w, b.id) == ["r2", "the same forest"]
     assert "Dawn, keeper" in _item(w, a.id).toolTip()
     assert w.doc.undo_stack.undoText() == "Rename r1 to 'Dawn, keeper'"
+    # the rename reaches the recovery copy by itself (a crash keeps it): its write is scheduled
+    assert w.files._timer.isActive()
+    w.files._timer.timeout.emit()
+    assert w.recovery.flush()
+    assert load_project(w.recovery.recovery_file).get("r1").name == "Dawn, keeper"
 
     path = tmp_path / "named.panoforge"
     assert w.save_as(path)
