@@ -605,15 +605,22 @@ def _triangulate(leaves: _Leaves, topo: _Topology, kinds, h: int, w: int):
     return np.concatenate(out), np.concatenate(fine), centres
 
 
-def _cell_pixels(leaves: _Leaves, cells: np.ndarray, h_img: int):
+def _cell_pixels(leaves: _Leaves, cells: np.ndarray, h_img: int, w32=None):
     """Pixels of ``cells`` (each cell's half-open rectangle, plus the last image row for
-    cells that end on it): ``(cell, dy, dx)`` int64 arrays, cell by cell."""
+    cells that end on it): ``(cell, dy, dx)`` arrays, cell by cell; ``cell`` is int64, the
+    offsets int64, or int32 when ``w32`` (``leaves.w`` as int32) is given (half the memory
+    traffic of the per-pixel integer work that follows; fewer than 2**31 pixels)."""
     last = (leaves.y0[cells] + leaves.h[cells] == h_img - 1).astype(np.int64)
     n = (leaves.h[cells] + last) * leaves.w[cells]
     cell = np.repeat(cells, n)
-    off = np.arange(cell.size) - np.repeat(np.cumsum(n) - n, n)
-    cw = leaves.w[cell]
-    return cell, off // cw, off % cw
+    if w32 is None:
+        off = np.arange(cell.size) - np.repeat(np.cumsum(n) - n, n)
+        cw = leaves.w[cell]
+        return cell, off // cw, off % cw
+    off = np.arange(cell.size, dtype=np.int32) - np.repeat((np.cumsum(n) - n).astype(np.int32), n)
+    cw = w32[cell]
+    dy = off // cw
+    return cell, dy, off - dy * cw
 
 
 def _generic_errors(geo: _Geometry, leaves: _Leaves, topo: _Topology, kinds,
@@ -631,11 +638,12 @@ def _generic_errors(geo: _Geometry, leaves: _Leaves, topo: _Topology, kinds,
     n_pix = (leaves.h[cells] + 1) * leaves.w[cells]
     bounds = np.searchsorted(np.cumsum(n_pix), np.arange(1, 1 + n_pix.sum() // _PIXEL_CHUNK)
                              * _PIXEL_CHUNK)
+    l32 = [a.astype(np.int32) for a in (leaves.y0, leaves.x0, leaves.h, leaves.w)]
     for part in np.split(cells, np.unique(bounds)):
         if part.size == 0:
             continue
-        cell, dy, dx = _cell_pixels(leaves, part, geo.h)
-        y0, x0, ch, cw = leaves.y0[cell], leaves.x0[cell], leaves.h[cell], leaves.w[cell]
+        cell, dy, dx = _cell_pixels(leaves, part, geo.h, w32=l32[3])
+        y0, x0, ch, cw = (a[cell] for a in l32)
         y, x = y0 + dy, x0 + dx
         ids = np.empty((3, cell.size), dtype=np.int64)  # apex, a, b vertex ids
         centre_fan = fan[cell] & (corner[cell] < 0)
