@@ -38,12 +38,15 @@ The manifest (``format`` = :data:`FORMAT_NAME`, ``format_version`` = :data:`FORM
                            "width", "height", "bytes", "sha256"} | null
 
 ``name`` (:mod:`scene.result_names`) and ``favourite`` (``true``) are optional members of a
-result, written only when set: a file without them saves back to the same bytes, and a
-Panoforge that does not know them ignores them.
+result, and ``views`` of the manifest, written only when set: a file without them saves back
+to the same bytes.
 
-Versions: format 2 added ``layers`` and ``props`` (:mod:`scene.composition`). Format 1 files
-(no such lists: each result is a dome alone) open unchanged and are written as format 2 on
-save; a file of a newer format is refused with a hint to update Panoforge.
+Versions: format 2 added ``layers`` and ``props`` (:mod:`scene.composition`). Format 3 added
+``name``, ``favourite`` and ``views``; a file is written as format 3 only when it has one of
+them, so a format-2 Panoforge refuses it (it would silently drop them on its next save) and
+reads every other file as before. Format 1 files (no layers or props: each result is a dome
+alone) open unchanged and are written as format 2 on save; a file of a newer format is
+refused with a hint to update Panoforge.
 
 No wall-clock time is stored (no creation times, no durations, fixed zip dates), so the same
 inputs give a byte-identical file.
@@ -94,11 +97,14 @@ from .saved_views import SavedView, views_from_list, views_to_list
 
 __all__ = [
     "Project", "Result", "save_project", "load_project", "project_to_bytes", "read_manifest",
-    "FORMAT_NAME", "FORMAT_VERSION", "RESULT_KINDS", "MANIFEST_NAME",
+    "FORMAT_NAME", "FORMAT_VERSION", "PLAIN_FORMAT_VERSION", "RESULT_KINDS", "MANIFEST_NAME",
 ]
 
 FORMAT_NAME = "panoforge-project"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
+#: The version written when a project uses nothing of format 3 (names, favourites, views):
+#: such a file stays readable, and saves to the same bytes, in a format-2 Panoforge.
+PLAIN_FORMAT_VERSION = 2
 MANIFEST_NAME = "manifest.json"
 RESULT_KINDS = ("generated", "imported", "upscaled", "repaired", "depth-estimated")
 #: Limits a loaded project must respect (far above anything Panoforge makes).
@@ -452,13 +458,21 @@ def _members(project: Project) -> tuple[dict, list[tuple[str, bytes]]]:
                           for prop in r.props]
         results.append(entry)
     manifest = {
-        "format": FORMAT_NAME, "format_version": FORMAT_VERSION,
+        "format": FORMAT_NAME, "format_version": _format_version_of(project),
         "app_version": software_version(), "active_id": project.active_id,
         "mesh_settings": project.mesh_settings.to_dict(), "results": results,
     }
     if project.views:  # optional: absent, a format-2 file saves to the same bytes
         manifest["views"] = views_to_list(project.views)
     return plain_json(manifest), files
+
+
+def _format_version_of(project: Project) -> int:
+    """3 when the project keeps what a format-2 Panoforge would drop on its next save (result
+    names, favourites, saved views), so that one refuses the file ("update Panoforge")
+    instead of losing them; else 2."""
+    uses_3 = bool(project.views) or any(r.name or r.favourite for r in project.results)
+    return FORMAT_VERSION if uses_3 else PLAIN_FORMAT_VERSION
 
 
 def _write_zip(fh, manifest: dict, files: list[tuple[str, bytes]]) -> None:

@@ -21,6 +21,7 @@ from scene.panorama import RGBDPanorama
 from scene.project import (
     FORMAT_VERSION,
     MANIFEST_NAME,
+    PLAIN_FORMAT_VERSION,
     Project,
     load_project,
     project_to_bytes,
@@ -129,7 +130,7 @@ def test_manifest_layout(tmp_path, project):
                      "results/r3/depth.png", "results/r4/rgb.png"]
     assert all(i.date_time == (1980, 1, 1, 0, 0, 0) for i in infos)
     m = _manifest(path)
-    assert m["format"] == "panoforge-project" and m["format_version"] == FORMAT_VERSION
+    assert m["format"] == "panoforge-project" and m["format_version"] == PLAIN_FORMAT_VERSION
     assert m["active_id"] == "r2" and m["mesh_settings"]["mode"] == "adaptive"
     files = _members(path)
     for r in m["results"]:

@@ -24,7 +24,7 @@ import pytest
 from scene.backing import surface_faces
 from scene.mesh import build_depth_mesh
 from scene.meshdata import DepthMesh
-from scene.project import FORMAT_VERSION, load_project, project_to_bytes
+from scene.project import PLAIN_FORMAT_VERSION, load_project, project_to_bytes
 
 V1 = Path(__file__).resolve().parents[1] / "fixtures" / "projects" / "v1"
 EXPECTED = json.loads((V1 / "expected.json").read_text())
@@ -118,7 +118,7 @@ def test_saving_v1_migrates_it_and_keeps_every_image_byte(name):
     old = (V1 / name).read_bytes()
     project = load_project(V1 / name)
     new = project_to_bytes(project)
-    assert _manifest(new)["format_version"] == FORMAT_VERSION
+    assert _manifest(new)["format_version"] == PLAIN_FORMAT_VERSION
     with zipfile.ZipFile(io.BytesIO(old)) as a, zipfile.ZipFile(io.BytesIO(new)) as b:
         for info in a.infolist():
             if info.filename != "manifest.json":

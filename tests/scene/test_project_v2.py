@@ -13,6 +13,7 @@ import pytest
 from scene.project import (
     FORMAT_VERSION,
     MANIFEST_NAME,
+    PLAIN_FORMAT_VERSION,
     Project,
     load_project,
     project_to_bytes,
@@ -49,7 +50,7 @@ def test_version_2_with_a_dome_a_layer_and_props_round_trips_byte_identically(sa
     assert again.read_bytes() == first
     # ...and once more, from the copy (nothing drifts, e.g. a re-normalised quaternion).
     assert project_to_bytes(load_project(again)) == first
-    assert _manifest(saved)["format_version"] == FORMAT_VERSION == 2
+    assert _manifest(saved)["format_version"] == PLAIN_FORMAT_VERSION == 2
 
 
 def test_every_part_comes_back(saved, project):
@@ -94,7 +95,7 @@ def test_manifest_layout_of_the_parts(saved):
 
 def test_a_newer_format_is_refused_with_update_panoforge(tmp_path, saved):
     m = _manifest(saved)
-    m["format_version"] = 3
+    m["format_version"] = FORMAT_VERSION + 1
     newer = tmp_path / "newer.panoforge"
     _rezip(newer, _members(saved), m)
     err = _load_fails(newer, "newer Panoforge")
@@ -177,3 +178,27 @@ def test_transforms_survive_any_number_of_saves():
     for _ in range(500):
         t = Transform(tuple(rng.normal(size=3)), tuple(rng.normal(size=4)), float(rng.random()) + .1)
         assert Transform.from_dict(json.loads(json.dumps(t.to_dict()))) == t
+
+
+@pytest.mark.parametrize("what", ["name", "favourite", "views"])
+def test_what_format_2_would_drop_makes_a_format_3_file_which_format_2_refuses(
+        tmp_path, project, monkeypatch, what):
+    """A format-2 Panoforge ignores unknown members and would lose them on its next save, so
+    a project with a result name, a favourite or saved views is written as format 3."""
+    import scene.project as sp
+    from scene.saved_views import SavedView
+
+    if what == "name":
+        project.get("r1").name = "keeper"
+    elif what == "favourite":
+        project.get("r2").favourite = True
+    else:
+        project.views.append(SavedView(name="door", yaw_deg=10.0, pitch_deg=0.0, fov_deg=80.0,
+                                       eye=(0.0, 0.0, 0.0)))
+    path = tmp_path / "v3.panoforge"
+    save_project(path, project)
+    assert _manifest(path)["format_version"] == FORMAT_VERSION == 3
+    assert project_to_bytes(load_project(path)) == path.read_bytes()
+    monkeypatch.setattr(sp, "FORMAT_VERSION", 2)  # the release before format 3
+    with pytest.raises(sp.ProjectFileError, match="newer Panoforge"):
+        load_project(path)
