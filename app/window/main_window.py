@@ -36,6 +36,7 @@ from .exporting import ExportControl
 from .files import IMAGE_SUFFIXES, PROJECT_SUFFIX, ProjectFiles
 from .gallery import Gallery
 from .gallery_habits import install_gallery_habits
+from .generate_habits import install_generate_habits
 from .generate_panel import GeneratePanel
 from .generation import GenerationControl
 from .headset import HeadsetLink
@@ -131,6 +132,7 @@ class MainWindow(DocumentView, QMainWindow):
         build_menus(self)
         build_toolbar(self)
         install_gallery_habits(self)  # rename, favourite, compare (w.compare)
+        install_generate_habits(self)  # prompt history, my presets, variations grid
         sb = self.statusBar()
         for label in (self.camera_readout, self.build_label, self.tri_label, self.frame_label):
             sb.addPermanentWidget(label)

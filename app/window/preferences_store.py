@@ -15,6 +15,7 @@ __all__ = [
     "ORGANIZATION", "APPLICATION", "KEY_GEOMETRY", "KEY_STATE", "KEY_RECENT", "KEY_LAST_OPEN_DIR",
     "KEY_LAST_IMPORT_DIR", "KEY_LAST_EXPORT_DIR", "KEY_DEFAULT_BACKEND", "KEY_MODEL_FOLDERS",
     "KEY_DEVICE", "KEY_VIEW_MODE", "KEY_SPLITTER", "KEY_TOUR_DONE", "MAX_RECENT", "DEVICES",
+    "KEY_PROMPT_HISTORY", "KEY_USER_PRESETS",
     "WindowSettings",
     "make_settings",
 ]
@@ -35,6 +36,10 @@ KEY_DEVICE = "prefs/device"
 KEY_VIEW_MODE = "view/mode"
 #: the first-run tour was finished or skipped (app/window/tour.py)
 KEY_TOUR_DONE = "help/tour_done"
+#: the Generate panel's recent prompts and the user's named presets (JSON; per user, not per
+#: project: app/window/prompt_history.py, app/window/user_presets.py)
+KEY_PROMPT_HISTORY = "generate/history"
+KEY_USER_PRESETS = "generate/user_presets"
 
 #: How many files "Open Recent" lists.
 MAX_RECENT = 10
@@ -150,6 +155,25 @@ class WindowSettings:
 
     def set_tour_done(self, done: bool = True) -> None:
         self.store.setValue(KEY_TOUR_DONE, bool(done))
+
+    def json_value(self, key: str, default):
+        """A value stored as JSON text under ``key``; ``default`` when absent or unreadable."""
+        import json
+
+        text = self.store.value(key, "")
+        if not text:
+            return default
+        try:
+            return json.loads(str(text))
+        except ValueError:
+            return default
+
+    def set_json_value(self, key: str, value) -> None:
+        """Store ``value`` (JSON-serialisable) as JSON text under ``key``, written at once."""
+        import json
+
+        self.store.setValue(key, json.dumps(value, ensure_ascii=False))
+        self.store.sync()
 
     def sync(self) -> None:
         self.store.sync()

@@ -9,6 +9,14 @@ folder lands in the variations folder exactly as ``panoforge batch`` writes it (
 ``batch.jsonl`` too, so running the same variations again skips what is done), and the
 finished panoramas are added to the open project as new results.
 
+The dialog is the variations grid (:class:`~app.window.variations_grid.VariationsGrid`):
+the source and its N seeds side by side, each tile filled (with its seed under it) the
+moment its job finishes, and each finished one joins the project at once (not at the end).
+Picking one (double-click, or **Keep Selected**) makes it the active result and stars it,
+so it stands out in the gallery among its siblings; **Keep Selected, Discard Others**
+also deletes the variations not picked, as one undo step (Ctrl+Z brings them all back).
+The source result is never discarded: it was there before the variations were asked for.
+
 Hooking it into the gallery is one line for the window's owner (the gallery's
 ``extra_actions``)::
 
@@ -21,7 +29,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -30,10 +38,13 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QVBoxLayout,
     QWidget,
 )
+
+from .variations_grid import VariationsGrid
 
 __all__ = ["variation_jobs", "VariationsRun", "VariationsDialog", "gallery_actions",
            "default_folder", "MAX_VARIATIONS"]
@@ -102,12 +113,15 @@ class VariationsRun(QObject):
     status(BatchStatus)
     job(str, str)
         ``(job name, what it is doing)``.
+    jobReady(str)
+        A job's folder is complete (it ran to the end, or was already done): its name.
     finished(BatchSummary)
     errored(Exception)
     """
 
     status = Signal(object)
     job = Signal(str, str)
+    jobReady = Signal(str)
     finished = Signal(object)
     errored = Signal(object)
 
@@ -145,6 +159,11 @@ class VariationsRun(QObject):
             self.job.emit(name, f"{stage}: {p.message or ''} ({p.step}/{p.total})")
         elif event == "finished":
             self.job.emit(name, info["status"] + (f": {info['error']}" if info["error"] else ""))
+            if info["status"] == "done":
+                self.jobReady.emit(name)
+        elif event == "skipped":
+            self.job.emit(name, event)
+            self.jobReady.emit(name)
         else:
             self.job.emit(name, event)
 
@@ -176,7 +195,11 @@ def finished_panoramas(folder: str | Path, jobs: list) -> list:
 
 
 class VariationsDialog(QDialog):
-    """Ask how many seeds and where, run them, add each finished one to ``doc``.
+    """Ask how many seeds and where, run them, show them side by side, keep the one picked.
+
+    Each finished variation joins ``doc`` at once (not active) and fills its tile of
+    :attr:`grid`; :meth:`keep` makes the picked one active and stars it, and with
+    ``discard_others`` deletes the other variations of this run in one undo step.
 
     Parameters
     ----------
@@ -198,6 +221,7 @@ class VariationsDialog(QDialog):
         self._factory = backend_factory
         self.run: VariationsRun | None = None
         self.added: list = []
+        self._jobs: dict = {}
         lay = QVBoxLayout(self)
         md = self.result.panorama.metadata
         lay.addWidget(QLabel(f"“{md.user_prompt or md.prompt}” ({md.backend or 'procedural'}, "
@@ -206,10 +230,29 @@ class VariationsDialog(QDialog):
         self.count = QSpinBox()
         self.count.setRange(1, MAX_VARIATIONS)
         self.count.setValue(4)
+        self.count.setToolTip(f"How many new seeds (1 to {MAX_VARIATIONS}): the seeds after "
+                              f"{md.seed}, one variation each")
         form.addRow("Seeds", self.count)
         self.folder = QLineEdit(str(folder or default_folder(getattr(doc, "path", None))))
+        self.folder.setToolTip("Where each variation's batch folder is written (running the "
+                               "same variations again skips those already there)")
         form.addRow("Folder", self.folder)
         lay.addLayout(form)
+
+        self.grid = VariationsGrid()
+        self.grid.add_tile("source", int(md.seed), "original").fill(
+            self.result.id, self.result.panorama.rgb)
+        self.grid.select(self.result.id)
+        self.grid.selectionChanged.connect(self._sync_keep)
+        self.grid.picked.connect(lambda _rid: self.keep())
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(self.grid)
+        scroll.setMinimumHeight(2 * 130)
+        scroll.setMinimumWidth(4 * 196)
+        lay.addWidget(scroll, 1)
+
         self.bar = QProgressBar()
         self.bar.setRange(0, 1)
         self.bar.setValue(0)
@@ -221,23 +264,40 @@ class VariationsDialog(QDialog):
         lay.addWidget(self.job_label)
         buttons = QDialogButtonBox()
         self.start_button = QPushButton("Generate")
+        self.start_button.setToolTip("Generate the variations (each appears in the grid as it "
+                                     "finishes and joins the project)")
         self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop; the variations already finished stay")
         self.cancel_button.setEnabled(False)
+        self.keep_button = QPushButton("Keep Selected")
+        self.keep_button.setToolTip("Make the selected tile the active result and star it "
+                                    "(double-clicking a tile does the same)")
+        self.discard_button = QPushButton("Keep Selected, Discard Others")
+        self.discard_button.setToolTip("Keep the selected one (active, starred) and delete the "
+                                       "other variations of this run; Ctrl+Z brings them back. "
+                                       "The original always stays")
         self.close_button = buttons.addButton(QDialogButtonBox.StandardButton.Close)
-        buttons.addButton(self.start_button, QDialogButtonBox.ButtonRole.ActionRole)
-        buttons.addButton(self.cancel_button, QDialogButtonBox.ButtonRole.ActionRole)
+        for b in (self.start_button, self.cancel_button, self.keep_button, self.discard_button):
+            buttons.addButton(b, QDialogButtonBox.ButtonRole.ActionRole)
         self.start_button.clicked.connect(self.start)
         self.cancel_button.clicked.connect(self.cancel)
+        self.keep_button.clicked.connect(lambda: self.keep())
+        self.discard_button.clicked.connect(lambda: self.keep(discard_others=True))
         self.close_button.clicked.connect(self.reject)
         lay.addWidget(buttons)
+        self._sync_keep()
 
     def start(self) -> None:
-        """Make the jobs and run them (returns at once)."""
+        """Make the jobs and run them (returns at once); a waiting tile per seed."""
         jobs = variation_jobs(self.result, self.count.value())
         self.bar.setRange(0, len(jobs))
+        for job in jobs:
+            self._jobs[job.name] = job
+            self.grid.add_tile(job.name, job.seed)
         self.run = VariationsRun(jobs, self.folder.text(), self._factory, parent=self)
         self.run.status.connect(self._on_status)
         self.run.job.connect(self._on_job)  # (a bound slot: queued onto the UI thread)
+        self.run.jobReady.connect(self._on_job_ready)
         self.run.finished.connect(self._on_finished)
         self.run.errored.connect(self._on_error)
         self.start_button.setEnabled(False)
@@ -253,6 +313,21 @@ class VariationsDialog(QDialog):
 
     def _on_job(self, name: str, what: str) -> None:
         self.job_label.setText(f"{name}: {what}")
+        tile = self.grid.tiles.get(name)
+        if tile is not None and tile.result_id is None and what.startswith(("failed", "error")):
+            tile.failed(what.partition(":")[0])
+
+    def _on_job_ready(self, name: str) -> None:
+        """One variation is complete: into the project (not active) and into its tile."""
+        job = self._jobs.get(name)
+        tile = self.grid.tiles.get(name)
+        if job is None or tile is None or tile.result_id is not None or self.run is None:
+            return
+        for _job, pano in finished_panoramas(self.run.folder, [job]):
+            res = self.doc.add_result(pano, kind="generated", make_active=False)
+            self.added.append(res)
+            self.grid.fill(name, res.id, pano.rgb)
+        self._sync_keep()
 
     def _on_status(self, s) -> None:
         self.bar.setValue(s.done + s.failed + s.skipped + s.cancelled)
@@ -263,8 +338,11 @@ class VariationsDialog(QDialog):
                                   f"{s.left} left{eta}")
 
     def _on_finished(self, summary) -> None:
-        for _job, pano in finished_panoramas(summary.out_dir, self.run.jobs):
-            self.added.append(self.doc.add_result(pano, kind="generated", make_active=False))
+        for name in list(self._jobs):  # any whose ready report was missed
+            self._on_job_ready(name)
+        for tile in self.grid.tiles.values():
+            if tile.result_id is None:
+                tile.failed("not made")
         s = summary.status
         what = "stopped" if summary.cancelled else "finished"
         self.status_label.setText(f"{what}: {len(self.added)} added to the project, "
@@ -278,6 +356,49 @@ class VariationsDialog(QDialog):
     def _idle(self) -> None:
         self.cancel_button.setEnabled(False)
         self.close_button.setEnabled(True)
+        self._sync_keep()
+
+    def _alive(self) -> set:
+        return {r.id for r in self.doc.results}
+
+    def _sync_keep(self, *_args) -> None:
+        chosen = self.grid.selected_id()
+        ok = chosen is not None and chosen in self._alive()
+        self.keep_button.setEnabled(ok)
+        others = [r for r in self.added if r.id != chosen and r.id in self._alive()]
+        self.discard_button.setEnabled(ok and bool(others) and not self._running())
+
+    def _running(self) -> bool:
+        return self.run is not None and self.run.is_running()
+
+    def keep(self, result_id: str | None = None, discard_others: bool = False) -> bool:
+        """Pick a tile (default: the selected one): active and starred; others deleted if
+        asked (one undo step, only once the run has ended). False when it is gone."""
+        rid = result_id or self.grid.selected_id()
+        alive = self._alive()
+        if rid is None or rid not in alive:
+            self.status_label.setText("That result is no longer in the project.")
+            return False
+        self.grid.select(rid)
+        others = [r.id for r in self.added if r.id != rid and r.id in alive]
+        discard = discard_others and bool(others) and not self._running()
+        stack = self.doc.undo_stack
+        if discard:
+            stack.beginMacro(f"Keep {rid}, discard {len(others)} variations")
+        try:
+            star = getattr(self.doc, "set_favourite", None)  # (the gallery's stars)
+            if star is not None:
+                star(rid, True)
+            for other in others if discard else []:
+                self.doc.delete_result(other)
+        finally:
+            if discard:
+                stack.endMacro()
+        self.doc.set_active(rid)
+        gone = f"; {len(others)} others discarded (Ctrl+Z brings them back)" if discard else ""
+        self.status_label.setText(f"Kept {rid} as the active result (starred){gone}.")
+        self._sync_keep()
+        return True
 
     def reject(self) -> None:
         if self.run is not None and self.run.is_running():
@@ -289,9 +410,14 @@ class VariationsDialog(QDialog):
 def gallery_actions(window, result_id: str) -> list:
     """The gallery context-menu entry: ``[("Generate variations…", open the dialog)]``.
 
-    ``window`` needs ``doc`` (the open :class:`~app.window.document.Document`).
+    ``window`` needs ``doc`` (the open :class:`~app.window.document.Document`). The dialog
+    is not modal (the window stays usable while the seeds run); the window keeps it in
+    ``window.variations_dialog`` (the newest one).
     """
     def open_dialog() -> None:
-        VariationsDialog(window.doc, result_id, parent=window).exec()
+        dialog = VariationsDialog(window.doc, result_id, parent=window)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        window.variations_dialog = dialog
+        dialog.show()
 
     return [("Generate variations…", open_dialog)]

@@ -38,7 +38,7 @@ def test_variations_run_in_a_thread_and_join_the_project(qtbot, doc, tmp_path):
     dialog.count.setValue(3)
     dialog.start_button.click()
     assert dialog.run.is_running() or dialog.run.summary is not None  # (returned at once)
-    qtbot.waitUntil(lambda: len(dialog.added) == 3, timeout=120_000)
+    qtbot.waitUntil(lambda: "finished" in dialog.status_label.text(), timeout=120_000)
     assert len(doc.results) == 4 and doc.active_id == source.id
     seeds = [r.panorama.metadata.seed for r in dialog.added]
     assert seeds == [8, 9, 10]
@@ -83,3 +83,17 @@ def test_the_real_gallery_menu_offers_variations(make_window):
     result = w.doc.add_made(made)
     labels = [text for text, _ in w.gallery.extra_actions(result.id)]
     assert any(text.startswith("Generate variations") for text in labels), labels
+
+
+def test_the_gallery_entry_opens_the_grid_without_blocking_the_window(make_window):
+    w = make_window()
+    made = workflows.generate("procedural", GenerationRequest(
+        prompt="a misty forest", seed=7, width=64, height=32))
+    result = w.doc.add_made(made)
+    slot = next(s for text, s in w.gallery.extra_actions(result.id)
+                if text.startswith("Generate variations"))
+    slot()  # returns at once: the dialog is not modal
+    dialog = w.variations_dialog
+    assert dialog.isVisible() and not dialog.isModal()
+    assert [t.seed for t in dialog.grid.filled()] == [7]  # the original, before any run
+    dialog.close()
