@@ -57,6 +57,7 @@ APT_TEST = [
     "g++",
 ]
 THREEJS_DIR = ROOT / "tools" / "interop" / "threejs"
+KTX2_DIR = ROOT / "tools" / "ktx2"  # Basis Universal (WebAssembly) for KTX2 textures
 
 
 def say(msg: str) -> None:
@@ -129,9 +130,10 @@ def ensure_venv(with_dev: bool) -> None:
 
 
 def ensure_npm_tools() -> None:
-    """Install the test tools from npm: the Khronos glTF validator and three.js."""
+    """Install the test tools from npm: the Khronos glTF validator, three.js, ktx2-encoder."""
     npm = shutil.which("npm")
-    for folder, package in ((VALIDATOR_DIR, "gltf-validator"), (THREEJS_DIR, "three")):
+    for folder, package in ((VALIDATOR_DIR, "gltf-validator"), (THREEJS_DIR, "three"),
+                            (KTX2_DIR, "ktx2-encoder")):
         if (folder / "node_modules" / package / "package.json").exists():
             continue
         if npm is None:

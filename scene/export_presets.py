@@ -18,10 +18,14 @@ quest      GLB          meshopt             triangle budget, 4096 px texture
 visionos   USDZ         (USD has none)      Reality Composer / Quick Look read USDZ
 =========  ===========  ==================  ==============================================
 
-KTX2 textures (``KHR_texture_basisu``) are **off** in every preset: no maintained Python
-KTX2/Basis encoder installs here (``pyktx`` builds only against the native libktx, which
-neither PyPI nor Debian ships), and Panoforge does not write codecs itself. The texture stays
-JPEG, which every engine reads; each preset's text says so.
+KTX2 textures (``KHR_texture_basisu``, Basis Universal ETC1S) can be written by the unity,
+web and quest presets (``Preset.reads_ktx2``; ``write_preset(..., ktx2=True)``), whose engines
+transcode them (glTFast, three.js' KTX2Loader, Meta's runtimes). The encoder is Basis
+Universal's own, as WebAssembly run by Node.js (:mod:`scene.texture_ktx2`); without Node.js
+and the ``ktx2-encoder`` package such an export is refused before any work. It is **off by
+default** (:data:`KTX2_BY_DEFAULT`): the Khronos validator (npm 2.0.0-dev.3.10, the newest,
+and its source) has no KHR_texture_basisu support and warns on every ``image/ktx2``, and
+presets ship validator-clean. unreal, godot and blender have no KTX2 reader.
 """
 
 from __future__ import annotations
@@ -38,11 +42,20 @@ from .mesh_settings import MeshSettings
 from .scene_mesh import SceneMeshes, build_scene_meshes
 
 __all__ = ["Preset", "PRESETS", "get_preset", "Estimate", "estimate", "preset_meshes",
-           "write_preset", "QUEST_TRIANGLES", "QUEST_TEXTURE", "KTX2_NOTE"]
+           "write_preset", "QUEST_TRIANGLES", "QUEST_TEXTURE", "KTX2_NOTE", "KTX2_ON",
+           "KTX2_BY_DEFAULT"]
 
-#: Why no preset writes KTX2 (shown in preset texts, the README and ``--dry-run``).
-KTX2_NOTE = ("KTX2 textures are off: no maintained Python KTX2 encoder installs here "
-             "(pyktx needs the native libktx), so the texture stays JPEG.")
+#: Which presets write KTX2 and why the others do not (``--dry-run`` prints it).
+KTX2_NOTE = ("Textures are JPEG. unity, web and quest can take KTX2 (needs Node.js and the "
+             "ktx2-encoder package); unreal, godot and blender read no KTX2.")
+#: KTX2 is off unless asked for: the Khronos validator cannot check KHR_texture_basisu and
+#: warns on every image/ktx2 (VALUE_NOT_IN_LIST, IMAGE_UNRECOGNIZED_FORMAT).
+KTX2_BY_DEFAULT = False
+#: What the other GLB presets say about their texture.
+JPEG_NOTE = "The texture is JPEG: this engine's importer reads no KTX2."
+#: What the KTX2 presets say about their texture.
+KTX2_ON = ("Textures are KTX2 (KHR_texture_basisu, Basis Universal ETC1S with mipmaps), "
+           "written with Node.js and the ktx2-encoder package.")
 #: The quest preset's whole-scene triangle budget and its largest texture width.
 QUEST_TRIANGLES = 250_000
 QUEST_TEXTURE = 4096
@@ -67,6 +80,8 @@ class Preset:
     max_texture_width : int
     triangle_budget : int or None
         Whole-scene triangles; None keeps the project's mesh settings.
+    reads_ktx2 : bool
+        The engine reads KTX2 textures (``KHR_texture_basisu``, :mod:`scene.texture_ktx2`).
     about : str
         One paragraph: what the preset does and why (the export dialog shows it).
     """
@@ -79,6 +94,7 @@ class Preset:
     about: str
     max_texture_width: int = 8192
     triangle_budget: int | None = None
+    reads_ktx2: bool = False
 
     @property
     def suffix(self) -> str:
@@ -90,7 +106,7 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
            "For Unity with glTFast: the mesh is compressed with meshoptimizer "
            "(EXT_meshopt_compression, which glTFast decodes natively), the dome stays unlit "
            "and faces inward, and a low-poly 'collider' node without material can be given a "
-           "MeshCollider so a player walks inside the room. " + KTX2_NOTE),
+           "MeshCollider so a player walks inside the room. " + KTX2_NOTE, reads_ktx2=True),
     Preset("unreal", "Unreal Engine", "glb", "draco", True,
            "For Unreal's glTF/Interchange importer: Draco mesh compression "
            "(KHR_draco_mesh_compression), which it reads; no meshopt and no KTX2, which it "
@@ -109,13 +125,13 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
     Preset("web", "Web (three.js)", "glb", "meshopt", False,
            "For three.js, Babylon.js or model-viewer: meshopt compression "
            "(EXT_meshopt_compression; three.js needs GLTFLoader.setMeshoptDecoder), which "
-           "decodes fastest in the browser, and no collider. " + KTX2_NOTE),
+           "decodes fastest in the browser, and no collider. " + KTX2_NOTE, reads_ktx2=True),
     Preset("quest", "Meta Quest (standalone)", "glb", "meshopt", True,
            f"For a standalone headset: the whole scene is kept under {QUEST_TRIANGLES:,} "
            f"triangles (an adaptive mesh of the depth at {QUEST_WORK_WIDTH} px, simplified by "
            f"meshoptimizer to the budget), textures at most {QUEST_TEXTURE} px wide, meshopt "
            "compression and a 'collider' node. " + KTX2_NOTE,
-           max_texture_width=QUEST_TEXTURE, triangle_budget=QUEST_TRIANGLES),
+           max_texture_width=QUEST_TEXTURE, triangle_budget=QUEST_TRIANGLES, reads_ktx2=True),
     Preset("visionos", "Apple Vision Pro (USDZ)", "usdz", None, False,
            "For Apple Vision Pro, Reality Composer Pro and AR Quick Look: a USDZ written by "
            "Pixar's usd-core, the dome as an inward-facing unlit sphere, layers and props as "
@@ -242,8 +258,11 @@ def _human(n: int) -> str:
     return f"{n} B"
 
 
-def _texture_estimate(pano, max_width: int) -> int:
+def _texture_estimate(pano, max_width: int, ktx2: bool = False) -> int:
     w, h = pano.width, pano.height
+    if ktx2:  # ETC1S with mipmaps, measured: 0.105 B/px at 1024 px, 0.043 at 4096 px
+        w = min(w, max_width)
+        return int(w * (w // 2) * 0.08)
     if w > max_width:
         w, h = max_width, max_width // 2
     elif pano.rgb_mime == "image/jpeg" and pano.rgb_encoded is not None:
@@ -252,14 +271,17 @@ def _texture_estimate(pano, max_width: int) -> int:
 
 
 def estimate(scene: Scene, preset: Preset, settings: MeshSettings,
-             meshes: SceneMeshes | None = None) -> Estimate:
+             meshes: SceneMeshes | None = None, *, ktx2: bool | None = None) -> Estimate:
     """The triangle count (exact) and file size (estimated) of ``preset`` for ``scene``.
 
     Parameters
     ----------
     meshes : SceneMeshes, optional
         Built already with ``settings`` (reused by presets without a triangle budget).
+    ktx2 : bool, optional
+        As :func:`write_preset`'s.
     """
+    ktx2 = _want_ktx2(preset, ktx2)
     built = preset_meshes(scene, preset, settings, meshes)
     parts = [built.dome, *(m for _, m in built.layers)]
     tri = sum(m.n_faces for m in parts) + sum(p.mesh.n_faces for p in scene.props)
@@ -276,20 +298,32 @@ def estimate(scene: Scene, preset: Preset, settings: MeshSettings,
                   for m in parts)
         raw += sum(p.mesh.n_vertices * 24 + p.mesh.n_faces * 12 for p in scene.props)
         mesh = int(raw * MESH_RATIO[preset.compression])
-    tex = _texture_estimate(scene.dome, preset.max_texture_width)
-    tex += sum(_texture_estimate(la.panorama, preset.max_texture_width)
+    tex = _texture_estimate(scene.dome, preset.max_texture_width, ktx2)
+    tex += sum(_texture_estimate(la.panorama, preset.max_texture_width, ktx2)
                for la, _ in built.layers)
-    notes = [] if preset.container == "usdz" else [KTX2_NOTE]
+    notes = [] if preset.container == "usdz" else [KTX2_ON if ktx2 else JPEG_NOTE]
     return Estimate(preset.name, int(tri), int(verts), int(mesh), int(tex),
                     int(mesh + tex + 4096), notes)
 
 
 # -- writing -----------------------------------------------------------------------------------
+def _want_ktx2(preset: Preset, ktx2: bool | None) -> bool:
+    if ktx2 is None:
+        return KTX2_BY_DEFAULT and preset.reads_ktx2
+    if ktx2 and not preset.reads_ktx2:
+        raise InputError(f"the {preset.name} preset's engine reads no KTX2 textures",
+                         hint="use KTX2 with unity, web or quest")
+    return bool(ktx2)
+
+
 def write_preset(scene: Scene, preset: Preset, path: str | os.PathLike,
                  settings: MeshSettings, meshes: SceneMeshes | None = None, *,
                  metadata: dict | None = None, texture: str = "jpeg",
-                 jpeg_quality: int = 92) -> tuple[list[str], SceneMeshes]:
+                 jpeg_quality: int = 92,
+                 ktx2: bool | None = None) -> tuple[list[str], SceneMeshes]:
     """Write ``scene`` as ``preset`` to ``path``, atomically.
+
+    ``ktx2``: textures as KTX2 (only for presets that read it); None: :data:`KTX2_BY_DEFAULT`.
 
     Returns
     -------
@@ -301,6 +335,11 @@ def write_preset(scene: Scene, preset: Preset, path: str | os.PathLike,
         from .gltf_compress import require_encoder
 
         require_encoder(preset.compression)  # before any work
+    ktx2 = _want_ktx2(preset, ktx2)
+    if ktx2:
+        from .texture_ktx2 import require_ktx2
+
+        require_ktx2()
     built = preset_meshes(scene, preset, settings, meshes)
     if preset.container == "usdz":
         from .export_usdz import write_usdz
@@ -320,6 +359,10 @@ def write_preset(scene: Scene, preset: Preset, path: str | os.PathLike,
         doc.add_mesh_node(COLLIDER_NODE, pos, faces,
                           extras={"collider": True, "closed": True})
     compress_document(doc, preset.compression)
+    if ktx2:
+        from .texture_ktx2 import ktx2_document
+
+        ktx2_document(doc)
     doc.gltf["scenes"][0].setdefault("extras", {})["preset"] = preset.name
     parts, _ = doc.parts()
     with atomic_writer(path) as fh:

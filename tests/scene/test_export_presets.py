@@ -9,6 +9,7 @@ import struct
 import numpy as np
 import pytest
 
+from scene import gltf_compress
 from scene.collider import collider_mesh
 from scene.composition import ObjectMesh, Prop, Scene, Transform
 from scene.export_presets import PRESETS, QUEST_TRIANGLES, estimate, get_preset, write_preset
@@ -123,8 +124,11 @@ def test_compressed_meshes_decode_to_the_uncompressed_ones(written, name):
         if node == "collider":
             continue
         ref = plain[node]
-        if PRESETS[name].compression == "meshopt":  # lossless
-            np.testing.assert_array_equal(pos, ref)
+        if PRESETS[name].compression == "meshopt":  # lossless codec, positions rounded to
+            # MESHOPT_POSITION_BITS mantissa bits first (a relative error, per coordinate)
+            bits = gltf_compress.MESHOPT_POSITION_BITS
+            np.testing.assert_array_equal(pos, gltf_compress.round_mantissa(ref, bits))
+            assert np.all(np.abs(pos - ref) <= np.abs(ref) * 2.0 ** -(bits + 1))
         else:  # Draco quantizes positions to 14 bits of the bounding cube, may merge
             # vertices that are equal in every attribute, and reorders them
             from scipy.spatial import cKDTree
@@ -276,3 +280,72 @@ def test_large_draco_primitives_are_split_on_one_grid(room, tmp_path, monkeypatc
         np.testing.assert_allclose(steps, np.round(steps), atol=1e-2)
     assert sum(g["accessors"][p["indices"]]["count"] // 3 for p in dome["primitives"]) == \
         build_scene_meshes(scene, SETTINGS).dome.n_faces
+
+
+def _dome_triangles(path) -> np.ndarray:
+    """The dome's triangles as (F, 3) vertex indices, each rotated to start at its smallest
+    corner (same winding), rows sorted; meshopt index buffers decoded by meshoptimizer."""
+    import meshoptimizer
+
+    data = path.read_bytes()
+    js_len = struct.unpack_from("<I", data, 12)[0]
+    bin_chunk = data[20 + js_len + 8:]
+    doc = read_glb(data)
+    g = doc.gltf
+    node = next(n for n in g["nodes"] if n.get("name") == "dome")
+    acc = g["accessors"][g["meshes"][node["mesh"]]["primitives"][0]["indices"]]
+    ext = g["bufferViews"][acc["bufferView"]].get("extensions", {}).get(
+        "EXT_meshopt_compression")
+    if ext:
+        start = ext["byteOffset"]
+        raw = meshoptimizer.decode_index_buffer(ext["count"], ext["byteStride"],
+                                                bin_chunk[start:start + ext["byteLength"]])
+        # the wrapper returns uint32 words whatever the index size: view them as it
+        raw = np.asarray(raw).view("<u2" if ext["byteStride"] == 2 else "<u4")[:ext["count"]]
+        tri = raw.astype(np.int64).reshape(-1, 3)
+    else:
+        tri = doc.accessor_array(g["meshes"][node["mesh"]]["primitives"][0]["indices"]
+                                 ).astype(np.int64).reshape(-1, 3)
+    first = tri.argmin(axis=1)
+    rolled = np.stack([tri[np.arange(len(tri)), (first + k) % 3] for k in range(3)], axis=1)
+    return rolled[np.lexsort(rolled.T[::-1])], rolled
+
+
+@pytest.mark.parametrize("name", ["unity", "web"])
+def test_meshopt_keeps_every_triangle_and_its_winding_in_cache_order(written, name):
+    plain, plain_order = _dome_triangles(written["godot"])
+    packed, packed_order = _dome_triangles(written[name])
+    np.testing.assert_array_equal(packed, plain)  # same triangles, same winding
+    # reordered for the vertex cache (the index codec alone only rotates a few corners)
+    assert np.mean(np.any(packed_order != plain_order, axis=1)) > 0.5
+
+
+def test_round_mantissa_moves_values_by_at_most_half_a_unit_of_the_kept_bits():
+    rng = np.random.default_rng(4)
+    v = (rng.standard_normal(10_000) * 10.0 ** rng.integers(-3, 4, 10_000)).astype(np.float32)
+    r = gltf_compress.round_mantissa(v, 12)
+    assert r.dtype == np.float32
+    assert np.all(np.abs(r.astype(np.float64) - v) <= np.abs(v.astype(np.float64)) * 2.0 ** -13)
+    assert np.all((r.view(np.uint32) & np.uint32((1 << 11) - 1)) == 0)  # low 11 bits zeroed
+    assert np.array_equal(np.sign(r), np.sign(v))
+    np.testing.assert_array_equal(gltf_compress.round_mantissa(r, 12), r)  # idempotent
+
+
+def test_web_preset_is_at_most_a_quarter_of_the_plain_file_on_the_1024_forest(tmp_path):
+    from models.base import GenerationRequest
+    from models.registry import get_backend
+
+    req = GenerationRequest(prompt="a misty pine forest at dawn", seed=3, width=1024,
+                            height=512)
+    scene = Scene(dome=get_backend("procedural").generate(req).panorama, name="forest")
+    meshes = build_scene_meshes(scene, SETTINGS)
+    sizes = {}
+    for name in ("godot", "web"):
+        path = tmp_path / f"{name}.glb"
+        write_preset(scene, get_preset(name), path, SETTINGS, meshes)
+        sizes[name] = path.stat().st_size
+        if name == "web":
+            report = validate_glb(path)
+            assert report["issues"]["numErrors"] == 0, issue_messages(report)
+            assert report["issues"]["numWarnings"] == 0, issue_messages(report)
+    assert sizes["web"] <= sizes["godot"] / 4, sizes

@@ -5,6 +5,7 @@
 import * as THREE from 'three';
 import { GLTFLoader } from 'three/addons/loaders/GLTFLoader.js';
 import { DRACOLoader } from 'three/addons/loaders/DRACOLoader.js';
+import { KTX2Loader } from 'three/addons/loaders/KTX2Loader.js';
 import { MeshoptDecoder } from 'three/addons/libs/meshopt_decoder.module.js';
 
 const DEG = Math.PI / 180;
@@ -42,6 +43,8 @@ function describe(gltf) {
           wrapS: map.wrapS,
           wrapT: map.wrapT,
           flipY: map.flipY,
+          compressed: map.isCompressedTexture === true, // KTX2 transcoded to a GPU block format
+          format: map.format,
         } : null,
       },
     });
@@ -56,18 +59,19 @@ function verticalFov(horizontalDeg, width, height) {
 
 window.panoforgeRender = async function panoforgeRender(options) {
   const { width, height, fovDeg, views } = options;
-  // The decoders a web page registers for compressed files (Draco, meshopt), from the three
-  // package's own examples/jsm/libs.
-  const draco = new DRACOLoader().setDecoderPath('/three/examples/jsm/libs/draco/gltf/');
-  const loader = new GLTFLoader().setDRACOLoader(draco).setMeshoptDecoder(MeshoptDecoder);
-  const gltf = await loader.loadAsync('/scene.glb');
-  // A 'collider' node is collision geometry for engines, never drawn.
-  gltf.scene.traverse((obj) => { if (obj.name === 'collider') obj.visible = false; });
   const canvas = document.createElement('canvas');
   document.body.appendChild(canvas);
   const renderer = new THREE.WebGLRenderer({ canvas, antialias: false, preserveDrawingBuffer: true });
   renderer.setPixelRatio(1);
   renderer.setSize(width, height, false);
+  // The decoders a web page registers for compressed files (Draco, meshopt, KTX2 with the
+  // Basis transcoder), from the three package's own examples/jsm/libs.
+  const draco = new DRACOLoader().setDecoderPath('/three/examples/jsm/libs/draco/gltf/');
+  const ktx2 = new KTX2Loader().setTranscoderPath('/three/examples/jsm/libs/basis/').detectSupport(renderer);
+  const loader = new GLTFLoader().setDRACOLoader(draco).setKTX2Loader(ktx2).setMeshoptDecoder(MeshoptDecoder);
+  const gltf = await loader.loadAsync('/scene.glb');
+  // A 'collider' node is collision geometry for engines, never drawn.
+  gltf.scene.traverse((obj) => { if (obj.name === 'collider') obj.visible = false; });
   const gl = renderer.getContext();
   const debug = gl.getExtension('WEBGL_debug_renderer_info');
   const scene = new THREE.Scene();
