@@ -285,6 +285,7 @@ class VariationsDialog(QDialog):
         self.discard_button.clicked.connect(lambda: self.keep(discard_others=True))
         self.close_button.clicked.connect(self.reject)
         lay.addWidget(buttons)
+        doc.resultsChanged.connect(self._on_results_changed)
         self._sync_keep()
 
     def start(self) -> None:
@@ -358,6 +359,17 @@ class VariationsDialog(QDialog):
         self.close_button.setEnabled(True)
         self._sync_keep()
 
+    def _on_results_changed(self) -> None:
+        """A tile whose result left the project (deleted, discarded) greys out; undo brings
+        it back."""
+        alive = self._alive()
+        for tile in self.grid.filled():
+            here = tile.result_id in alive
+            if tile.isEnabled() != here:
+                tile.setEnabled(here)
+                tile.setText(tile.caption() if here else tile.caption("discarded"))
+        self._sync_keep()
+
     def _alive(self) -> set:
         return {r.id for r in self.doc.results}
 
@@ -395,6 +407,7 @@ class VariationsDialog(QDialog):
             if discard:
                 stack.endMacro()
         self.doc.set_active(rid)
+        self.grid.mark_kept(rid)
         gone = f"; {len(others)} others discarded (Ctrl+Z brings them back)" if discard else ""
         self.status_label.setText(f"Kept {rid} as the active result (starred){gone}.")
         self._sync_keep()

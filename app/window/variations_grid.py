@@ -21,6 +21,12 @@ __all__ = ["VariationsGrid", "VariationTile", "COLUMNS", "TILE_SIZE"]
 COLUMNS = 4
 #: A thumbnail's size in pixels (2:1, as the panoramas).
 TILE_SIZE = QSize(176, 88)
+#: The selected tile is framed in the theme's amber (the primary button's, the locked seed's).
+_STYLE = """
+QToolButton#variationTile { border: 2px solid transparent; border-radius: 5px; padding: 3px; }
+QToolButton#variationTile:hover { border-color: #4a4e55; }
+QToolButton#variationTile:checked { border-color: #e09a34; background: #3a3324; }
+"""
 
 
 def _small(rgb: np.ndarray) -> np.ndarray:
@@ -45,6 +51,8 @@ class VariationTile(QToolButton):
         self.seed = int(seed)
         self.note = note
         self.result_id: str | None = None
+        self.kept = False
+        self.setObjectName("variationTile")
         self.setCheckable(True)
         self.setEnabled(False)
         self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
@@ -55,7 +63,7 @@ class VariationTile(QToolButton):
 
     def caption(self, state: str = "") -> str:
         bits = [f"seed {self.seed}"] + ([self.note] if self.note else []) + (
-            [state] if state else [])
+            [state] if state else []) + (["★ kept"] if self.kept else [])
         return " · ".join(bits)
 
     def fill(self, result_id: str, rgb: np.ndarray) -> None:
@@ -66,6 +74,11 @@ class VariationTile(QToolButton):
         self.setToolTip(f"Seed {self.seed} (result {result_id}): click to select, "
                         "double-click to keep it")
         self.setEnabled(True)
+
+    def mark_kept(self, on: bool = True) -> None:
+        """Say under the thumbnail that this one was picked."""
+        self.kept = bool(on)
+        self.setText(self.caption())
 
     def failed(self, why: str = "failed") -> None:
         self.setText(self.caption(why))
@@ -95,6 +108,7 @@ class VariationsGrid(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("VariationsGrid")
+        self.setStyleSheet(_STYLE)
         self.grid = QGridLayout(self)
         self.grid.setContentsMargins(0, 0, 0, 0)
         self.grid.setSpacing(6)
@@ -127,6 +141,12 @@ class VariationsGrid(QWidget):
                 tile.setChecked(True)
                 return True
         return False
+
+    def mark_kept(self, result_id: str) -> None:
+        """``result_id``'s tile says "★ kept", the others not."""
+        for tile in self.tiles.values():
+            if tile.kept != (tile.result_id == result_id):
+                tile.mark_kept(tile.result_id == result_id)
 
     def selected_id(self) -> str | None:
         tile = self.group.checkedButton()

@@ -253,6 +253,8 @@ def test_variations_grid_shows_each_seed_as_it_arrives_and_a_pick_keeps_it(
     pick = tiles[2]
     qtbot.mouseDClick(pick, Qt.MouseButton.LeftButton)
     assert w.doc.active_id == pick.result_id
+    assert [("kept" in t.text()) for t in tiles] == [False, False, True, False]
+    assert pick.isChecked() and not tiles[0].isChecked()
     if hasattr(w.doc, "set_favourite"):
         assert w.doc.result(pick.result_id).favourite
     assert len(w.doc.results) == 4
@@ -262,8 +264,11 @@ def test_variations_grid_shows_each_seed_as_it_arrives_and_a_pick_keeps_it(
     dlg.discard_button.click()
     assert {r.id for r in w.doc.results} == {source.id, pick.result_id}
     assert w.doc.active_id == pick.result_id
+    assert [t.isEnabled() for t in tiles] == [True, False, True, False]
+    assert "discarded" in tiles[1].text()
     w.doc.undo_stack.undo()
     assert len(w.doc.results) == 4
+    assert all(t.isEnabled() for t in tiles) and "discarded" not in tiles[1].text()
     dlg.close()
 
 
