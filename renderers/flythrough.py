@@ -165,7 +165,8 @@ def render_flythrough(pano, mesh, path: FlightPath, out, *, size=(1280, 720), fp
         render_size = (w, h)
     with OffscreenRenderer(pano, mesh, size=render_size, supersample=supersample,
                            parts=parts) as renderer, \
-            VideoWriter(out, (w, h), fps, crf=crf, metadata=metadata) as video:
+            VideoWriter(out, (w, h), fps, crf=crf, metadata=metadata,
+                        spherical=equirect) as video:
         for i, pose in enumerate(poses):
             if cancel is not None and cancel.is_set():
                 raise CancelledError("fly-through cancelled", hint="no video was written")

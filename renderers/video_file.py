@@ -10,6 +10,11 @@ Encoding: ``libx264``, ``yuv420p`` (what every player and YouTube accept), const
 ``crf`` (default 17: visually lossless), x264 preset ``faster`` (the encoder keeps up with the
 renderer), a key frame every two seconds. H.264 in 4:2:0 needs
 even width and height; odd sizes are refused before anything is rendered.
+
+360° video (``spherical=True``): the Spherical Video V2 boxes that YouTube and VR players read
+(:mod:`renderers.spherical_metadata`) are added to the finished file before it replaces the
+target, so a 360° file is never seen without them. They live in the MP4/MOV sample entry;
+Matroska is refused for 360° video.
 """
 
 from __future__ import annotations
@@ -22,10 +27,12 @@ import numpy as np
 
 from scene.errors import InputError
 
-__all__ = ["VIDEO_SUFFIXES", "check_video_path", "check_video_size", "VideoWriter",
+__all__ = ["VIDEO_SUFFIXES", "SPHERICAL_SUFFIXES", "check_video_path", "check_video_size", "VideoWriter",
            "DEFAULT_CRF", "MAX_FPS"]
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv")
+#: Containers that carry the 360° (Spherical Video V2) boxes.
+SPHERICAL_SUFFIXES = (".mp4", ".mov")
 #: x264 constant rate factor (0 lossless .. 51; 17 is visually lossless).
 DEFAULT_CRF = 17
 MAX_FPS = 240.0
@@ -81,6 +88,9 @@ class VideoWriter:
         x264 quality (lower is better, 0 lossless).
     metadata : dict of str, optional
         Container tags (title, comment).
+    spherical : bool
+        Mark the file as a monoscopic equirectangular 360° video (frames must be 2:1
+        equirect); .mp4 and .mov only.
 
     Attributes
     ----------
@@ -89,8 +99,13 @@ class VideoWriter:
     """
 
     def __init__(self, path, size, fps: float, *, crf: int = DEFAULT_CRF,
-                 metadata: dict | None = None) -> None:
+                 metadata: dict | None = None, spherical: bool = False) -> None:
         self.path = check_video_path(path)
+        self.spherical = bool(spherical)
+        if self.spherical and self.path.suffix.lower() not in SPHERICAL_SUFFIXES:
+            raise InputError(f"cannot mark {self.path.name!r} as a 360° video: the 360° "
+                             "metadata players read is written to .mp4 and .mov files only",
+                             hint="use a .mp4 file name, for example -o tour360.mp4")
         self.size, self.fps = check_video_size(size, fps)
         self.crf = int(crf)
         self.metadata = dict(metadata or {})
@@ -98,6 +113,7 @@ class VideoWriter:
         self._writer = None
         self._container = None
         self._stream = None
+        self._writer_file = None
 
     def __enter__(self) -> VideoWriter:
         import av
@@ -106,6 +122,7 @@ class VideoWriter:
 
         self._writer = atomic_writer(self.path)
         fh = self._writer.__enter__()
+        self._writer_file = fh
         try:
             fmt = {".mov": "mov", ".mkv": "matroska"}.get(self.path.suffix.lower(), "mp4")
             self._container = av.open(fh, mode="w", format=fmt)
@@ -161,6 +178,10 @@ class VideoWriter:
                 self._container.mux(packet)
             self._container.close()
             self._container = None
+            if self.spherical:
+                from .spherical_metadata import inject_equirect
+
+                inject_equirect(self._writer_file)
         except BaseException as err:
             self._abort(err)
             raise

@@ -4,6 +4,7 @@ cancel or Ctrl+C leaves no file behind."""
 
 from __future__ import annotations
 
+import struct
 import threading
 
 import av
@@ -36,7 +37,12 @@ def decode(path):
         s = c.streams.video[0]
         info = {"codec": s.codec_context.name, "size": (s.width, s.height),
                 "duration": float(c.duration / av.time_base), "rate": float(s.average_rate)}
-        info["frames"] = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+        frames = list(c.decode(video=0))
+        info["frames"] = [f.to_ndarray(format="rgb24") for f in frames]
+        # what FFmpeg's demuxer found in the Spherical Video V2 boxes (first uint32: the
+        # projection, 0 = equirectangular)
+        info["spherical"] = [struct.unpack("=I", bytes(sd)[:4])[0]
+                             for sd in frames[0].side_data if sd.type.name == "SPHERICAL"]
     return info
 
 
@@ -52,6 +58,7 @@ def test_video_has_the_frames_size_and_duration_and_matches_the_renders(tmp_path
     assert info.frames == 12 and seen[-1] == (12, 12) and len(seen) == 12
     v = decode(out)
     assert v["codec"] == "h264" and v["size"] == (160, 96) and len(v["frames"]) == 12
+    assert v["spherical"] == []  # a perspective video is not marked as 360°
     assert v["duration"] == pytest.approx(1.2, abs=1e-3) and v["rate"] == pytest.approx(10)
     times = path.frame_times(10)
     for k in (0, 7, 11):
@@ -70,6 +77,7 @@ def test_a_360_frame_from_the_capture_point_is_the_panorama(tmp_path, room):
     info = render_flythrough(pano, mesh, path, out, size=(256, 128), fps=10, equirect=True)
     v = decode(out)
     assert info.equirect and v["size"] == (256, 128) and len(v["frames"]) == 2
+    assert v["spherical"] == [0]  # YouTube and VR players see an equirectangular 360° video
     want = pano.rgb
     frame = v["frames"][0]
     # Away from the poles (where a 64-pixel face is coarse) the frame is the panorama.
