@@ -162,4 +162,18 @@ def install_generate_habits(w) -> GenerateHabits:
     if menu is not None:
         menu.addSeparator()
         menu.addAction(w.act_variations)
+
+    original_shutdown = w.shutdown
+
+    def shutdown() -> None:
+        """Stop running variations (their thread writes into the project) before the rest."""
+        from shiboken6 import isValid
+
+        dialog = getattr(w, "variations_dialog", None)
+        if not w.closed and dialog is not None and isValid(dialog) and dialog.run is not None:
+            dialog.run.cancel()
+            dialog.run.wait(30.0)
+        original_shutdown()
+
+    w.shutdown = shutdown
     return habits

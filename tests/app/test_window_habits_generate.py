@@ -306,3 +306,28 @@ def test_history_and_presets_row_keeps_the_panel_fitting_and_has_tips(make_windo
     for b in (w.generate_habits.history_button, w.generate_habits.presets_button):
         assert b.isVisible() and b.toolTip()
         assert b.mapTo(gp, b.rect().topLeft()).y() < gp.steps_spin.mapTo(gp, gp.steps_spin.rect().topLeft()).y()
+
+
+def test_closing_the_window_stops_running_variations(make_window, qtbot, tmp_path):
+    from app.window.variations import gallery_actions
+
+    w = make_window()
+    source = _source(w)
+    _Gated.gate.clear()
+    _Gated.hold = 8  # every variation waits: the run is still going when the window closes
+    gallery_actions(w, source.id)[0][1]()
+    dlg = w.variations_dialog
+    dlg._factory = _Gated
+    dlg.folder.setText(str(tmp_path))
+    dlg.count.setValue(3)
+    dlg.start_button.click()
+    run = dlg.run
+    try:
+        qtbot.waitUntil(lambda: "started" in dlg.job_label.text(), timeout=60_000)
+        assert run.is_running()
+        w.prompter.unsaved_answer = "discard"
+        w.close()
+        assert w.closed and not run.is_running()
+        assert run.summary is not None and run.summary.cancelled
+    finally:
+        _Gated.gate.set()
