@@ -58,6 +58,7 @@ APT_TEST = [
 ]
 THREEJS_DIR = ROOT / "tools" / "interop" / "threejs"
 KTX2_DIR = ROOT / "tools" / "ktx2"  # Basis Universal (WebAssembly) for KTX2 textures
+SPZ_DIR = ROOT / "tools" / "spz"  # Niantic's spz library (WebAssembly) for .spz splats
 
 
 def say(msg: str) -> None:
@@ -130,10 +131,10 @@ def ensure_venv(with_dev: bool) -> None:
 
 
 def ensure_npm_tools() -> None:
-    """Install the test tools from npm: the Khronos glTF validator, three.js, ktx2-encoder."""
+    """Install the npm tools: the Khronos glTF validator, three.js, ktx2-encoder, @adobe/spz."""
     npm = shutil.which("npm")
     for folder, package in ((VALIDATOR_DIR, "gltf-validator"), (THREEJS_DIR, "three"),
-                            (KTX2_DIR, "ktx2-encoder")):
+                            (KTX2_DIR, "ktx2-encoder"), (SPZ_DIR, "@adobe/spz")):
         if (folder / "node_modules" / package / "package.json").exists():
             continue
         if npm is None:

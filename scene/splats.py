@@ -25,9 +25,8 @@ point-cloud fallback) and the extension's attributes ``KHR_gaussian_splatting:SC
 ``{"kernel": "ellipse", "colorSpace": "srgb_rec709_display"}`` on the primitive (the Khronos
 review draft of the extension).
 
-``.spz`` (Niantic's format) is not written: the only PyPI package (``spz``) is a Rust source
-distribution that cannot build without downloading crates, and no other maintained Python
-writer exists; Panoforge does not hand-write the format.
+``.spz`` (Niantic's format) is written by :mod:`scene.splats_spz` with Niantic's reference
+library as WebAssembly in Node.js (no maintained Python SPZ writer installs here).
 
 Very large panoramas are thinned to at most :data:`MAX_SPLAT_WIDTH` columns first (8.4 M
 splats at 4096 × 2048 would be a 570 MB file); a notice says so.
@@ -54,7 +53,7 @@ MAX_SPLAT_WIDTH = 2048
 #: The standard 3DGS vertex properties, in order.
 PLY_PROPERTIES = ("x", "y", "z", "nx", "ny", "nz", "f_dc_0", "f_dc_1", "f_dc_2", "opacity",
                   "scale_0", "scale_1", "scale_2", "rot_0", "rot_1", "rot_2", "rot_3")
-SPLAT_FORMATS = (".ply", ".glb")
+SPLAT_FORMATS = (".ply", ".glb", ".spz")
 #: Thickness of a pixel's disc along its ray, as a fraction of its smaller footprint.
 THICKNESS = 0.1
 
@@ -251,15 +250,16 @@ def write_splat_glb(path: str | os.PathLike, scene: Scene) -> list[str]:
 
 
 def write_splats(path: str | os.PathLike, scene: Scene) -> list[str]:
-    """Write splats by the path's suffix (``.ply`` or ``.glb``); ``.spz`` is refused."""
+    """Write splats by the path's suffix (``.ply``, ``.glb`` or ``.spz``)."""
     suffix = os.path.splitext(os.fspath(path))[1].lower()
     if suffix == ".ply":
         return write_splat_ply(path, scene)
     if suffix == ".glb":
         return write_splat_glb(path, scene)
     if suffix == ".spz":
-        raise InputError(".spz splats cannot be written: no maintained Python SPZ writer "
-                         "installs here (the spz package needs to download Rust crates)",
-                         hint="write OUT.ply and convert it with Niantic's spz tools")
-    raise InputError(f"splats are written as .ply or .glb, not {suffix or 'no suffix'!r}",
+        from .splats_spz import write_splat_spz
+
+        return write_splat_spz(path, scene)
+    raise InputError(f"splats are written as .ply, .glb or .spz, not "
+                     f"{suffix or 'no suffix'!r}",
                      hint="for example --splats scene_splats.ply")

@@ -1,5 +1,6 @@
 """Gaussian splats: one per known pixel with the pixel's footprint, the standard 3DGS layout,
-the KHR_gaussian_splatting GLB (and exactly what the validator says about it), no .spz."""
+the KHR_gaussian_splatting GLB (and exactly what the validator says about it), and .spz that
+round-trips through Niantic's reference reader within SPZ's own quantisation."""
 
 from __future__ import annotations
 
@@ -107,10 +108,51 @@ def test_splat_glb_declares_the_extension_and_the_validator_flags_only_its_attri
     assert issues["numErrors"] == 4 * len(g["meshes"])
 
 
-def test_spz_and_other_suffixes_are_refused_with_a_way_out(room, tmp_path):
+def test_other_suffixes_are_refused_with_a_way_out(room, tmp_path):
     _, scene = room
     with pytest.raises(InputError) as err:
-        write_splats(tmp_path / "s.spz", scene)
-    assert "ply" in err.value.hint and not (tmp_path / "s.spz").exists()
-    with pytest.raises(InputError):
         write_splats(tmp_path / "s.obj", scene)
+    assert "ply" in err.value.hint and not (tmp_path / "s.obj").exists()
+
+
+def test_spz_round_trips_through_its_reference_reader(room, tmp_path):
+    from scene.splats_spz import SPZ_MAGIC, read_splat_spz
+
+    _, scene = room
+    path = tmp_path / "s.spz"
+    assert write_splats(path, scene) == []
+    assert path.read_bytes()[:4] == SPZ_MAGIC
+    parts, _ = scene_splats(scene)
+    back = read_splat_spz(path)  # Niantic's library (WebAssembly), not Panoforge's code
+    n = sum(p.count for p in parts)
+    assert back["numPoints"] == n and back["shDegree"] == 0
+    pos = np.concatenate([p.positions for p in parts])
+    # 24-bit fixed point, 12 fractional bits: half a 1/4096 m step
+    assert np.abs(back["positions"] - pos).max() <= 2.0 ** -13 + 1e-6
+    # log scales in 1/16 steps: within half a step
+    scales = np.log(np.concatenate([p.scales for p in parts]))
+    assert np.abs(back["scales"] - scales).max() <= 1 / 32 + 1e-4
+    # colours in 8 bits: within one level of 255 after the SH-0 mapping back to rgb
+    rgb = back["colors"] * SH_C0 + 0.5
+    assert np.abs(rgb - np.concatenate([p.colors for p in parts])).max() <= 1.5 / 255
+    # opaque stays opaque (8-bit sigmoid)
+    assert (1 / (1 + np.exp(-back["alphas"].astype(np.float64)))).min() >= 254 / 255
+    # the same rotations (q and -q are one rotation)
+    q = np.concatenate([p.rotations for p in parts])
+    assert np.abs(np.einsum("ij,ij->i", back["rotations"], q)).min() > 0.999
+
+
+def test_spz_refuses_a_scene_beyond_its_position_range_and_a_missing_library(
+        room, tmp_path, monkeypatch):
+    _, scene = room
+    pos, faces, _ = cube_arrays(0.2)
+    far = Scene(dome=scene.dome, props=(Prop("p9", ObjectMesh(
+        pos, faces, colors=np.full((24, 3), 200, np.uint8)), Transform((3000.0, 0.0, 0.0)),
+        name="far crate"),))
+    with pytest.raises(InputError, match="at most 2048 m"):
+        write_splats(tmp_path / "far.spz", far)
+    assert not (tmp_path / "far.spz").exists()
+    monkeypatch.setenv("PANOFORGE_SPZ_TOOL", str(tmp_path / "nowhere"))
+    with pytest.raises(InputError, match="@adobe/spz") as err:
+        write_splats(tmp_path / "s.spz", scene)
+    assert "npm ci" in err.value.hint and not (tmp_path / "s.spz").exists()
