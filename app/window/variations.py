@@ -398,9 +398,7 @@ class VariationsDialog(QDialog):
         if discard:
             stack.beginMacro(f"Keep {rid}, discard {len(others)} variations")
         try:
-            star = getattr(self.doc, "set_favourite", None)  # (the gallery's stars)
-            if star is not None:
-                star(rid, True)
+            self.doc.set_favourite(rid, True)  # the kept one gets the gallery's star
             for other in others if discard else []:
                 self.doc.delete_result(other)
         finally:

@@ -255,8 +255,8 @@ def test_variations_grid_shows_each_seed_as_it_arrives_and_a_pick_keeps_it(
     assert w.doc.active_id == pick.result_id
     assert [("kept" in t.text()) for t in tiles] == [False, False, True, False]
     assert pick.isChecked() and not tiles[0].isChecked()
-    if hasattr(w.doc, "set_favourite"):
-        assert w.doc.result(pick.result_id).favourite
+    assert w.doc.result(pick.result_id).favourite
+    assert not any(w.doc.result(t.result_id).favourite for t in tiles if t is not pick)
     assert len(w.doc.results) == 4
 
     # Keep Selected, Discard Others: the other variations go, the original stays; one undo
