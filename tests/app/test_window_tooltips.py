@@ -120,6 +120,7 @@ def test_every_action_has_a_status_tip(make_window):
 
 
 def test_every_field_of_the_dialogs_has_a_tooltip(make_window, tmp_path):
+    from app import workflows
     from app.window.dialogs import (
         AboutDialog,
         ExportChoices,
@@ -132,13 +133,21 @@ def test_every_field_of_the_dialogs_has_a_tooltip(make_window, tmp_path):
     from app.window.dialogs.flythrough_dialog import FlythroughDialog
     from app.window.dialogs.render_view_dialog import RenderViewChoices, RenderViewDialog
     from app.window.dialogs.walkable_dialog import WalkableChoices, WalkableDialog
+    from app.window.panel_settings import capture
     from app.window.props import PropDialog
+    from app.window.user_presets import PresetsDialog, UserPresets
+    from app.window.variations import VariationsDialog
+    from models.base import GenerationRequest
     from scene.composition import Scene
     from scene.mesh_settings import MeshSettings
     from scene.project import Project
     from scene.testing.analytic import box_room
 
     w = make_window()
+    w.doc.add_made(workflows.generate("procedural", GenerationRequest(
+        prompt="a misty forest", seed=7, width=64, height=32)))
+    presets = UserPresets(w.settings)
+    presets.save("mine", capture(w.generate_panel))  # a row in Manage Presets
     pano = box_room(64).panorama
     project = Project()
     rid = project.add_result(pano, kind="imported").id
@@ -156,6 +165,8 @@ def test_every_field_of_the_dialogs_has_a_tooltip(make_window, tmp_path):
         WalkableDialog(WalkableChoices(), [("procedural", True, ""),
                                            ("classical", True, ""),
                                            ("ldm3d", False, "no weights")], "classical", w),
+        PresetsDialog(presets, w),
+        VariationsDialog(w.doc, w.doc.active.id, folder=tmp_path, parent=w),
     ]
     missing = []
     for dlg in dialogs:
