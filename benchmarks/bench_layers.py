@@ -5,11 +5,12 @@ Run::
     .venv/bin/python benchmarks/bench_layers.py                 # 1024x512 and 4096x2048
     .venv/bin/python benchmarks/bench_layers.py --sizes 1024
 
-For each size it generates the procedural hall with pillars (exact depth), then times, as
-whole function calls in this process on whatever CPU this is (the machine may be shared):
+For each size and scene (the procedural hall with pillars and the pine forest, exact depth) it
+times, as whole function calls in this process on whatever CPU this is (the machine may be
+shared):
 
 - **layering**: :func:`scene.layering.disocclusion` (edges by the cut rule, the geometric
-  band for a 0.5 m walk radius, k-d tree on directions);
+  band for a 0.5 m walk radius, k-d tree on directions, the islands the band encloses);
 - **procedural fill**: :class:`models.fillers.procedural.ProceduralFiller` (two ray casts of
   the scene: the exposure and the peeled render);
 - **classical fill**: :class:`models.fillers.classical.ClassicalFiller` (OpenCV inpainting);
@@ -44,6 +45,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[1024, 4096])
     ap.add_argument("--walk-radius", type=float, default=0.5)
+    ap.add_argument("--scenes", nargs="+", default=["a grand hall with pillars", "a pine forest"])
     args = ap.parse_args(argv)
 
     from models.base import GenerationRequest
@@ -54,11 +56,11 @@ def main(argv=None) -> int:
     from scene.layering import disocclusion, make_layer
 
     cut = 0.25
-    print(f"{'size':>10} {'layering':>9} {'proc fill':>9} {'class fill':>10} "
+    print(f"{'scene':>26} {'size':>10} {'layering':>9} {'proc fill':>9} {'class fill':>10} "
           f"{'lay+class':>9} {'goal':>5} {'GLB dome':>9} {'GLB+layer':>9}")
-    for w in args.sizes:
+    for prompt, w in ((p, w) for w in args.sizes for p in args.scenes):
         h = w // 2
-        req = GenerationRequest(prompt="a grand hall with pillars", seed=3, width=w, height=h)
+        req = GenerationRequest(prompt=prompt, seed=3, width=w, height=h)
         dome = ProceduralBackend().generate(req).panorama
         _ = dome.distance
         dis, t_lay = _timed(disocclusion, dome.distance, cut, args.walk_radius)
@@ -73,7 +75,7 @@ def main(argv=None) -> int:
             size_a, size_b = a.stat().st_size, b.stat().st_size
         total = t_lay + t_clas
         ok = "ok" if total < GOAL_S or w != 1024 else "MISS"
-        print(f"{w}x{h:<5} {t_lay:8.2f}s {t_proc:8.2f}s {t_clas:9.2f}s {total:8.2f}s "
+        print(f"{prompt:>26} {w}x{h:<5} {t_lay:8.2f}s {t_proc:8.2f}s {t_clas:9.2f}s {total:8.2f}s "
               f"{ok if w == 1024 else '-':>5} {size_a / 1e6:7.1f}MB {size_b / 1e6:7.1f}MB")
     return 0
 

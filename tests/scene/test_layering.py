@@ -82,6 +82,29 @@ def test_layer_is_behind_the_foreground_and_nan_elsewhere(room):
     assert layer.kind == "fill" and layer.walk_radius == 0.5
 
 
+def _tree_with_a_far_patch(w=256):
+    """Background 10 m; a 12x12 pixel "tree" at 7 m whose centre 2x2 pixels are at 8.1 m: too
+    far for the band's test (8.1 * 1.25 > 10), too near the outline to be left out."""
+    dist = np.full((w // 2, w), 10.0, np.float32)
+    dist[58:70, 120:132] = 7.0
+    dist[63:65, 125:127] = 8.1
+    return dist
+
+
+def test_band_takes_in_the_islands_it_encloses(monkeypatch):
+    import scene.layering as layering
+
+    dist = _tree_with_a_far_patch()
+    dis = disocclusion(dist, CUT, 0.5)
+    patch = (slice(63, 65), slice(125, 127))
+    assert dis.band[patch].all() and np.all(dis.behind[patch] == 10.0)
+    assert not dis.overlap[patch].any() and not dis.band[dist == 10.0].any()
+    monkeypatch.setattr(layering, "FILL_ISLANDS", False)
+    off = disocclusion(dist, CUT, 0.5)
+    assert not off.band[patch].any()  # the rule alone leaves them out
+    assert np.array_equal(off.band | (dis.band & (dist == 8.1)), dis.band)
+
+
 def test_band_grows_with_the_walk_radius(room):
     dome, _ = room
     small = disocclusion(dome.distance, CUT, 0.1).band.sum()
