@@ -4,7 +4,8 @@ and the unreal (Draco) one through the Draco library its builds bundle (built he
 libdraco, since Debian's Blender lacks it).
 
 Tolerance: the mean absolute difference of the rendered views from the uncompressed (godot)
-file's must stay under 1 grey level and 99 % of pixels within 8 levels. meshopt is lossless;
+file's must stay under 1 grey level and 99 % of pixels within 8 levels. meshopt's codec is
+lossless (positions are rounded to 12 mantissa bits first: 1.2e-4 rad, far below a pixel);
 Draco quantizes positions to 14 bits (0.5 mm in this room) and texture coordinates to 12 bits
 (a quarter texel of the 512 px texture), which moves edges by at most a pixel.
 """
