@@ -456,10 +456,13 @@ def _topology(leaves: _Leaves, h: int, w: int) -> _Topology:
     marked[:, 0] = seam
     marked[:, w] = seam
     # int32 counts (a row holds at most W + 1 marks): half the memory traffic of int64
+    # (summed in place over an int32 copy: cumsum casting bool on the fly is ~2x slower)
     cr = np.zeros((h, w + 2), dtype=np.int32)
-    np.cumsum(marked, axis=1, out=cr[:, 1:])
+    cr[:, 1:] = marked
+    np.cumsum(cr[:, 1:], axis=1, out=cr[:, 1:])
     cc = np.zeros((h + 1, w + 1), dtype=np.int32)
-    np.cumsum(marked, axis=0, out=cc[1:])
+    cc[1:] = marked
+    np.cumsum(cc[1:], axis=0, out=cc[1:])
     rowstart = np.zeros(h + 1, dtype=np.int64)
     np.cumsum(cr[:, -1], out=rowstart[1:])
     row_x = np.flatnonzero(marked) % (w + 1)
