@@ -105,3 +105,16 @@ def test_a_missing_encoder_is_refused_before_anything_is_written(tmp_path, monke
     monkeypatch.setenv("PATH", str(tmp_path))  # no node on PATH
     with pytest.raises(InputError, match="Node.js"):
         texture_ktx2.require_ktx2()
+
+
+def test_the_estimate_knows_the_ktx2_texture_size_roughly(web_ktx2):
+    from scene.export_presets import estimate
+
+    scene = Scene(dome=box_room(256).panorama, name="room")
+    doc = read_glb(web_ktx2.read_bytes())
+    written = sum(len(bytes(doc.views[i["bufferView"]])) for i in doc.gltf["images"])
+    guess = estimate(scene, get_preset("web"), MeshSettings(), ktx2=True)
+    assert written / 3 <= guess.texture_bytes <= written * 3
+    assert any("KTX2 (KHR_texture_basisu" in n for n in guess.notes)
+    assert not any("KTX2 (KHR_texture_basisu" in n for n in estimate(
+        scene, get_preset("web"), MeshSettings()).notes)
