@@ -658,18 +658,28 @@ def _generic_errors(geo: _Geometry, leaves: _Leaves, topo: _Topology, kinds,
                                          corner[cell][m])
         m = np.flatnonzero(zipper[cell])
         ids[0, m], ids[1, m], ids[2, m] = _zipper_triangle(topo, y0[m], x0[m], cw[m], dy[m], dx[m])
-        p0 = vpos[np.maximum(ids[0], 0)]
-        m = np.flatnonzero(centre_fan)
-        p0[m] = geo.point(y0[m] + ch[m] // 2, x0[m] + cw[m] // 2)
-        e1 = vpos[ids[1]] - p0
-        e2 = vpos[ids[2]] - p0
+        # consecutive pixels of a cell mostly share a triangle: its normal and plane offset
+        # are computed once per run of such pixels (the same float64 operations, so the
+        # same bits as per pixel), then repeated over the run
+        new = np.empty(cell.size, dtype=bool)
+        new[:1] = True
+        new[1:] = ((ids[:, 1:] != ids[:, :-1]).any(axis=0)) | (cell[1:] != cell[:-1])
+        run = np.flatnonzero(new)
+        run_len = np.diff(np.append(run, cell.size))
+        p0 = vpos[np.maximum(ids[0, run], 0)]
+        m = run[centre_fan[run]]
+        p0[centre_fan[run]] = geo.point(y0[m] + ch[m] // 2, x0[m] + cw[m] // 2)
+        e1 = vpos[ids[1, run]] - p0
+        e2 = vpos[ids[2, run]] - p0
         nx = e1[:, 1] * e2[:, 2] - e1[:, 2] * e2[:, 1]
         ny = e1[:, 2] * e2[:, 0] - e1[:, 0] * e2[:, 2]
         nz = e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]
+        offset = nx * p0[:, 0] + ny * p0[:, 1] + nz * p0[:, 2]
+        nx, ny, nz, offset = (np.repeat(v, run_len) for v in (nx, ny, nz, offset))
         cl = geo.cos_lat[y]
         dot_d = cl * (nx * geo.sin_lon[x] + nz * geo.mcos_lon[x]) + ny * geo.sin_lat[y]
         with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = geo.dist[y, x] * dot_d / (nx * p0[:, 0] + ny * p0[:, 1] + nz * p0[:, 2])
+            ratio = geo.dist[y, x] * dot_d / offset
         e = _ratio_to_error(ratio.astype(np.float32))
         e[centre_fan & (2 * dy == ch) & (2 * dx == cw)] = 0.0  # the fan centre is a vertex
         errs.append(e)
