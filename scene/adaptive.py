@@ -642,6 +642,7 @@ def _generic_errors(geo: _Geometry, leaves: _Leaves, topo: _Topology, kinds,
     bounds = np.searchsorted(np.cumsum(n_pix), np.arange(1, 1 + n_pix.sum() // _PIXEL_CHUNK)
                              * _PIXEL_CHUNK)
     l32 = [a.astype(np.int32) for a in (leaves.y0, leaves.x0, leaves.h, leaves.w)]
+    corner32 = corner.astype(np.int32)
     for part in np.split(cells, np.unique(bounds)):
         if part.size == 0:
             continue
@@ -655,7 +656,7 @@ def _generic_errors(geo: _Geometry, leaves: _Leaves, topo: _Topology, kinds,
         ids[1, m], ids[2, m] = _fan_triangle(topo, y0[m], x0[m], ch[m], cw[m], dy[m], dx[m])
         m = np.flatnonzero(fan[cell] & (corner[cell] >= 0))
         ids[0, m], ids[1, m], ids[2, m] = _corner_fan_triangle(topo, y0[m], x0[m], ch[m], cw[m], dy[m], dx[m],
-                                         corner[cell][m])
+                                         corner32[cell[m]])
         m = np.flatnonzero(zipper[cell])
         ids[0, m], ids[1, m], ids[2, m] = _zipper_triangle(topo, y0[m], x0[m], cw[m], dy[m], dx[m])
         # consecutive pixels of a cell mostly share a triangle: its normal and plane offset
@@ -797,15 +798,17 @@ def _fan_triangle(topo, y0, x0, h, w, dy, dx):
 def _corner_fan_triangle(topo, y0, x0, h, w, dy, dx, code):
     """Vertex ids ``(apex, a, b)`` ((n,) each) of the corner-fan triangle holding each
     pixel."""
-    rs, cs = code // 2, code % 2
-    ky, kx = y0 + rs * h, x0 + cs * w  # the apex corner
-    sy, sx = 1 - 2 * rs, 1 - 2 * cs  # direction from the apex into the cell
-    ay, ax = np.abs(y0 + dy - ky), np.abs(x0 + dx - kx)
+    rs, cs = code >> 1, code & 1
+    kyo, kxo = rs * h, cs * w  # the apex corner, from the cell's top left
+    ky, kx = y0 + kyo, x0 + kxo
+    ay, ax = np.abs(dy - kyo), np.abs(dx - kxo)
     horiz = ay * w >= ax * h  # leaves through the opposite horizontal edge
-    ye = ky + sy * h
-    xe = np.clip((kx * np.maximum(ay, 1) + sx * ax * h) // np.maximum(ay, 1), x0, x0 + w - 1)
-    xcol = kx + sx * w
-    yx = np.clip((ky * np.maximum(ax, 1) + sy * ay * w) // np.maximum(ax, 1), y0, y0 + h - 1)
+    ye = y0 + h - kyo  # the edges opposite the apex
+    xcol = x0 + w - kxo
+    # where the ray from the apex leaves: floor((k q + s a h) / q) = k + floor(s a h / q), the
+    # sign s = +1 away from a top/left apex, -1 away from a bottom/right one
+    xe = np.clip(kx + (np.where(cs == 0, ax, -ax) * h) // np.maximum(ay, 1), x0, x0 + w - 1)
+    yx = np.clip(ky + (np.where(rs == 0, ay, -ay) * w) // np.maximum(ax, 1), y0, y0 + h - 1)
     a, b = _exit_segment(topo, horiz, ye, xe, xcol, yx)
     return topo.vid(ky, kx), a, b
 
