@@ -415,7 +415,7 @@ def _write_scene_format(t: ExportTarget, composition, meshes, settings, out: Exp
         face_size=o.get("face_size"),
         stem=o.get("stem", "panorama") if t.format == "images" else "panorama",
         cubemap_stem=o.get("stem", "") if t.format == "cubemap" else "",
-        preset=o.get("preset"))
+        preset=o.get("preset"), ktx2=o.get("ktx2"))
     outcome = export_format(t.format, composition, t.path, options, meshes)
     out.notices += outcome.notices
     return [Path(p) for p in outcome.paths]

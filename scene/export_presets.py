@@ -43,7 +43,7 @@ from .scene_mesh import SceneMeshes, build_scene_meshes
 
 __all__ = ["Preset", "PRESETS", "get_preset", "Estimate", "estimate", "preset_meshes",
            "write_preset", "QUEST_TRIANGLES", "QUEST_TEXTURE", "KTX2_NOTE", "KTX2_ON",
-           "KTX2_BY_DEFAULT"]
+           "KTX2_BY_DEFAULT", "ktx2_for"]
 
 #: Which presets write KTX2 and why the others do not (``--dry-run`` prints it).
 KTX2_NOTE = ("Textures are JPEG. unity, web and quest can take KTX2 (needs Node.js and the "
@@ -281,7 +281,7 @@ def estimate(scene: Scene, preset: Preset, settings: MeshSettings,
     ktx2 : bool, optional
         As :func:`write_preset`'s.
     """
-    ktx2 = _want_ktx2(preset, ktx2)
+    ktx2 = ktx2_for(preset, ktx2)
     built = preset_meshes(scene, preset, settings, meshes)
     parts = [built.dome, *(m for _, m in built.layers)]
     tri = sum(m.n_faces for m in parts) + sum(p.mesh.n_faces for p in scene.props)
@@ -307,7 +307,14 @@ def estimate(scene: Scene, preset: Preset, settings: MeshSettings,
 
 
 # -- writing -----------------------------------------------------------------------------------
-def _want_ktx2(preset: Preset, ktx2: bool | None) -> bool:
+def ktx2_for(preset: Preset, ktx2: bool | None) -> bool:
+    """Whether ``preset`` writes KTX2 textures when asked ``ktx2`` (None: the default).
+
+    Raises
+    ------
+    InputError
+        KTX2 asked for a preset whose engine reads none.
+    """
     if ktx2 is None:
         return KTX2_BY_DEFAULT and preset.reads_ktx2
     if ktx2 and not preset.reads_ktx2:
@@ -335,7 +342,7 @@ def write_preset(scene: Scene, preset: Preset, path: str | os.PathLike,
         from .gltf_compress import require_encoder
 
         require_encoder(preset.compression)  # before any work
-    ktx2 = _want_ktx2(preset, ktx2)
+    ktx2 = ktx2_for(preset, ktx2)
     if ktx2:
         from .texture_ktx2 import require_ktx2
 

@@ -85,6 +85,8 @@ class ExportOptions:
     metadata: dict | None = None
     #: ``preset``: a name of :data:`scene.export_presets.PRESETS`.
     preset: str | None = None
+    #: ``preset``: KTX2 textures (True), JPEG/PNG (False), or the preset's default (None).
+    ktx2: bool | None = None
 
 
 @dataclass
@@ -132,7 +134,7 @@ def _preset(scene: Scene, path, options: ExportOptions, meshes) -> ExportOutcome
     preset = get_preset(options.preset or "")
     notices, _ = write_preset(scene, preset, path, options.mesh_settings, meshes,
                               metadata=options.metadata, texture=options.texture,
-                              jpeg_quality=options.jpeg_quality)
+                              jpeg_quality=options.jpeg_quality, ktx2=options.ktx2)
     return ExportOutcome("preset", [Path(path)], notices)
 
 

@@ -23,8 +23,12 @@ Export one result of a .panoforge project (the active one unless --result says o
                    for visionos; default PROJECT.NAME.glb|usdz); --dry-run prints the
                    estimated size and triangle count of each preset and writes nothing
   --usdz X         USDZ for Apple Vision Pro / Reality Composer (metres, Y up)
-  --splats X       3D Gaussian splats: X.ply (standard 3DGS layout) or X.glb
-                   (KHR_gaussian_splatting)
+  --ktx2           with --preset unity, web or quest: KTX2 (Basis Universal) textures,
+                   encoded by Node.js with the ktx2-encoder package; the Khronos validator
+                   warns on them (it predates KHR_texture_basisu)
+  --splats X       3D Gaussian splats: X.ply (standard 3DGS layout), X.glb
+                   (KHR_gaussian_splatting) or X.spz (Niantic's format, written with
+                   Node.js and the @adobe/spz package)
 
 Mesh options (--mesh, --max-error, --cut-threshold) default to the project's saved settings.
 
@@ -59,7 +63,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dry-run", action="store_true",
                         help="print each preset's estimated size and triangles; write nothing")
     parser.add_argument("--usdz", metavar="X.usdz", help="write a USDZ package")
-    parser.add_argument("--splats", metavar="X.ply|X.glb", help="write 3D Gaussian splats")
+    parser.add_argument("--ktx2", action="store_true",
+                        help="KTX2 textures in the unity, web or quest preset (needs Node.js)")
+    parser.add_argument("--splats", metavar="X.ply|X.glb|X.spz",
+                        help="write 3D Gaussian splats")
 
 
 def _check_options(args: argparse.Namespace) -> None:
@@ -70,16 +77,25 @@ def _check_options(args: argparse.Namespace) -> None:
     if args.preset is not None:
         from scene.export_presets import get_preset
 
-        get_preset(args.preset)
-    if args.splats:
-        from scene.splats import write_splats  # noqa: F401  (suffix checked when writing)
+        preset = get_preset(args.preset)
+        if args.ktx2:
+            from scene.export_presets import ktx2_for
+            from scene.texture_ktx2 import require_ktx2
 
-        if Path(args.splats).suffix.lower() not in (".ply", ".glb", ".spz"):
-            raise InputError(f"--splats writes .ply or .glb, not {Path(args.splats).name}",
+            ktx2_for(preset, True)  # refused for engines that read no KTX2
+            require_ktx2()          # Node.js and the encoder, before any work
+    elif args.ktx2:
+        raise InputError("--ktx2 applies to --preset, which was not given",
+                         hint="add --preset unity, web or quest")
+    if args.splats:
+        suffix = Path(args.splats).suffix.lower()
+        if suffix not in (".ply", ".glb", ".spz"):
+            raise InputError(f"--splats writes .ply, .glb or .spz, not {Path(args.splats).name}",
                              hint="for example --splats scene_splats.ply")
-        if Path(args.splats).suffix.lower() == ".spz":
-            raise InputError(".spz splats cannot be written: no maintained Python SPZ writer "
-                             "installs here", hint="write --splats X.ply and convert it")
+        if suffix == ".spz":
+            from scene.splats_spz import require_spz
+
+            require_spz()  # Node.js and the SPZ library, before any work
     if not any((args.glb, args.ply, args.images, args.cubemap, args.stereo360, args.usdz,
                 args.splats, args.preset, args.dry_run)):
         raise InputError("nothing to export",
@@ -122,7 +138,8 @@ def _plan(args: argparse.Namespace, settings):
         if preset.container == "usdz":
             plan.add("usdz", out)
         else:
-            plan.add("preset", out, preset=preset.name, texture=args.texture)
+            plan.add("preset", out, preset=preset.name, texture=args.texture,
+                     ktx2=True if args.ktx2 else None)
     if args.glb and not (preset and preset.container == "glb"):
         plan.add("glb", args.glb, texture=args.texture)
     if args.usdz and not (preset and preset.container == "usdz"):
@@ -192,7 +209,8 @@ def _dry_run(args: argparse.Namespace, scene, settings) -> int:
             from scene.scene_mesh import build_scene_meshes
 
             meshes = build_scene_meshes(scene, settings)
-        print(estimate(scene, preset, settings, meshes).line())
+        print(estimate(scene, preset, settings, meshes,
+                       ktx2=True if args.ktx2 else None).line())
     print(f"note: {KTX2_NOTE}")
     print("dry run: nothing written")
     return 0

@@ -59,7 +59,8 @@ def export_plan(options: ExportChoices):
             plan.add("usdz", path)
         else:
             plan.add("preset", path, preset=preset.name, texture=options.texture,
-                     jpeg_quality=options.jpeg_quality)
+                     jpeg_quality=options.jpeg_quality,
+                     ktx2=True if getattr(options, "ktx2", False) else None)
         plan.scene = options.scene  # a preset writes the layers and props too
     return plan
 

@@ -47,8 +47,35 @@ def test_preset_splats_and_usdz_are_written(tmp_path):
     assert (tmp_path / "s.godot.glb").is_file()
 
 
-def test_unknown_preset_and_spz_are_refused_before_writing(tmp_path):
+def test_unknown_preset_and_misplaced_ktx2_are_refused_before_writing(tmp_path):
     _project(tmp_path)
     assert_refused(cli(tmp_path, "export", "s.panoforge", "--preset", "ps5"), "unknown export preset")
-    assert_refused(cli(tmp_path, "export", "s.panoforge", "--splats", "s.spz"), ".spz")
-    assert not (tmp_path / "s.spz").exists()
+    assert_refused(cli(tmp_path, "export", "s.panoforge", "--ktx2", "--glb", "x.glb"),
+                   "--ktx2 applies to --preset")
+    assert_refused(cli(tmp_path, "export", "s.panoforge", "--preset", "godot", "--ktx2"),
+                   "godot preset's engine reads no KTX2")
+    assert_refused(cli(tmp_path, "export", "s.panoforge", "--splats", "s.splat"), ".spz")
+    assert not (tmp_path / "x.glb").exists() and not (tmp_path / "s.godot.glb").exists()
+
+
+def test_spz_splats_round_trip_through_the_reference_reader(tmp_path):
+    from scene.splats_spz import read_splat_spz
+
+    _project(tmp_path)
+    res = cli(tmp_path, "export", "s.panoforge", "--splats", "s.spz")
+    assert res.returncode == 0, res.stderr
+    got = read_splat_spz(tmp_path / "s.spz")
+    assert got["numPoints"] == 128 * 64  # one Gaussian per pixel of the dome
+    r = np.linalg.norm(got["positions"], axis=1)
+    assert r.min() > 0.5 and r.max() < 10  # the room's walls, in metres
+
+
+def test_web_preset_with_ktx2_requires_basisu_textures(tmp_path):
+    _project(tmp_path)
+    res = cli(tmp_path, "export", "s.panoforge", "--preset", "web", "--ktx2", "--glb", "k.glb")
+    assert res.returncode == 0, res.stderr
+    g = read_glb((tmp_path / "k.glb").read_bytes()).gltf
+    assert "KHR_texture_basisu" in g["extensionsRequired"]
+    assert {im["mimeType"] for im in g["images"]} == {"image/ktx2"}
+    dry = cli(tmp_path, "export", "s.panoforge", "--preset", "web", "--ktx2", "--dry-run")
+    assert dry.returncode == 0 and "web: " in dry.stdout

@@ -54,6 +54,8 @@ class ExportChoices:
     preset : str or None
         An engine preset (:mod:`scene.export_presets`): also writes ``<stem>.<preset>.glb``
         (or ``.usdz``).
+    ktx2 : bool
+        The preset's textures as KTX2 (``panoforge export --ktx2``; unity, web, quest).
     scene : scene.composition.Scene or None
         What is exported, for the preset's size estimate (not an answer of the dialog).
     """
@@ -71,6 +73,7 @@ class ExportChoices:
     ply_points: bool = False
     cube_face: int | None = None
     preset: str | None = None
+    ktx2: bool = False
     scene: object = None
 
 
@@ -164,7 +167,8 @@ class ExportDialog(QDialog):
         lay.addWidget(opts)
         from .export_presets_panel import PresetPanel
 
-        self.preset_panel = PresetPanel(defaults.scene, defaults.mesh, defaults.preset)
+        self.preset_panel = PresetPanel(defaults.scene, defaults.mesh, defaults.preset,
+                                        ktx2=defaults.ktx2)
         lay.addWidget(self.preset_panel)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                    | QDialogButtonBox.StandardButton.Cancel)
@@ -192,5 +196,6 @@ class ExportDialog(QDialog):
             texture=self.texture_combo.currentText(), jpeg_quality=self.quality_spin.value(),
             ply_points=self.points_check.isChecked(),
             cube_face=self.face_spin.value() or None,
-            preset=self.preset_panel.preset(), scene=self._defaults.scene,
+            preset=self.preset_panel.preset(), ktx2=self.preset_panel.ktx2(),
+            scene=self._defaults.scene,
         )

@@ -8,11 +8,23 @@ out when a preset is picked (the dome's mesh is built once and kept for the othe
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QComboBox, QGroupBox, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QCheckBox,
+    QComboBox,
+    QGroupBox,
+    QLabel,
+    QVBoxLayout,
+    QWidget,
+)
 
 from scene.errors import PanoforgeError
 
 __all__ = ["PresetPanel"]
+
+_KTX2_TIP = ("Textures as KTX2 (KHR_texture_basisu), smaller on the GPU, for Unity, the web and "
+             "Quest; encoded by Node.js with the ktx2-encoder package. The Khronos validator "
+             "warns on them because it predates the extension")
 
 _NONE_TEXT = ("No preset: the outputs ticked above, uncompressed. Pick an engine to write "
               "the one file it imports best.")
@@ -29,10 +41,12 @@ class PresetPanel(QGroupBox):
         The mesh settings the presets without a budget use.
     preset : str or None
         Preselected preset name.
+    ktx2 : bool
+        Preselect KTX2 textures (for presets whose engine reads them).
     """
 
     def __init__(self, scene, settings, preset: str | None = None,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, ktx2: bool = False) -> None:
         super().__init__("Engine preset", parent)
         from scene.export_presets import PRESETS
 
@@ -47,10 +61,15 @@ class PresetPanel(QGroupBox):
         self.about.setWordWrap(True)
         self.size_label = QLabel()
         self.size_label.setWordWrap(True)
+        self.ktx2_box = QCheckBox("KTX2 textures (Basis Universal)")
+        self.ktx2_box.setChecked(ktx2)
+        self.ktx2_box.setToolTip(_KTX2_TIP)
         lay.addWidget(self.combo)
         lay.addWidget(self.about)
+        lay.addWidget(self.ktx2_box)
         lay.addWidget(self.size_label)
         self.combo.currentIndexChanged.connect(self._changed)
+        self.ktx2_box.toggled.connect(lambda _on: self._changed())
         index = self.combo.findData(preset) if preset else 0
         self.combo.setCurrentIndex(max(index, 0))
         self._changed()
@@ -58,6 +77,10 @@ class PresetPanel(QGroupBox):
     def preset(self) -> str | None:
         """The chosen preset's name, or None."""
         return self.combo.currentData()
+
+    def ktx2(self) -> bool:
+        """KTX2 textures for the chosen preset (only where its engine reads them)."""
+        return self.ktx2_box.isEnabled() and self.ktx2_box.isChecked()
 
     def set_settings(self, settings) -> None:
         """New mesh settings (the estimate is worked out again)."""
@@ -72,10 +95,25 @@ class PresetPanel(QGroupBox):
         if name is None:
             self.about.setText(_NONE_TEXT)
             self.size_label.setText("")
+            self.ktx2_box.setEnabled(False)
             return
         preset = get_preset(name)
+        self.ktx2_box.setEnabled(preset.reads_ktx2 and self._ktx2_here())
         self.about.setText(preset.about)
         self.size_label.setText(self._estimate_line(preset))
+
+    def _ktx2_here(self) -> bool:
+        """Whether this computer can encode KTX2 (Node.js and the encoder are installed);
+        when not, the box says why."""
+        from scene.texture_ktx2 import require_ktx2
+
+        try:
+            require_ktx2()
+        except PanoforgeError as exc:
+            self.ktx2_box.setToolTip(f"{_KTX2_TIP}. Not available here: {exc.message}")
+            return False
+        self.ktx2_box.setToolTip(_KTX2_TIP)
+        return True
 
     def _estimate_line(self, preset) -> str:
         if self._scene is None:
@@ -87,7 +125,8 @@ class PresetPanel(QGroupBox):
         try:
             if preset.triangle_budget is None and self._meshes is None:
                 self._meshes = build_scene_meshes(self._scene, self._settings)
-            est = estimate(self._scene, preset, self._settings, self._meshes)
+            est = estimate(self._scene, preset, self._settings, self._meshes,
+                           ktx2=True if self.ktx2() else None)
         except PanoforgeError as exc:
             return f"Size: cannot be estimated ({exc.message})"
         finally:
