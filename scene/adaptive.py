@@ -764,7 +764,8 @@ def _two_triangle_pixel_errors(geo: _Geometry, leaves: _Leaves, cells: np.ndarra
             cols = leaves.x0[g, None] + np.arange(w + 1)
             ratio = _two_triangle_ratio(geo, rows, cols)[:, :h + extra, :w]
             errs.append(_ratio_to_error(ratio).ravel())
-            ys.append(np.broadcast_to(rows[:, :h + extra, None], ratio.shape).ravel())
+            ys.append(np.broadcast_to(rows[:, :h + extra, None].astype(np.int32),
+                                      ratio.shape).ravel())
     if not errs:
         return np.zeros(0, np.float32), np.zeros(0, np.int64)
     return np.concatenate(errs), np.concatenate(ys)
@@ -912,9 +913,12 @@ def adaptive_mesh(dist: np.ndarray, max_error: float, cut_threshold: float,
         rounds += 1
     t_err, t_y = _two_triangle_pixel_errors(geo, leaves, np.flatnonzero(two))
     single = np.flatnonzero(zipper & (leaves.w == 1))
-    s_cell, s_dy, s_dx = _cell_pixels(leaves, single, h)
-    s_y = leaves.y0[s_cell] + s_dy
-    s_err = np.where(np.isnan(dist[s_y, leaves.x0[s_cell] + s_dx]), np.float32(np.nan),
+    # (int32 offsets and rows: the per-pixel arrays of the last stage are fresh memory,
+    # which the kernel must clear, so their size is CPU time too)
+    s_cell, s_dy, s_dx = _cell_pixels(leaves, single, h, w32=leaves.w.astype(np.int32))
+    s_y = leaves.y0.astype(np.int32)[s_cell] + s_dy
+    s_x = leaves.x0.astype(np.int32)[s_cell] + s_dx
+    s_err = np.where(np.isnan(dist[s_y, s_x]), np.float32(np.nan),
                      np.float32(0.0))  # every pixel of a single-pixel cell is a vertex
     err = np.concatenate([g_err, t_err, s_err])
     ey = np.concatenate([g_y, t_y, s_y])
