@@ -640,14 +640,23 @@ def _generic_errors(geo: _Geometry, leaves: _Leaves, topo: _Topology, kinds,
                     cells: np.ndarray):
     """Errors of the pixels of fan and zipper cells, each pixel located in its triangle.
 
+    The cells are taken centre fans first, then corner fans, then zippers (stable), so that
+    each kind's pixels are one slice of the per-pixel arrays rather than a gathered subset.
+
     Returns
     -------
-    err : (n,) float32, y : (n,) int64, cell : (n,) int64
+    err : (n,) float32, y : (n,) int32
+        Cell by cell, in the order of ``order``.
+    order : (n_cells,) int64
+        ``cells`` in the order their pixels were measured.
     """
     _, zipper, _, fan, corner = kinds
-    errs, ys, owners = [], [], []
+    errs, ys = [], []
     flat = np.flatnonzero(topo.marked)
     vpos = geo.point(flat // (geo.w + 1), flat % (geo.w + 1))  # (n_marked, 3) by vertex id
+    kind = np.where(fan, np.where(corner < 0, 0, 1), 2)  # centre fan, corner fan, zipper
+    cells = cells[np.argsort(kind[cells], kind="stable")]
+    order = cells
     n_pix = (leaves.h[cells] + 1) * leaves.w[cells]
     bounds = np.searchsorted(np.cumsum(n_pix), np.arange(1, 1 + n_pix.sum() // _PIXEL_CHUNK)
                              * _PIXEL_CHUNK)
@@ -659,16 +668,22 @@ def _generic_errors(geo: _Geometry, leaves: _Leaves, topo: _Topology, kinds,
         cell, dy, dx = _cell_pixels(leaves, part, geo.h, w32=l32[3])
         y0, x0, ch, cw = (a[cell] for a in l32)
         y, x = y0 + dy, x0 + dx
+        # the pixel ranges of the three kinds (the part is sorted by kind)
+        last = (leaves.y0[part] + leaves.h[part] == geo.h - 1).astype(np.int64)
+        ends = np.cumsum((leaves.h[part] + last) * leaves.w[part])
+        k1, k2 = np.searchsorted(kind[part], [1, 2])
+        a1 = int(ends[k1 - 1]) if k1 else 0
+        a2 = int(ends[k2 - 1]) if k2 else 0
         ids = np.empty((3, cell.size), dtype=np.int64)  # apex, a, b vertex ids
-        centre_fan = fan[cell] & (corner[cell] < 0)
-        m = np.flatnonzero(centre_fan)
+        m = slice(0, a1)  # centre fans
         ids[0, m] = -1
         ids[1, m], ids[2, m] = _fan_triangle(topo, y0[m], x0[m], ch[m], cw[m], dy[m], dx[m])
-        m = np.flatnonzero(fan[cell] & (corner[cell] >= 0))
-        ids[0, m], ids[1, m], ids[2, m] = _corner_fan_triangle(topo, y0[m], x0[m], ch[m], cw[m], dy[m], dx[m],
-                                         corner32[cell[m]])
-        m = np.flatnonzero(zipper[cell])
-        ids[0, m], ids[1, m], ids[2, m] = _zipper_triangle(topo, y0[m], x0[m], cw[m], dy[m], dx[m])
+        m = slice(a1, a2)  # corner fans
+        ids[0, m], ids[1, m], ids[2, m] = _corner_fan_triangle(
+            topo, y0[m], x0[m], ch[m], cw[m], dy[m], dx[m], corner32[cell[m]])
+        m = slice(a2, cell.size)  # zippers
+        ids[0, m], ids[1, m], ids[2, m] = _zipper_triangle(topo, y0[m], x0[m], cw[m], dy[m],
+                                                           dx[m])
         # consecutive pixels of a cell mostly share a triangle: its normal and plane offset
         # are computed once per run of such pixels (the same float64 operations, so the
         # same bits as per pixel), then repeated over the run
@@ -678,8 +693,9 @@ def _generic_errors(geo: _Geometry, leaves: _Leaves, topo: _Topology, kinds,
         run = np.flatnonzero(new)
         run_len = np.diff(np.append(run, cell.size))
         p0 = vpos[np.maximum(ids[0, run], 0)]
-        m = run[centre_fan[run]]
-        p0[centre_fan[run]] = geo.point(y0[m] + ch[m] // 2, x0[m] + cw[m] // 2)
+        k0 = int(np.searchsorted(run, a1))  # the runs of centre fans: apex at the centre
+        m = run[:k0]
+        p0[:k0] = geo.point(y0[m] + ch[m] // 2, x0[m] + cw[m] // 2)
         e1 = vpos[ids[1, run]] - p0
         e2 = vpos[ids[2, run]] - p0
         nx = e1[:, 1] * e2[:, 2] - e1[:, 2] * e2[:, 1]
@@ -692,13 +708,13 @@ def _generic_errors(geo: _Geometry, leaves: _Leaves, topo: _Topology, kinds,
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = geo.dist[y, x] * dot_d / offset
         e = _ratio_to_error(ratio.astype(np.float32))
-        e[centre_fan & (2 * dy == ch) & (2 * dx == cw)] = 0.0  # the fan centre is a vertex
+        m = slice(0, a1)
+        e[m][(2 * dy[m] == ch[m]) & (2 * dx[m] == cw[m])] = 0.0  # the fan centre is a vertex
         errs.append(e)
         ys.append(y)
-        owners.append(cell)
     if not errs:
-        return np.zeros(0, np.float32), np.zeros(0, np.int64), np.zeros(0, np.int64)
-    return np.concatenate(errs), np.concatenate(ys), np.concatenate(owners)
+        return np.zeros(0, np.float32), np.zeros(0, np.int32), order
+    return np.concatenate(errs), np.concatenate(ys), order
 
 
 def _cell_keys(leaves: _Leaves, h_img: int, w_img: int) -> np.ndarray:
@@ -739,17 +755,23 @@ def _checked_errors(geo: _Geometry, leaves: _Leaves, topo: _Topology, kinds,
         order = np.argsort(p_key)
         match = order[np.minimum(np.searchsorted(p_key, key, sorter=order), p_key.size - 1)]
         reuse = (p_key[match] == key) & (p_counts[:, match] == counts).all(axis=0)
-    f_err, f_y, _ = _generic_errors(geo, leaves, topo, kinds, checked[~reuse])
+    fresh = checked[~reuse]
+    f_err, f_y, f_order = _generic_errors(geo, leaves, topo, kinds, fresh)
+    # where each fresh cell's pixels start in f_err (measured in f_order)
+    last_o = (leaves.y0[f_order] + leaves.h[f_order] == geo.h - 1).astype(np.int64)
+    n_o = (leaves.h[f_order] + last_o) * leaves.w[f_order]
+    f_start = np.empty(leaves.y0.size, dtype=np.int64)
+    f_start[f_order] = np.cumsum(n_o) - n_o
+    start = np.empty(checked.size, dtype=np.int64)
     if reuse.any():
-        fresh_n = n_pix[~reuse]
-        start = np.empty(checked.size, dtype=np.int64)
         start[reuse] = p_start[match[reuse]]
-        start[~reuse] = p_err.size + np.cumsum(fresh_n) - fresh_n
-        idx = np.repeat(start - out_start, n_pix) + np.arange(cell.size)
-        err = np.concatenate([p_err, f_err])[idx]
-        y = np.concatenate([p_y, f_y])[idx]
+        start[~reuse] = p_err.size + f_start[fresh]
+        pool_err, pool_y = np.concatenate([p_err, f_err]), np.concatenate([p_y, f_y])
     else:
-        err, y = f_err, f_y
+        start[:] = f_start[fresh]
+        pool_err, pool_y = f_err, f_y
+    idx = np.repeat(start - out_start, n_pix) + np.arange(cell.size)
+    err, y = pool_err[idx], pool_y[idx]
     return err, y, cell, (key, counts, out_start, err, y)
 
 
