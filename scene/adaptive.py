@@ -248,19 +248,25 @@ def _level_planes(pts, h: int, w: int):
     of :func:`numpy.cross` and the dot product of :func:`_two_triangle_ratio`, so the
     results match it bit for bit."""
     corners = [np.ascontiguousarray(c[::h, ::w]) for c in pts]  # (ny + 1, nx + 1) each
-    tl = [c[:-1, :-1] for c in corners]
-    tr = [c[:-1, 1:] for c in corners]
-    bl = [c[1:, :-1] for c in corners]
-    br = [c[1:, 1:] for c in corners]
-    planes = []
+    ny, nx = corners[0].shape[0] - 1, corners[0].shape[1] - 1
+    planes = [[np.empty((ny, nx), dtype=np.float32) for _ in range(3)] for _ in range(2)]
+    step = max(1, _CELL_CHUNK // max(nx, 1))  # rows of cells whose temporaries stay in cache
     with np.errstate(divide="ignore", invalid="ignore"):
-        for p0, p1, p2 in ((tl, bl, tr), (tr, bl, br)):
-            e1 = [q - p for q, p in zip(p1, p0, strict=True)]
-            e2 = [q - p for q, p in zip(p2, p0, strict=True)]
-            n = (e1[1] * e2[2] - e1[2] * e2[1], e1[2] * e2[0] - e1[0] * e2[2],
-                 e1[0] * e2[1] - e1[1] * e2[0])
-            dot = _dot3(n, p0)
-            planes.append([(nk / dot).astype(np.float32) for nk in n])
+        for r0 in range(0, ny, step):
+            r1 = min(ny, r0 + step)
+            c = [cc[r0:r1 + 1] for cc in corners]
+            tl = [q[:-1, :-1] for q in c]
+            tr = [q[:-1, 1:] for q in c]
+            bl = [q[1:, :-1] for q in c]
+            br = [q[1:, 1:] for q in c]
+            for k, (p0, p1, p2) in enumerate(((tl, bl, tr), (tr, bl, br))):
+                e1 = [q - p for q, p in zip(p1, p0, strict=True)]
+                e2 = [q - p for q, p in zip(p2, p0, strict=True)]
+                n = (e1[1] * e2[2] - e1[2] * e2[1], e1[2] * e2[0] - e1[0] * e2[2],
+                     e1[0] * e2[1] - e1[1] * e2[0])
+                dot = _dot3(n, p0)
+                for j in range(3):
+                    planes[k][j][r0:r1] = n[j] / dot  # (rounded to float32 as astype does)
     return planes
 
 
@@ -319,6 +325,9 @@ def _level_errors(geo: _Geometry, band_r: np.ndarray, ya: int, pts, h: int, w: i
     return err
 
 
+#: Cells per block in the small-cell level tests: their float64/float32 temporaries then stay
+#: in the CPU cache (whole bands of 100 k cells ran 3-4x slower per cell).
+_CELL_CHUNK = 8192
 #: Cells whose closed rectangle has at most this many pixels are measured one pixel offset at
 #: a time (:func:`_small_level_errors`): numpy's loops over (..., 3, 3) blocks cost far more
 #: per element than over whole rows of cells.
@@ -336,9 +345,28 @@ def _small_level_errors(geo: _Geometry, band_r: np.ndarray, ya: int, pts, h: int
     cl = geo.cos_lat32[ya:ya + band_r.shape[0]]
     sl = geo.sin_lat32[ya:ya + band_r.shape[0]]
     planes = _level_planes(pts, h, w)
-    lo = hi = None
+    lo = np.empty((ny, nx), dtype=np.float32)
+    hi = np.empty_like(lo)
+    step = max(1, _CELL_CHUNK // max(nx, 1))
+    for i0 in range(0, ny, step):  # blocks of cell rows, so the temporaries stay in cache
+        i1 = min(ny, i0 + step)
+        rows_px = slice(i0 * h, i1 * h + 1)
+        _small_block(band_r[rows_px], cl[rows_px], sl[rows_px], slon, mclon,
+                     [[a[i0:i1] for a in pl] for pl in planes], h, w, lo[i0:i1], hi[i0:i1])
+    lo, hi = lo.astype(np.float64), hi.astype(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        err = np.maximum(1.0 / lo - 1.0, 1.0 - 1.0 / hi)
+    err[~(lo > 0)] = np.inf
+    return err
+
+
+def _small_block(band_r, cl, sl, slon, mclon, planes, h: int, w: int, lo, hi) -> None:
+    """Running minimum and maximum of the ratio over each small cell's closed rectangle, for
+    one block of cell rows (``lo``/``hi`` are written); see :func:`_small_level_errors`."""
+    ny, nx = lo.shape
     q = np.empty((ny, nx), dtype=np.float32)
     t = np.empty_like(q)
+    first = True
     with np.errstate(invalid="ignore"):
         for dx in range(w + 1):
             cols = slice(dx, dx + nx * w, w)
@@ -350,16 +378,13 @@ def _small_level_errors(geo: _Geometry, band_r: np.ndarray, ya: int, pts, h: int
                 np.multiply(planes[k][1], sl[rows, None], out=t)
                 q += t
                 q *= band_r[rows, cols]
-                if lo is None:
-                    lo, hi = q.copy(), q.copy()
+                if first:
+                    lo[...] = q
+                    hi[...] = q
+                    first = False
                 else:
                     np.minimum(lo, q, out=lo)
                     np.maximum(hi, q, out=hi)
-    lo, hi = lo.astype(np.float64), hi.astype(np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        err = np.maximum(1.0 / lo - 1.0, 1.0 - 1.0 / hi)
-    err[~(lo > 0)] = np.inf
-    return err
 
 
 def _children_ok(ok_child: np.ndarray, two_d: bool) -> np.ndarray:
