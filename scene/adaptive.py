@@ -832,11 +832,20 @@ def _exit_segment(topo, horiz, ye, xe, xcol, yx):
     """Vertex ids ``(a, b)`` of the boundary segment a ray leaves a cell through: along row
     ``ye`` at column ``xe`` where ``horiz``, else along column ``xcol`` at row ``yx`` (the
     positions are floored and already clipped inside the edge)."""
-    ida = topo.rowstart[ye] + topo.cr[ye, xe + 1] - 1  # last vertex <= xe on the row
+    # each pixel's own branch only: the lookups hit large tables at random, and the column
+    # branch takes four of them
+    a = np.empty(horiz.size, dtype=np.int64)
+    b = np.empty_like(a)
+    hz = np.flatnonzero(horiz)
+    ye, xe = ye[hz], xe[hz]
+    a[hz] = topo.rowstart[ye] + topo.cr[ye, xe + 1] - 1  # last vertex <= xe on the row
+    b[hz] = a[hz] + 1
+    vt = np.flatnonzero(~horiz)
+    xcol, yx = xcol[vt], yx[vt]
     pos = topo.colstart[xcol] + topo.cc[yx + 1, xcol] - 1  # last vertex <= yx in the column
-    va = topo.vid(topo.col_y[pos], xcol)
-    vb = topo.vid(topo.col_y[pos + 1], xcol)
-    return np.where(horiz, ida, va), np.where(horiz, ida + 1, vb)
+    a[vt] = topo.vid(topo.col_y[pos], xcol)
+    b[vt] = topo.vid(topo.col_y[pos + 1], xcol)
+    return a, b
 
 
 def _fan_triangle(topo, y0, x0, h, w, dy, dx):
