@@ -500,10 +500,12 @@ def _topology(leaves: _Leaves, h: int, w: int) -> _Topology:
     np.cumsum(cc[1:], axis=0, out=cc[1:])
     rowstart = np.zeros(h + 1, dtype=np.int64)
     np.cumsum(cr[:, -1], out=rowstart[1:])
-    row_x = np.flatnonzero(marked) % (w + 1)
+    flat = np.flatnonzero(marked)
+    row_y, row_x = flat // (w + 1), flat % (w + 1)
     colstart = np.zeros(w + 2, dtype=np.int64)
     np.cumsum(cc[-1], out=colstart[1:])
-    col_y = np.flatnonzero(marked.T) % h
+    col_y = row_y[np.lexsort((row_y, row_x))]  # column-major order (sorting the few marks
+    # is cheaper than walking the transposed grid)
     return _Topology(marked, cr, cc, rowstart, row_x, colstart, col_y)
 
 
