@@ -44,6 +44,11 @@ class _ViewsCommand(QUndoCommand):
         self._apply(self.old)
 
 
+def _menu_text(name: str) -> str:
+    """``name`` as a QAction text: a single ``&`` would be eaten as a mnemonic marker."""
+    return name.replace("&", "&&")
+
+
 def push_views(doc, views: list, text: str) -> None:
     """Replace ``doc``'s saved views as one undo step (what ``Document.set_views`` runs)."""
     if list(views) != list(doc.project.views):
@@ -131,7 +136,8 @@ class SavedViewsControl(DocumentView, QObject):
                                "under a name")
             empty.setEnabled(False)
         for v in views:
-            go = QAction(v.name, m)
+            label = _menu_text(v.name)  # "Kitchen & hall" keeps its "&" (no mnemonic)
+            go = QAction(label, m)
             tip = (f"Look from here again: yaw {v.yaw_deg:.1f}°, pitch {v.pitch_deg:.1f}°, "
                    f"field of view {v.fov_deg:.1f}°, eye "
                    + ", ".join(f"{c:.2f}" for c in v.eye) + " m")
@@ -140,7 +146,7 @@ class SavedViewsControl(DocumentView, QObject):
             go.triggered.connect(lambda _c=False, name=v.name: self.go_to(name))
             m.addAction(go)
             self.go_actions[v.name] = go
-            rm = QAction(v.name, self.delete_menu)
+            rm = QAction(label, self.delete_menu)
             tip = f"Remove the saved view “{v.name}” (Ctrl+Z brings it back)"
             rm.setToolTip(tip)
             rm.setStatusTip(tip)

@@ -168,6 +168,17 @@ def test_saving_a_view_from_outside_says_which_control_to_use(make_window, qtbot
     assert "Inside View (Ctrl+1)" in exc.hint
 
 
+def test_a_view_name_with_an_ampersand_is_shown_as_typed_in_the_menus(make_window, qtbot):
+    w = _window(make_window, qtbot)
+    w.saved_views.save_current("Kitchen & hall")
+    go = w.saved_views.go_actions["Kitchen & hall"]
+    rm = w.saved_views.delete_actions["Kitchen & hall"]
+    # Qt eats a lone "&" as a mnemonic marker: the menus would read "Kitchen  hall"
+    assert go.text() == rm.text() == "Kitchen && hall"
+    assert go.iconText() == "Kitchen & hall"  # what the menu draws
+    assert w.saved_views.menu.actions().count(go) == 1
+
+
 # -- render this view -------------------------------------------------------------------------
 def _render_in_window(w, qtbot, out, size):
     w.prompter.render_choices = {"path": str(out), "width": size[0], "height": size[1]}
