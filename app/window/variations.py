@@ -351,7 +351,12 @@ class VariationsDialog(QDialog):
         self._idle()
 
     def _on_error(self, exc) -> None:
-        self.status_label.setText(f"error: {getattr(exc, 'message', exc)}")
+        from .messages import window_error
+
+        message, hint = window_error(exc)
+        # the batch runner's hints name its --out option: here that is this dialog's Folder
+        hint = hint.replace("choose another --out", "choose another Folder above")
+        self.status_label.setText(f"error: {message}" + (f" ({hint})" if hint else ""))
         self._idle()
 
     def _idle(self) -> None:

@@ -331,3 +331,28 @@ def test_closing_the_window_stops_running_variations(make_window, qtbot, tmp_pat
         assert run.summary is not None and run.summary.cancelled
     finally:
         _Gated.gate.set()
+
+
+def test_a_failed_run_says_why_and_names_the_dialog_s_folder_field(make_window, qtbot, tmp_path):
+    import fcntl
+    import os
+
+    from app.window.variations import gallery_actions
+
+    w = make_window()
+    source = _source(w)
+    gallery_actions(w, source.id)[0][1]()
+    dlg = w.variations_dialog
+    dlg.folder.setText(str(tmp_path))
+    fd = os.open(tmp_path / ".batch.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # another batch writes there now
+    try:
+        dlg.start_button.click()
+        qtbot.waitUntil(lambda: "error" in dlg.status_label.text(), timeout=60_000)
+    finally:
+        os.close(fd)
+    text = dlg.status_label.text()
+    assert f"another batch is writing to {tmp_path}" in text
+    assert "choose another Folder above" in text and "--out" not in text
+    assert dlg.close_button.isEnabled()
+    dlg.close()
