@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QMenu, QToolButton, QWidget
 from .panel_settings import PanelSettings
 from .preferences_store import KEY_PROMPT_HISTORY, WindowSettings
 
-__all__ = ["MAX_HISTORY", "PromptHistory", "HistoryButton", "entry_label"]
+__all__ = ["MAX_HISTORY", "PromptHistory", "HistoryButton", "MenuButton", "entry_label"]
 
 #: How many entries the history keeps (the menu shows them all).
 MAX_HISTORY = 30
@@ -61,7 +61,31 @@ def entry_label(entry: PanelSettings, width: int = 48) -> str:
     return f"{prompt}   —   {entry.summary()}".replace("&", "&&")
 
 
-class HistoryButton(QToolButton):
+class MenuButton(QToolButton):
+    """A tool button whose menu opens at once and is rebuilt each time it opens.
+
+    The Generate panel's "History ▾" and "My Presets ▾" both list what is stored in the user
+    settings now, which another window may have changed; subclasses fill :attr:`menu_` in
+    :meth:`rebuild`.
+    """
+
+    def __init__(self, object_name: str, text: str, tip: str,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName(object_name)
+        self.setText(text)
+        self.setToolTip(tip)
+        self.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.menu_ = QMenu(self)
+        self.menu_.setToolTipsVisible(True)
+        self.menu_.aboutToShow.connect(self.rebuild)
+        self.setMenu(self.menu_)
+
+    def rebuild(self) -> None:  # pragma: no cover - every subclass has its own
+        raise NotImplementedError
+
+
+class HistoryButton(MenuButton):
     """"History ▾": a menu of the recent entries; choosing one emits :attr:`chosen`.
 
     Signals
@@ -72,18 +96,11 @@ class HistoryButton(QToolButton):
     chosen = Signal(object)
 
     def __init__(self, history: PromptHistory, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__("promptHistory", "History",
+                         "Recent prompts with all their settings (backend, size, steps, "
+                         "guidance, seed); choose one to put every field back", parent)
         self.history = history
         self._cleared: list[PanelSettings] = []  # until the window closes: "Restore…"
-        self.setObjectName("promptHistory")
-        self.setText("History")
-        self.setToolTip("Recent prompts with all their settings (backend, size, steps, "
-                        "guidance, seed); choose one to put every field back")
-        self.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        self.menu_ = QMenu(self)
-        self.menu_.setToolTipsVisible(True)
-        self.menu_.aboutToShow.connect(self.rebuild)
-        self.setMenu(self.menu_)
         self.rebuild()
 
     def rebuild(self) -> None:

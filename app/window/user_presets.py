@@ -18,9 +18,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
-    QMenu,
     QPushButton,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -29,6 +27,7 @@ from scene.errors import PanoforgeError
 
 from .panel_settings import PanelSettings
 from .preferences_store import KEY_USER_PRESETS, WindowSettings
+from .prompt_history import MenuButton
 
 __all__ = ["UserPresets", "PresetsButton", "PresetsDialog", "MAX_NAME"]
 
@@ -118,7 +117,7 @@ class UserPresets:
         return gone
 
 
-class PresetsButton(QToolButton):
+class PresetsButton(MenuButton):
     """"My Presets ▾": apply one, save the current settings, manage.
 
     Signals
@@ -134,17 +133,10 @@ class PresetsButton(QToolButton):
     manageRequested = Signal()
 
     def __init__(self, presets: UserPresets, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__("userPresets", "My Presets",
+                         "Your saved Generate settings: apply one to set every field, or save "
+                         "the current ones under a name (kept for all projects)", parent)
         self.presets = presets
-        self.setObjectName("userPresets")
-        self.setText("My Presets")
-        self.setToolTip("Your saved Generate settings: apply one to set every field, or save "
-                        "the current ones under a name (kept for all projects)")
-        self.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        self.menu_ = QMenu(self)
-        self.menu_.setToolTipsVisible(True)
-        self.menu_.aboutToShow.connect(self.rebuild)
-        self.setMenu(self.menu_)
         self.rebuild()
 
     def rebuild(self) -> None:
