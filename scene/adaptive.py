@@ -689,6 +689,10 @@ def _generic_errors(geo: _Geometry, leaves: _Leaves, topo: _Topology, kinds,
                              * _PIXEL_CHUNK)
     l32 = [a.astype(np.int32) for a in (leaves.y0, leaves.x0, leaves.h, leaves.w)]
     corner32 = corner.astype(np.int32)
+    apex = np.zeros(corner.size, dtype=np.int64)  # corner fans' apex vertex, per cell
+    cf = np.flatnonzero(fan & (corner >= 0))
+    apex[cf] = topo.vid(leaves.y0[cf] + (corner[cf] >> 1) * leaves.h[cf],
+                        leaves.x0[cf] + (corner[cf] & 1) * leaves.w[cf])
     for part in np.split(cells, np.unique(bounds)):
         if part.size == 0:
             continue
@@ -706,7 +710,8 @@ def _generic_errors(geo: _Geometry, leaves: _Leaves, topo: _Topology, kinds,
         ids[0, m] = -1
         ids[1, m], ids[2, m] = _fan_triangle(topo, y0[m], x0[m], ch[m], cw[m], dy[m], dx[m])
         m = slice(a1, a2)  # corner fans
-        ids[0, m], ids[1, m], ids[2, m] = _corner_fan_triangle(
+        ids[0, m] = apex[cell[m]]
+        ids[1, m], ids[2, m] = _corner_fan_triangle(
             topo, y0[m], x0[m], ch[m], cw[m], dy[m], dx[m], corner32[cell[m]])
         m = slice(a2, cell.size)  # zippers
         ids[0, m], ids[1, m], ids[2, m] = _zipper_triangle(topo, y0[m], x0[m], cw[m], dy[m],
@@ -865,8 +870,8 @@ def _fan_triangle(topo, y0, x0, h, w, dy, dx):
 
 
 def _corner_fan_triangle(topo, y0, x0, h, w, dy, dx, code):
-    """Vertex ids ``(apex, a, b)`` ((n,) each) of the corner-fan triangle holding each
-    pixel."""
+    """Vertex ids ``(a, b)`` ((n,) each) of the far segment of the corner-fan triangle
+    holding each pixel (its apex, the corner, is one vertex per cell: the caller's)."""
     rs, cs = code >> 1, code & 1
     kyo, kxo = rs * h, cs * w  # the apex corner, from the cell's top left
     ky, kx = y0 + kyo, x0 + kxo
@@ -879,7 +884,7 @@ def _corner_fan_triangle(topo, y0, x0, h, w, dy, dx, code):
     xe = np.clip(kx + (np.where(cs == 0, ax, -ax) * h) // np.maximum(ay, 1), x0, x0 + w - 1)
     yx = np.clip(ky + (np.where(rs == 0, ay, -ay) * w) // np.maximum(ax, 1), y0, y0 + h - 1)
     a, b = _exit_segment(topo, horiz, ye, xe, xcol, yx)
-    return topo.vid(ky, kx), a, b
+    return a, b
 
 
 def _zipper_triangle(topo, y0, x0, w, dy, dx):
