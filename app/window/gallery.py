@@ -330,11 +330,18 @@ class Gallery(DocumentView, QWidget):
         item = self.list.itemAt(pos)
         if item is None:
             return
-        rid = str(item.data(_ID_ROLE))
+        menu = self.context_menu(str(item.data(_ID_ROLE)))
+        menu.exec(self.list.viewport().mapToGlobal(pos))
+        menu.deleteLater()
+
+    def context_menu(self, rid: str) -> QMenu:
+        """The menu a right-click on ``rid``'s thumbnail opens (built, not shown)."""
         menu = QMenu(self)
         use = QAction("Use these settings", menu)
+        use.setStatusTip("Copy the settings that made this result into the Generate panel")
         use.triggered.connect(lambda: self.useSettingsRequested.emit(rid))
         delete = QAction("Delete", menu)
+        delete.setStatusTip("Remove this result from the project (Ctrl+Z brings it back)")
         delete.triggered.connect(lambda: self.deleteRequested.emit(rid))
         menu.addAction(use)
         menu.addAction(delete)
@@ -346,24 +353,26 @@ class Gallery(DocumentView, QWidget):
             act = QAction(text, menu)
             act.triggered.connect(lambda _c=False, f=slot: f())
             menu.addAction(act)
-        menu.exec(self.list.viewport().mapToGlobal(pos))
+        return menu
 
     def _organise_actions(self, menu: QMenu, rid: str) -> None:
         """Rename…, Favourite and Compare entries of a thumbnail's context menu."""
         menu.addSeparator()
         res = self.doc.result(rid) if self.doc is not None else None
         rename = QAction("Rename…", menu)
-        rename.setToolTip("Give this result a name (its id stays)")
+        rename.setStatusTip("Give this result a name (its id stays; undoable)")
         rename.triggered.connect(lambda: self.start_rename(rid))
         menu.addAction(rename)
         fav = QAction("Favourite", menu)
         fav.setCheckable(True)
         fav.setChecked(bool(res is not None and res.favourite))
+        fav.setStatusTip("Star this result (★ only shows just the starred ones; undoable)")
         fav.triggered.connect(lambda on: self.doc.set_favourite(rid, on))
         menu.addAction(fav)
         current = self.current_id()
         other = current if current and current != rid else self.compare_partner(rid)
         if other:
             cmp_ = QAction(f"Compare with {other}", menu)
+            cmp_.setStatusTip(f"Open the Compare tab: {other} left of the split, {rid} right")
             cmp_.triggered.connect(lambda: self.compareRequested.emit(other, rid))
             menu.addAction(cmp_)

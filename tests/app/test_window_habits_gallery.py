@@ -224,7 +224,11 @@ def test_compare_from_a_thumbnail_menu_and_the_view_follows_the_document(make_wi
     a, b = _two(w)
     c = w.doc.add_result(_two_tone(DARK_BLUE, RED), kind="imported")
     w.doc.set_active(a.id)
-    w.gallery.compareRequested.emit(a.id, c.id)            # "Compare with r1" on r3's item
+    menu = w.gallery.context_menu(c.id)                    # a right-click on r3's thumbnail
+    acts = {x.text(): x for x in menu.actions() if not x.isSeparator()}
+    for text in ("Use these settings", "Delete", "Rename…", "Favourite", "Compare with r1"):
+        assert acts[text].statusTip(), text
+    acts["Compare with r1"].trigger()
     cv = w.compare
     assert cv.ids == (a.id, c.id)
     assert [cv.combo_a.itemData(i) for i in range(cv.combo_a.count())] == ["r1", "r2", "r3"]
