@@ -231,15 +231,28 @@ def _ratio_to_error(ratio: np.ndarray) -> np.ndarray:
     return err
 
 
-def _band_points(geo: _Geometry, band_r: np.ndarray, ya: int):
-    """(x, y, z) float64 positions of a band's vertex grid ((hb + 1, W + 1) each), exactly
-    as :meth:`_Geometry.point` computes them."""
+@dataclass
+class _BandPoints:
+    """Float64 positions ``xyz`` (three arrays) of every ``sy``-th row and ``sx``-th column
+    of a band's vertex grid: the corners of its finest cells, which every coarser level's
+    corners are among."""
+
+    xyz: tuple
+    sy: int = 1
+    sx: int = 1
+
+
+def _band_points(geo: _Geometry, band_r: np.ndarray, ya: int, sy: int = 1,
+                 sx: int = 1) -> _BandPoints:
+    """The positions of a band's vertex grid (every ``sy``-th row, ``sx``-th column, from
+    the first), exactly as :meth:`_Geometry.point` computes them."""
     w = geo.w
-    xm = np.arange(w + 1) % w
-    r = band_r.astype(np.float64)
-    rows = slice(ya, ya + band_r.shape[0])
+    xm = (np.arange(w + 1) % w)[::sx]
+    r = band_r[::sy, ::sx].astype(np.float64)
+    rows = slice(ya, ya + band_r.shape[0], sy)
     rc = r * geo.cos_lat[rows, None]
-    return rc * geo.sin_lon[xm], r * geo.sin_lat[rows, None], rc * geo.mcos_lon[xm]
+    return _BandPoints((rc * geo.sin_lon[xm], r * geo.sin_lat[rows, None],
+                        rc * geo.mcos_lon[xm]), sy, sx)
 
 
 def _level_planes(pts, h: int, w: int):
@@ -247,7 +260,8 @@ def _level_planes(pts, h: int, w: int):
     ``(TL, BL, TR)`` and ``(TR, BL, BR)`` of every ``h x w`` cell of a band; the arithmetic
     of :func:`numpy.cross` and the dot product of :func:`_two_triangle_ratio`, so the
     results match it bit for bit."""
-    corners = [np.ascontiguousarray(c[::h, ::w]) for c in pts]  # (ny + 1, nx + 1) each
+    corners = [np.ascontiguousarray(c[::h // pts.sy, ::w // pts.sx])  # (ny + 1, nx + 1)
+               for c in pts.xyz]
     ny, nx = corners[0].shape[0] - 1, corners[0].shape[1] - 1
     planes = [[np.empty((ny, nx), dtype=np.float32) for _ in range(3)] for _ in range(2)]
     step = max(1, _CELL_CHUNK // max(nx, 1))  # rows of cells whose temporaries stay in cache
@@ -420,7 +434,7 @@ def _init_band(geo: _Geometry, band: _Band, max_error: float) -> None:
         err = np.full(cand.shape, np.inf)
         if cand.any():  # every cell is measured (cheaper than gathering the candidates)
             if pts is None:
-                pts = _band_points(geo, band_r, band.ya)
+                pts = _band_points(geo, band_r, band.ya, *band.sizes[1])  # level 1's corners
             err = np.where(cand, _level_errors(geo, band_r, band.ya, pts, h, cw), np.inf)
         band.err.append(err)
         band.forced.append(np.zeros(cand.shape, dtype=bool))
