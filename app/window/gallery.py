@@ -103,7 +103,9 @@ class Gallery(DocumentView, QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("Gallery")
-        self._icons: dict[int, QIcon] = {}
+        #: ``id(rgb) -> (rgb, icon)``: the array is held so its id cannot be reused by a
+        #: new panorama while the entry exists (a freed array's id often is).
+        self._icons: dict[int, tuple[np.ndarray, QIcon]] = {}
         self._updating = False
         self._shown_id = ""     # the active result, and the one shown before it
         self._previous_id = ""  # ("Compare…" compares these two)
@@ -195,11 +197,11 @@ class Gallery(DocumentView, QWidget):
             for res in results:
                 key = id(res.panorama.rgb)
                 live.add(key)
-                icon = self._icons.get(key)
-                if icon is None:
+                held, icon = self._icons.get(key, (None, None))
+                if held is not res.panorama.rgb:
                     icon = QIcon(to_pixmap(_thumbnail(res.panorama), THUMB_SIZE.width(),
                                            THUMB_SIZE.height()))
-                    self._icons[key] = icon
+                    self._icons[key] = (res.panorama.rgb, icon)
                 item = QListWidgetItem(icon, "")
                 item.setData(_ID_ROLE, res.id)
                 self._describe_item(item, res, label_of)

@@ -260,3 +260,19 @@ def test_info_lists_names_and_favourites(make_window, tmp_path):
     (r2,) = [line for line in text if line[2:].startswith("r2 ")]
     assert "[favourite]" not in r1 and "'the same forest'" in r1
     assert r2.startswith("* r2  [favourite]  generated  'Forest keeper' (label 'the same forest')")
+
+
+def test_a_thumbnail_is_never_taken_from_another_panorama_with_the_same_id(make_window):
+    """The icon cache is keyed by ``id(rgb)``; a freed array's id is often handed to the next
+    one. Here the cache holds, under blue's id, the icon made from another (red) array, as it
+    would after red was freed and blue got its address: blue must get its own thumbnail."""
+    from app.window.gallery import THUMB_SIZE
+
+    w = make_window()
+    a, b = _two(w)
+    g = w.gallery
+    g._icons[id(b.panorama.rgb)] = g._icons[id(a.panorama.rgb)]
+    g.show_results(w.doc.project.results, w.doc.active_id, w.doc.label_of)
+    top = _item(w, b.id).icon().pixmap(THUMB_SIZE).toImage().pixelColor(
+        THUMB_SIZE.width() // 2, THUMB_SIZE.height() // 4)
+    assert abs(top.blue() - BLUE[2]) <= 8 and abs(top.red() - BLUE[0]) <= 8, top.name()
