@@ -14,7 +14,7 @@ cut off: ids are short), the name or label on the second.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QToolButton, QVBoxLayout, QWidget
 
 from scene.errors import PanoforgeError
@@ -79,6 +79,7 @@ class NameBar(QWidget):
         col.addLayout(row)
         self.error = QLabel("")
         self.error.setObjectName("nameError")
+        self.error.setTextFormat(Qt.TextFormat.PlainText)  # the refused text, as typed
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color: #e0605a;")
         self.error.hide()

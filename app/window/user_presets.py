@@ -207,6 +207,7 @@ class PresetsDialog(QDialog):
         lay.addLayout(row)
         self.message = QLabel("")
         self.message.setObjectName("hint")
+        self.message.setTextFormat(Qt.TextFormat.PlainText)  # a name like "<b>x" as typed
         self.message.setWordWrap(True)
         lay.addWidget(self.message)
         self.apply_button.clicked.connect(self._apply)

@@ -224,8 +224,10 @@ class VariationsDialog(QDialog):
         self._jobs: dict = {}
         lay = QVBoxLayout(self)
         md = self.result.panorama.metadata
-        lay.addWidget(QLabel(f"“{md.user_prompt or md.prompt}” ({md.backend or 'procedural'}, "
-                             f"seed {md.seed}) with the next seeds:"))
+        self.source_label = QLabel(f"“{md.user_prompt or md.prompt}” "
+                                   f"({md.backend or 'procedural'}, seed {md.seed}) with the "
+                                   "next seeds:")
+        lay.addWidget(self.source_label)
         form = QFormLayout()
         self.count = QSpinBox()
         self.count.setRange(1, MAX_VARIATIONS)
@@ -260,6 +262,8 @@ class VariationsDialog(QDialog):
         self.status_label = QLabel("")
         self.job_label = QLabel("")
         self.job_label.setObjectName("hint")
+        for label in (self.source_label, self.status_label, self.job_label):
+            label.setTextFormat(Qt.TextFormat.PlainText)  # prompts and paths, as typed
         lay.addWidget(self.status_label)
         lay.addWidget(self.job_label)
         buttons = QDialogButtonBox()

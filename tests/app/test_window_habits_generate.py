@@ -181,6 +181,10 @@ def test_presets_rename_delete_undo_and_clear_refusals(make_window):
     dlg.undo_button.click()
     assert habits.presets.names() == ["Fire", "Glacier blue"]
     assert habits.presets.get("Fire").prompt == "a volcano"
+    # a name that looks like markup is shown as typed, not drawn bold
+    assert dlg.rename("Glacier blue", "<b>Ice</b>")
+    assert dlg.message.text() == "Renamed “Glacier blue” to “<b>Ice</b>”."
+    assert dlg.message.textFormat() == Qt.TextFormat.PlainText
     dlg.close()
 
 
@@ -354,5 +358,7 @@ def test_a_failed_run_says_why_and_names_the_dialog_s_folder_field(make_window, 
     text = dlg.status_label.text()
     assert f"another batch is writing to {tmp_path}" in text
     assert "choose another Folder above" in text and "--out" not in text
+    assert {lab.textFormat() for lab in (dlg.source_label, dlg.status_label, dlg.job_label)} \
+        == {Qt.TextFormat.PlainText}  # prompts and folders are shown as typed
     assert dlg.close_button.isEnabled()
     dlg.close()
