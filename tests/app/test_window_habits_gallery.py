@@ -231,6 +231,9 @@ def test_compare_from_a_thumbnail_menu_and_the_view_follows_the_document(make_wi
     acts["Compare with r1"].trigger()
     cv = w.compare
     assert cv.ids == (a.id, c.id)
+    from tests.app.test_window_tooltips import _inputs, without_tooltip
+    assert len(list(_inputs(cv))) >= 5  # A, B, Swap, the split slider, Close
+    assert without_tooltip(cv) == []  # (the window-wide tooltip test runs with no tab open)
     assert [cv.combo_a.itemData(i) for i in range(cv.combo_a.count())] == ["r1", "r2", "r3"]
     cv.combo_b.setCurrentIndex(1)
     cv.combo_b.activated.emit(1)
