@@ -30,12 +30,16 @@ _BAD_CATEGORIES = {"Cc", "Cf", "Cs", "Zl", "Zp"}
 _ALLOWED_FORMAT = {"\u200d"}  # zero-width joiner (emoji sequences)
 
 
-def name_problem(name: str) -> str:
-    """What is wrong with ``name`` (already stripped), or ``""`` when it is fine."""
+def name_problem(name: str, max_length: int = MAX_NAME_LENGTH) -> str:
+    """What is wrong with ``name`` (already stripped), or ``""`` when it is fine.
+
+    ``max_length`` is the longest allowed (a saved view's name, :mod:`scene.saved_views`,
+    follows the same rules with its own length).
+    """
     if not isinstance(name, str):
         return f"a name must be text, not {type(name).__name__}"
-    if len(name) > MAX_NAME_LENGTH:
-        return f"the name is {len(name)} characters long; at most {MAX_NAME_LENGTH} are allowed"
+    if len(name) > max_length:
+        return f"the name is {len(name)} characters long; at most {max_length} are allowed"
     for i, ch in enumerate(name):
         if ch in _ALLOWED_FORMAT:
             continue

@@ -18,6 +18,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from .result_names import name_problem
+
 __all__ = ["SavedView", "MAX_VIEWS", "MAX_NAME_CHARS", "views_to_list", "views_from_list"]
 
 #: Views a project may hold (far above what anyone saves by hand).
@@ -52,9 +54,12 @@ class SavedView:
 
     def __post_init__(self) -> None:
         name = str(self.name).strip()
-        if not name or len(name) > MAX_NAME_CHARS:
+        if not name:
             raise ValueError(f"a view name must have 1 to {MAX_NAME_CHARS} characters, "
                              f"got {self.name!r}")
+        problem = name_problem(name, MAX_NAME_CHARS)  # one line of visible text, as results
+        if problem:
+            raise ValueError(f"view name {name!r}: {problem}")
         eye = tuple(float(v) for v in self.eye)
         numbers = (float(self.yaw_deg), float(self.pitch_deg), float(self.fov_deg), *eye)
         if len(eye) != 3 or not all(math.isfinite(v) for v in numbers):

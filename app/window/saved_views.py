@@ -192,7 +192,7 @@ class SavedViewsControl(DocumentView, QObject):
             view = view_of_camera(name, vp.inside_camera)
         except ValueError as exc:
             self.w.prompter.show_error(self.w, "Save current view", InputError(
-                str(exc), hint=f"type a name of 1 to {MAX_NAME_CHARS} characters"))
+                str(exc), hint=f"type one line of 1 to {MAX_NAME_CHARS} characters"))
             return None
         views = self.views
         replaced = any(v.name == name for v in views)

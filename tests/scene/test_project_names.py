@@ -133,3 +133,20 @@ def test_the_glb_root_node_is_called_by_the_name(two, tmp_path):
         write_scene_glb(out, scene, build_scene_meshes(scene, MeshSettings()), texture="png")
         roots[rid] = read_glb(out)[0]["nodes"][0]["name"]
     assert roots == {"r1": "r1", "r2": "Forest keeper"}
+
+
+@pytest.mark.parametrize("bad", ["two\nlines", "tab\there", "\u202ereversed", "x" * 121])
+def test_a_saved_view_name_follows_the_same_rules(two, bad):
+    """A view's name becomes a menu entry: one line of visible text, as a result's name."""
+    from scene.saved_views import MAX_NAME_CHARS, SavedView
+
+    assert SavedView("Doorway \u2014 \U0001f468\u200d\U0001f469").name  # a joiner is fine
+    with pytest.raises(ValueError, match="control character|at most 120"):
+        SavedView(bad)
+    assert len("x" * MAX_NAME_CHARS) == 120  # (the limit the match above names)
+    m = _manifest(two)
+    m["format_version"] = 3
+    m["views"] = [{"name": bad, "yaw_deg": 0.0, "pitch_deg": 0.0, "fov_deg": 90.0,
+                   "eye": [0.0, 0.0, 0.0]}]
+    _rezip(two, _members(two), m)
+    _load_fails(two, "control character|at most 120")
