@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from scene.errors import PanoforgeError
+from scene.result_names import name_problem
 
 from .panel_settings import PanelSettings
 from .preferences_store import KEY_USER_PRESETS, WindowSettings
@@ -77,6 +78,10 @@ class UserPresets:
         if len(name) > MAX_NAME:
             raise PanoforgeError(f"the preset name is {len(name)} characters long",
                                  hint=f"use at most {MAX_NAME}")
+        problem = name_problem(name, MAX_NAME)  # e.g. U+202E, which makes the menu read backwards
+        if problem:
+            raise PanoforgeError(problem.replace("the name", "the preset name", 1),
+                                 hint="type one line of visible text")
         return name
 
     def save(self, name: str, settings: PanelSettings, replace: bool = False) -> str:

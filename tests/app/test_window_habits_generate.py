@@ -164,6 +164,9 @@ def test_presets_rename_delete_undo_and_clear_refusals(make_window):
     assert habits.presets.get("Ice").prompt == "a glacier"
     assert habits.save_preset("   ") is None
     assert "name is empty" in w.prompter.errors[-1][1].message
+    assert habits.save_preset("\u202eecI") is None  # would read "Ice" backwards in the menu
+    assert "control character (U+202E)" in w.prompter.errors[-1][1].message
+    assert habits.presets.names() == ["Fire", "Ice"]
 
     dlg = habits.manage_presets()
     assert not dlg.isModal()
