@@ -300,9 +300,11 @@ def _level_errors(geo: _Geometry, band_r: np.ndarray, ya: int, pts, h: int, w: i
     """
     from numpy.lib.stride_tricks import as_strided
 
-    if (h + 1) * (w + 1) <= _SMALL_CELL_PIXELS:
-        return _small_level_errors(geo, band_r, ya, pts, h, w)
     ny, nx = (band_r.shape[0] - 1) // h, (band_r.shape[1] - 1) // w
+    n_px = (h + 1) * (w + 1)
+    if n_px <= 40 or (n_px <= _SMALL_CELL_PIXELS and ny * nx >= 2048):
+        # (one numpy call per pixel offset only pays off over enough cells)
+        return _small_level_errors(geo, band_r, ya, pts, h, w)
     s0, s1 = band_r.strides
     r = as_strided(band_r, shape=(ny, nx, h + 1, w + 1), strides=(h * s0, w * s1, s0, s1),
                    writeable=False)

@@ -220,6 +220,9 @@ def test_band_level_errors_match_the_per_cell_measure(spheres):
                 want = np.maximum(1.0 / lo - 1.0, 1.0 - 1.0 / hi)
             want[~(lo > 0)] = np.inf
             assert got.ravel().tobytes() == want.tobytes()
+            if (h + 1) * (w + 1) <= 100:  # both ways of measuring small cells agree
+                small = adaptive_module._small_level_errors(geo, band_r, ya, pts, h, w)
+                assert small.ravel().tobytes() == want.tobytes()
             checked += ii.size
     assert checked > dist.size / 4  # cells of every level of every band
 
