@@ -19,7 +19,7 @@ pixel, no filtering) and scaled smoothly to the rectangle.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QRect, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
@@ -310,6 +310,15 @@ class CompareView(DocumentView, QWidget):
             self.slider.setValue(value)
             self.slider.blockSignals(False)
         self.split_label.setText(f"{100 * fraction:.0f} %")
+
+    def event(self, event) -> bool:
+        # Esc here closes the tab, even while a generation runs: the window's Esc shortcut
+        # (Generate ▸ Cancel Generation) would otherwise take the key and stop the run.
+        if (event.type() == QEvent.Type.ShortcutOverride
+                and event.key() == Qt.Key.Key_Escape):
+            event.accept()
+            return True
+        return super().event(event)
 
     def keyPressEvent(self, event) -> None:  # noqa: N802 - Qt's name
         if event.key() == Qt.Key.Key_Escape:

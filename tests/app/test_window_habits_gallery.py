@@ -213,9 +213,15 @@ def test_compare_shows_a_left_of_the_split_and_b_right_and_the_slider_moves_it(
     # Swap puts B on the left
     cv.swap_button.click()
     assert cv.ids == (b.id, a.id) and _close(at(0.05, 0.25), BLUE)
-    # leaving returns to the normal view
+    # leaving returns to the normal view; while a generation runs, its Esc (Cancel
+    # Generation) is enabled, and Esc in the Compare tab must still only close the tab
+    cancels = []
+    w.act_cancel.triggered.connect(lambda *_: cancels.append(1))
+    w.act_cancel.setEnabled(True)  # as generation.py sets it while a run goes on
     qtbot.keyClick(img_w, Qt.Key.Key_Escape)
     assert not cv.is_open and w.tabs.currentWidget() is before
+    assert cancels == []
+    w.act_cancel.setEnabled(False)
     assert w.tabs.indexOf(cv) == -1
 
 
