@@ -114,7 +114,9 @@ class VariationsRun(QObject):
     job(str, str)
         ``(job name, what it is doing)``.
     jobReady(str)
-        A job's folder is complete (it ran to the end, or was already done): its name.
+        A job's folder is complete (it ran to the end, or was already done): its name. Its
+        panorama is already read, on the worker thread, into :attr:`loaded` (decoding a
+        project's PNGs takes 0.1 s to seconds: not on the UI thread).
     finished(BatchSummary)
     errored(Exception)
     """
@@ -134,6 +136,8 @@ class VariationsRun(QObject):
         self._cancel = threading.Event()
         self._thread: threading.Thread | None = None
         self.summary = None
+        #: ``job name -> RGBDPanorama`` read on the worker thread, taken by the dialog.
+        self.loaded: dict = {}
 
     def start(self) -> None:
         if self._thread is not None:
@@ -160,12 +164,23 @@ class VariationsRun(QObject):
         elif event == "finished":
             self.job.emit(name, info["status"] + (f": {info['error']}" if info["error"] else ""))
             if info["status"] == "done":
+                self._load(name)
                 self.jobReady.emit(name)
         elif event == "skipped":
             self.job.emit(name, event)
+            self._load(name)
             self.jobReady.emit(name)
         else:
             self.job.emit(name, event)
+
+    def _load(self, name: str) -> None:
+        """Read a finished job's panorama here, on the worker thread, into :attr:`loaded`."""
+        job = next((j for j in self.jobs if j.name == name), None)
+        try:
+            for _job, pano in finished_panoramas(self.folder, [job] if job else []):
+                self.loaded[name] = pano
+        except Exception:  # noqa: BLE001 - the dialog reads it again and reports what fails
+            pass
 
     def _work(self) -> None:
         from app.batch.runner import run_batch
@@ -328,7 +343,9 @@ class VariationsDialog(QDialog):
         tile = self.grid.tiles.get(name)
         if job is None or tile is None or tile.result_id is not None or self.run is None:
             return
-        for _job, pano in finished_panoramas(self.run.folder, [job]):
+        pano = self.run.loaded.pop(name, None)
+        found = [(job, pano)] if pano is not None else finished_panoramas(self.run.folder, [job])
+        for _job, pano in found:
             res = self.doc.add_result(pano, kind="generated", make_active=False)
             self.added.append(res)
             self.grid.fill(name, res.id, pano.rgb)

@@ -365,3 +365,31 @@ def test_a_failed_run_says_why_and_names_the_dialog_s_folder_field(make_window, 
         == {Qt.TextFormat.PlainText}  # prompts and folders are shown as typed
     assert dlg.close_button.isEnabled()
     dlg.close()
+
+
+def test_each_variation_is_read_from_disk_off_the_ui_thread(make_window, qtbot, tmp_path,
+                                                            monkeypatch):
+    import scene.project
+    from app.window.variations import gallery_actions
+
+    readers = []
+    real = scene.project.load_project
+
+    def load_project(path, *a, **k):
+        readers.append((threading.current_thread() is threading.main_thread(), str(path)))
+        return real(path, *a, **k)
+
+    w = make_window()
+    source = _source(w)
+    gallery_actions(w, source.id)[0][1]()
+    dlg = w.variations_dialog
+    dlg.folder.setText(str(tmp_path))
+    dlg.count.setValue(2)
+    monkeypatch.setattr(scene.project, "load_project", load_project)
+    dlg.start_button.click()
+    qtbot.waitUntil(lambda: "finished" in dlg.status_label.text(), timeout=120_000)
+    assert [t.seed for t in dlg.grid.filled()] == [7, 8, 9]
+    variation_reads = [on_ui for on_ui, path in readers if str(tmp_path) in path]
+    assert len(variation_reads) >= 2 and not any(variation_reads), readers
+    assert dlg.run.loaded == {}  # each one was taken into the project
+    dlg.close()
