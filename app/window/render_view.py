@@ -30,8 +30,8 @@ if TYPE_CHECKING:
 
 __all__ = ["RenderViewControl", "RenderViewChoices", "default_render_path", "view_render_of"]
 
-_RENDER_TEXT = "Render This &View…"
-_CANCEL_TEXT = "Cancel Render This &View"
+_RENDER_TEXT = "Render &This View…"  # (V is the View menu's Saved &Views)
+_CANCEL_TEXT = "Cancel Render &This View"
 
 
 def default_render_path(folder: Path, stem: str) -> Path:

@@ -289,5 +289,19 @@ def test_f12_again_cancels_the_render_and_writes_nothing(make_window, qtbot, tmp
     qtbot.waitUntil(lambda: w.render_view.worker is None, timeout=60000)
     assert worker.outcome == "cancelled" and not out.exists()
     assert list((tmp_path / "renders").iterdir()) == []  # no temporary file left either
-    assert w.render_view.act_render.text() == "Render This &View…"
+    assert w.render_view.act_render.text() == "Render &This View…"
     assert "nothing was written" in w.statusBar().currentMessage()
+
+
+def test_each_view_menu_entry_has_its_own_access_key(make_window, qtbot):
+    """Alt+V then a letter must pick one entry: two entries with one letter only cycle."""
+    import re
+
+    w = _window(make_window, qtbot)
+    keys = {}
+    for a in w.view_menu.actions():
+        m = re.search(r"&([^&])", a.text().replace("&&", ""))
+        if m:
+            keys.setdefault(m.group(1).lower(), []).append(a.text())
+    assert {k: v for k, v in keys.items() if len(v) > 1} == {}
+    assert "v" in keys and "t" in keys  # Saved &Views, Render &This View…
