@@ -44,7 +44,7 @@ def install_gallery_habits(w) -> None:
         show_gallery()
         w.gallery.compare_current()
 
-    w.act_rename = QAction("&Rename Result…", w)
+    w.act_rename = QAction("Re&name Result…", w)
     w.act_rename.setShortcut(QKeySequence("F2"))
     w.act_rename.setStatusTip("Name the active result in the gallery (its id stays; undoable)")
     w.act_rename.triggered.connect(rename)

@@ -285,3 +285,18 @@ def test_a_thumbnail_is_never_taken_from_another_panorama_with_the_same_id(make_
     top = _item(w, b.id).icon().pixmap(THUMB_SIZE).toImage().pixelColor(
         THUMB_SIZE.width() // 2, THUMB_SIZE.height() // 4)
     assert abs(top.blue() - BLUE[2]) <= 8 and abs(top.red() - BLUE[0]) <= 8, top.name()
+
+
+def test_the_edit_menu_entries_have_their_own_access_keys(make_window):
+    """Alt+E then a letter picks one entry (Rename had Redo's R: the letter only cycled)."""
+    import re
+
+    w = make_window()
+    edit = next(a.menu() for a in w.menuBar().actions() if a.text() == "&Edit")
+    keys = {}
+    for a in edit.actions():
+        m = re.search(r"&([^&])", a.text().replace("&&", ""))
+        if m:
+            keys.setdefault(m.group(1).lower(), []).append(a.text())
+    assert {k: v for k, v in keys.items() if len(v) > 1} == {}
+    assert w.act_rename in edit.actions() and w.act_favourite in edit.actions()
