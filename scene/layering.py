@@ -15,9 +15,11 @@ discretisation. Small islands the band encloses that would stay empty (a tree's 
 just too far for the test, off the background rim) join the band (:func:`_fill_islands`):
 otherwise each is a hole through every layer, which an eye looking just past the outline sees
 (the mesh joins pixel centres; the true outline lies between them). A layer holds RGB and
-depth in the band (what a filler found behind the
-foreground) and copies the dome on a thin :data:`OVERLAP_PX` rim on the background side, so
-its mesh joins the dome's background without a crack; everything else is NaN.
+depth in the band (what a filler found behind the foreground) and copies the dome on a thin
+:data:`OVERLAP_PX` rim on the background side, so its mesh joins the dome's background
+without a crack; everything else is NaN. Margin and rim are counted in pixels of the mesh the
+walk zone is measured on (:func:`measure_stride`: 4 full-resolution pixels per pixel at
+1024 wide), since that mesh joins only every ``k``-th pixel.
 
 Nearest edges are found with a k-d tree on unit directions (``scipy.spatial.cKDTree``), which
 handles the seam and the poles without special cases.
@@ -37,18 +39,50 @@ from .metadata import GenerationMetadata
 from .panorama import RGBDPanorama
 
 __all__ = ["Disocclusion", "find_edges", "disocclusion", "make_layer", "MARGIN_PX",
-           "OVERLAP_PX", "DEFAULT_WALK_RADIUS_M"]
+           "OVERLAP_PX", "DEFAULT_WALK_RADIUS_M", "measure_stride"]
 
 #: Default walk radius, metres (a step and a lean).
 DEFAULT_WALK_RADIUS_M = 0.5
-#: Extra band width beyond the geometric bound, pixels (pixel-centre discretisation).
+#: Extra band width beyond the geometric bound, pixels of the measured mesh (pixel-centre
+#: discretisation; see :func:`measure_stride`).
 MARGIN_PX = 2.0
 #: Largest island of non-band pixels inside the band that is peeled too, pixels at 256 wide.
 ISLAND_PX = 64
 #: Switch for :func:`_fill_islands` (tests turn it off to show the holes it closes).
 FILL_ISLANDS = True
-#: Rim of background pixels a layer copies from the dome, pixels.
+#: Rim of background pixels a layer copies from the dome, pixels of the measured mesh.
 OVERLAP_PX = 2
+#: Switch for scaling :data:`MARGIN_PX` and :data:`OVERLAP_PX` by :func:`measure_stride`
+#: (tests turn it off to show the holes a wide dome's coarse mesh sees without it).
+SCALE_WITH_STRIDE = True
+
+
+def measure_stride(height: int, width: int) -> int:
+    """Pixels of a ``width``-wide panorama per pixel of the mesh the walk zone is measured on.
+
+    Why: :func:`scene.walkzone.measure_walk_zone` rasterises every panorama wider than
+    :data:`scene.walkzone.MEASURE_WIDTH` as a strided copy (:func:`scene.raster.subsample`,
+    stride ``k``). Its triangles join sample centres ``k`` pixels apart, so a band margin or a
+    background rim of 2 full-resolution pixels is half a coarse pixel at ``k = 4`` (a 1024
+    dome): the coarse layer then misses some outlines (the 1024 forest's 182 hole pixels,
+    0.15 % from one eye) or is not joined to the dome's background. Margin and rim are
+    therefore counted in pixels of that mesh. The stride is the one ``subsample`` picks
+    (asked of it, not recomputed, so the two stay the same rule).
+
+    Returns
+    -------
+    int
+        ``k >= 1`` (1 at :data:`scene.walkzone.MEASURE_WIDTH` wide or less, or when
+        :data:`SCALE_WITH_STRIDE` is off).
+    """
+    from .raster import subsample
+    from .walkzone import MEASURE_WIDTH
+
+    if not SCALE_WITH_STRIDE:
+        return 1
+    shape = np.broadcast_to(np.float32(0.0), (int(height), int(width)))
+    _, sub = subsample(shape, shape, MEASURE_WIDTH)
+    return max(1, int(width) // sub.shape[1])
 
 
 def _pairs(dist: np.ndarray):
@@ -165,7 +199,8 @@ def disocclusion(dist: np.ndarray, cut_threshold: float,
     e_idx = np.flatnonzero(fg)
     d_f = dist.ravel()[e_idx]
     pix = np.pi / h
-    alpha = np.arcsin(np.minimum(1.0, walk_radius / d_f)) + MARGIN_PX * pix
+    stride = measure_stride(h, w)
+    alpha = np.arcsin(np.minimum(1.0, walk_radius / d_f)) + MARGIN_PX * stride * pix
     tree = cKDTree(dirs[e_idx])
     a_max = float(min(alpha.max(), np.pi))
     chord = 2.0 * np.sin(a_max / 2.0)
@@ -179,7 +214,7 @@ def disocclusion(dist: np.ndarray, cut_threshold: float,
     inside = (ang <= alpha[nearest]) & (dist.ravel()[cand] * factor < edge_behind)
     band.ravel()[cand[inside]] = True
     behind.ravel()[cand[inside]] = edge_behind[inside]
-    rim = _dilate_wrap(bg, OVERLAP_PX)
+    rim = _dilate_wrap(bg, OVERLAP_PX * stride)
     if FILL_ISLANDS:
         _fill_islands(band, behind, np.isfinite(dist) & ~rim)
     overlap = rim & ~band & np.isfinite(dist)
