@@ -15,7 +15,10 @@ active result, and :attr:`HeadsetLink.statusChanged` carries a line for the dock
 
 The session never makes the window save: a project with unsaved work (or none on disk) is
 handed over as a temporary copy, rewritten when results arrive or leave (the XR process
-re-reads its file when it changes), so the user's own file is only written by Save.
+re-reads its file when it changes), so the user's own file is only written by Save. The
+rewrites run on a background thread, newest wins (:class:`~app.window.latest_worker.LatestWorker`,
+as the recovery copy): encoding a few 4096 px results takes seconds, which must not freeze
+the window while a generation lands during a session.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QLabel, QSizePolicy
 
 from .document import Document
+from .latest_worker import LatestWorker
+from .recovery import project_snapshot
 
 __all__ = ["HeadsetLink", "HeadsetMirror"]
 
@@ -110,6 +115,9 @@ class HeadsetLink(QObject):
         self._mirror_timer = QTimer(self)
         self._mirror_timer.setInterval(MIRROR_POLL_MS)
         self._mirror_timer.timeout.connect(self.refresh_mirror)
+        self._copier = LatestWorker("headset-copy", self._write_snapshot)
+        #: The error of the last background rewrite of the copy, if it failed.
+        self.copy_error: Exception | None = None
 
     def set_document(self, doc: Document) -> None:
         """Follow ``doc``; a session of the previous document is stopped."""
@@ -149,6 +157,7 @@ class HeadsetLink(QObject):
         self._mirror_timer.stop()
         self.handle.stop()
         self.handle = None
+        self.flush_copy()
         self._drop_copy()
         self.statusChanged.emit("")
         self.runningChanged.emit(False)
@@ -165,7 +174,22 @@ class HeadsetLink(QObject):
 
     def _refresh_copy(self) -> None:
         if self.running and self.copy_path is not None and self.sender() is self.doc:
-            self._write_copy()
+            self._copier.submit((self.copy_path, project_snapshot(self.doc.project)))
+
+    def _write_snapshot(self, item) -> None:
+        """On the copier thread: rewrite the session's copy from a snapshot (atomically)."""
+        from scene.project import save_project
+
+        path, snap = item
+        try:
+            save_project(path, snap)
+            self.copy_error = None
+        except Exception as exc:  # a full temp disk: the session keeps the previous copy
+            self.copy_error = exc
+
+    def flush_copy(self, timeout_s: float = 60.0) -> bool:
+        """Wait until the copy has every result that arrived (tests; before it is removed)."""
+        return self._copier.wait_idle(timeout_s)
 
     def _drop_copy(self) -> None:
         if self.copy_path is not None:

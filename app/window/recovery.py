@@ -32,7 +32,7 @@ from scene.atomic import atomic_write_bytes
 from .latest_worker import LatestWorker
 
 __all__ = ["RecoveryStore", "Orphan", "find_orphans", "recovery_path_for", "default_root",
-           "SESSION_FILE", "UNTITLED_NAME"]
+           "project_snapshot", "SESSION_FILE", "UNTITLED_NAME"]
 
 SESSION_FILE = "session.json"
 UNTITLED_NAME = "untitled.panoforge"
@@ -72,8 +72,10 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def _snapshot(project):
-    """A shallow copy whose result list no longer changes with the open project."""
+def project_snapshot(project):
+    """A shallow copy of ``project`` whose result list no longer changes with the open one,
+    for a background writer. The results are shared: an edit made during a write may land in
+    that copy or not, and the edit's own change notice queues the next write, which has it."""
     if dataclasses.is_dataclass(project):
         snap = dataclasses.replace(project)
     else:
@@ -203,7 +205,7 @@ class RecoveryStore:
     # -- writing --------------------------------------------------------------------------
     def write(self, project) -> None:
         """Queue a complete copy of ``project`` (returns at once; see :meth:`flush`)."""
-        self._worker.submit(_snapshot(project))
+        self._worker.submit(project_snapshot(project))
 
     def flush(self, timeout_s: float = 60.0) -> bool:
         """Wait until every queued copy is on disk."""

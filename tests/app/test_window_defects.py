@@ -109,8 +109,26 @@ def test_view_in_headset_leaves_the_saved_file_alone(make_window, tmp_path):
     assert w.prompter.asked == asked                       # nothing asked, nothing saved
     assert h.path != project and h.first == second.id
     assert [r.id for r in load_project(h.path).results] == ["r1", "r2"]
-    third = _add(w, box_room(48).panorama)                 # arrives while the session runs
+    import threading
+
+    import scene.project as sp
+
+    writers = []
+    real_save = sp.save_project
+
+    def save_and_say_where(path, project):
+        writers.append(threading.current_thread())
+        return real_save(path, project)
+
+    sp.save_project = save_and_say_where
+    try:
+        third = _add(w, box_room(48).panorama)             # arrives while the session runs
+        assert w.headset.flush_copy()
+    finally:
+        sp.save_project = real_save
     assert third.id in [r.id for r in load_project(h.path).results]
+    # rewritten off the window's thread: a few large results take seconds to encode
+    assert writers and threading.main_thread() not in writers
     copy = h.path
     w.act_headset.trigger()                                # stop: the copy goes
     assert h.stopped and not copy.exists()
