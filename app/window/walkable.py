@@ -25,7 +25,7 @@ from PySide6.QtWidgets import QLabel
 
 __all__ = ["WalkControl", "walk_zone_text", "build_scene_menu"]
 
-_MAKE_TEXT = "Make &Walkable…"
+_MAKE_TEXT = "&Make Walkable…"  # (W is Walk Mode's access key)
 
 
 def walk_zone_text(result) -> str:
@@ -245,7 +245,7 @@ class WalkControl(QObject):
         worker.errored.connect(lambda exc: self.w.prompter.show_error(self.w, "Make walkable",
                                                                       exc))
         worker.done.connect(self._worker_over)
-        self.act_make.setText("Cancel Make &Walkable")
+        self.act_make.setText("Cancel &Make Walkable")
         status.showMessage("Make walkable: starting…")
         worker.start()
         return worker

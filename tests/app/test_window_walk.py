@@ -21,7 +21,7 @@ def test_make_walkable_adds_layers_undoably_and_shows_the_walk_zone(make_window,
     label = w.walk.zone_label
     assert "not measured" in label.text()
     assert [a.text() for a in w.scene_menu.actions() if a.text()] == [
-        "&Walk Mode", "Make &Walkable…", "Record &Fly-Through…"]
+        "&Walk Mode", "&Make Walkable…", "Record &Fly-Through…"]
     worker = w.walk.make_walkable(walk_radius=0.4)
     assert w.walk.act_make.text().startswith("Cancel")
     qtbot.waitUntil(lambda: w.walk.worker is None, timeout=120000)
@@ -103,7 +103,7 @@ def test_cancelling_make_walkable_changes_nothing(make_window, qtbot, monkeypatc
     assert worker.outcome == "cancelled"
     assert res.layers == [] and "walk_zone" not in res.panorama.metadata.extra
     assert w.doc.undo_stack.index() == clean
-    assert w.walk.act_make.text() == "Make &Walkable…"
+    assert w.walk.act_make.text() == "&Make Walkable…"
     assert "cancelled" in w.statusBar().currentMessage()
 
 
@@ -159,3 +159,12 @@ def test_layer_errors_name_the_make_walkable_controls():
     assert in_window_words("use --fill classical (no weights needed)") == (
         "choose Scene ▸ Make Walkable… ▸ Filler ▸ classical (no weights needed)")
     assert "Walk radius" in in_window_words("--walk-radius must be between 0 and 5 metres")
+
+
+def test_each_scene_menu_entry_has_its_own_access_key(make_window):
+    import re
+
+    w = make_window()
+    keys = [re.search(r"&(\w)", a.text()).group(1).lower()
+            for a in w.scene_menu.actions() if a.text()]
+    assert len(keys) == len(set(keys)), keys
