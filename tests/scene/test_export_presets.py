@@ -12,7 +12,14 @@ import pytest
 from scene import gltf_compress
 from scene.collider import collider_mesh
 from scene.composition import ObjectMesh, Prop, Scene, Transform
-from scene.export_presets import PRESETS, QUEST_TRIANGLES, estimate, get_preset, write_preset
+from scene.export_presets import (
+    PRESETS,
+    QUEST_TRIANGLES,
+    estimate,
+    get_preset,
+    preset_meshes,
+    write_preset,
+)
 from scene.gltf_compress import read_glb
 from scene.mesh_settings import MeshSettings
 from scene.scene_mesh import build_scene_meshes
@@ -51,6 +58,10 @@ def written(room, tmp_path_factory):
         path = out / f"{name}.glb"
         write_preset(scene, get_preset(name), path, SETTINGS, meshes)
         files[name] = path
+    # the uncompressed file of the adaptive mesh the adaptive presets (unreal) write
+    files["godot-adaptive"] = out / "godot-adaptive.glb"
+    write_preset(scene, get_preset("godot"), files["godot-adaptive"],
+                 SETTINGS.with_(mode="adaptive"))
     return files
 
 
@@ -77,7 +88,7 @@ def test_each_preset_uses_the_compression_its_engine_reads(written, name):
     assert compressions == ({want} if want else set())
     if want:
         assert want in g["extensionsRequired"]
-    assert "KHR_texture_basisu" not in used  # no maintained KTX2 encoder (see the preset text)
+    assert "KHR_texture_basisu" not in used  # KTX2 is off by default (see KTX2_BY_DEFAULT)
     assert g["scenes"][0]["extras"]["preset"] == name
 
 
@@ -117,7 +128,7 @@ def _positions_by_node(path) -> dict:
 
 @pytest.mark.parametrize("name", ["unity", "unreal", "web"])
 def test_compressed_meshes_decode_to_the_uncompressed_ones(written, name):
-    plain = _positions_by_node(written["godot"])
+    plain = _positions_by_node(written["godot-adaptive" if PRESETS[name].adaptive else "godot"])
     packed = _positions_by_node(written[name])
     assert set(packed) - {"collider"} == set(plain) - {"collider"}
     for node, pos in packed.items():
@@ -257,7 +268,8 @@ def test_large_draco_primitives_are_split_on_one_grid(room, tmp_path, monkeypatc
     import scene.gltf_compress as gc
 
     _, scene = room
-    monkeypatch.setattr(gc, "DRACO_CHUNK_FACES", 20_000)
+    ref_mesh = preset_meshes(scene, get_preset("unreal"), SETTINGS).dome  # (adaptive)
+    monkeypatch.setattr(gc, "DRACO_CHUNK_FACES", ref_mesh.n_faces // 5)
     path = tmp_path / "unreal.glb"
     write_preset(scene, get_preset("unreal"), path, SETTINGS)
     report = validate_glb(path)
@@ -270,7 +282,7 @@ def test_large_draco_primitives_are_split_on_one_grid(room, tmp_path, monkeypatc
     pieces = [np.asarray(DracoPy.decode(bytes(doc.views[p["extensions"][
         "KHR_draco_mesh_compression"]["bufferView"]])).points, np.float64)
         for p in dome["primitives"]]
-    ref = build_scene_meshes(scene, SETTINGS).dome.positions.astype(np.float64)
+    ref = ref_mesh.positions.astype(np.float64)
     span = float((ref.max(0) - ref.min(0)).max())
     quantum = span / (2 ** 14 - 1)
     # every decoded point lies on the shared grid
@@ -279,7 +291,7 @@ def test_large_draco_primitives_are_split_on_one_grid(room, tmp_path, monkeypatc
         steps = (p - origin) / quantum
         np.testing.assert_allclose(steps, np.round(steps), atol=1e-2)
     assert sum(g["accessors"][p["indices"]]["count"] // 3 for p in dome["primitives"]) == \
-        build_scene_meshes(scene, SETTINGS).dome.n_faces
+        ref_mesh.n_faces
 
 
 def _dome_triangles(path) -> np.ndarray:
@@ -363,3 +375,18 @@ def test_primitives_over_the_cache_limit_keep_their_order_and_triangles(room, tm
     np.testing.assert_array_equal(large, plain)
     # the writer's order (the index codec alone rotates the corners of a few triangles)
     assert np.mean(np.any(large_order != plain_order, axis=1)) < 0.05
+
+
+def test_adaptive_presets_mesh_adaptively_whatever_the_project_asks(room):
+    """unreal and visionos write the adaptive mesh (Draco and USDZ at full resolution take a
+    minute or 170 MB at 4096 px); the others keep the project's full grid."""
+    _, scene = room
+    full = build_scene_meshes(scene, SETTINGS).dome.n_faces
+    adaptive = build_scene_meshes(scene, SETTINGS.with_(mode="adaptive")).dome.n_faces
+    assert adaptive < full / 4
+    for name, preset in PRESETS.items():
+        if preset.triangle_budget is not None:
+            continue
+        got = preset_meshes(scene, preset, SETTINGS).dome.n_faces
+        assert got == (adaptive if name in ("unreal", "visionos") else full), name
+        assert estimate(scene, preset, SETTINGS).triangles >= got
