@@ -313,7 +313,8 @@ class VariationsDialog(QDialog):
         self.bar.setRange(0, len(jobs))
         for job in jobs:
             self._jobs[job.name] = job
-            self.grid.add_tile(job.name, job.seed)
+            if job.name not in self.grid.tiles:  # (a retry keeps the tiles already made)
+                self.grid.add_tile(job.name, job.seed)
         self.run = VariationsRun(jobs, self.folder.text(), self._factory, parent=self)
         self.run.status.connect(self._on_status)
         self.run.job.connect(self._on_job)  # (a bound slot: queued onto the UI thread)
@@ -378,6 +379,12 @@ class VariationsDialog(QDialog):
         # the batch runner's hints name its --out option: here that is this dialog's Folder
         hint = hint.replace("choose another --out", "choose another Folder above")
         self.status_label.setText(f"error: {message}" + (f" ({hint})" if hint else ""))
+        # the run stopped before these seeds were made: their tiles go, and the fields and
+        # Generate come back so the user can fix what the hint says and try again
+        for key in self.grid.remove_unfilled():
+            self._jobs.pop(key, None)
+        for widget in (self.start_button, self.count, self.folder):
+            widget.setEnabled(True)
         self._idle()
 
     def _idle(self) -> None:

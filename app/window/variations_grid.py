@@ -131,6 +131,19 @@ class VariationsGrid(QWidget):
     def fill(self, key: str, result_id: str, rgb: np.ndarray) -> None:
         self.tiles[key].fill(result_id, rgb)
 
+    def remove_unfilled(self) -> list[str]:
+        """Take away the tiles still waiting (a run that failed before making them), close
+        up the grid, and return their keys."""
+        gone = [k for k, t in self.tiles.items() if t.result_id is None]
+        for key in gone:
+            tile = self.tiles.pop(key)
+            self.group.removeButton(tile)
+            self.grid.removeWidget(tile)
+            tile.deleteLater()
+        for n, tile in enumerate(self.tiles.values()):
+            self.grid.addWidget(tile, n // COLUMNS, n % COLUMNS)
+        return gone
+
     def filled(self) -> list[VariationTile]:
         """The tiles showing a result, in grid order."""
         return [t for t in self.tiles.values() if t.result_id is not None]

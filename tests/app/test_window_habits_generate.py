@@ -364,6 +364,13 @@ def test_a_failed_run_says_why_and_names_the_dialog_s_folder_field(make_window, 
     assert {lab.textFormat() for lab in (dlg.source_label, dlg.status_label, dlg.job_label)} \
         == {Qt.TextFormat.PlainText}  # prompts and folders are shown as typed
     assert dlg.close_button.isEnabled()
+    # the user can fix it and try again in the same dialog
+    assert dlg.start_button.isEnabled() and dlg.folder.isEnabled() and dlg.count.isEnabled()
+    assert list(dlg.grid.tiles) == ["source"]  # the original stays; no stale waiting tiles
+    dlg.folder.setText(str(tmp_path / "elsewhere"))
+    dlg.start_button.click()
+    qtbot.waitUntil(lambda: "finished" in dlg.status_label.text(), timeout=120_000)
+    assert len(dlg.added) == dlg.count.value() == len(dlg.grid.filled()) - 1  # + the original
     dlg.close()
 
 
