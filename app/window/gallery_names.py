@@ -14,7 +14,7 @@ cut off: ids are short), the name or label on the second.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QToolButton, QVBoxLayout, QWidget
 
 from scene.errors import PanoforgeError
@@ -59,6 +59,7 @@ class NameBar(QWidget):
             f"Enter renames it (undoable; at most {MAX_NAME_LENGTH} characters, one line); "
             "empty shows its prompt again. Its id never changes.")
         self.name_edit.editingFinished.connect(self.commit)
+        self.name_edit.installEventFilter(self)
         self.star = QToolButton()
         self.star.setObjectName("favouriteStar")
         self.star.setCheckable(True)
@@ -85,6 +86,30 @@ class NameBar(QWidget):
         self.error.hide()
         col.addWidget(self.error)
         self.show_result(None)
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt's name
+        """Esc in the name field drops the edit (the name stays as it was) and leaves the
+        field, as in a file manager; the window's Esc (Cancel Generation) does not get it."""
+        if obj is self.name_edit and event.type() in (QEvent.Type.ShortcutOverride,
+                                                     QEvent.Type.KeyPress) \
+                and event.key() == Qt.Key.Key_Escape:
+            if event.type() == QEvent.Type.KeyPress:
+                self.revert()
+            event.accept()
+            return True
+        return super().eventFilter(obj, event)
+
+    def revert(self) -> None:
+        """Show the result's name again, unchanged, and leave the field."""
+        name = ""
+        if self.doc is not None and self._result_id:
+            try:
+                name = self.doc.result(self._result_id).name
+            except KeyError:
+                pass
+        self.name_edit.setText(name)
+        self.error.hide()
+        self.name_edit.clearFocus()
 
     def show_result(self, result, label: str = "") -> None:
         """Show ``result``'s name and star (``None``: nothing to edit)."""

@@ -300,3 +300,25 @@ def test_the_edit_menu_entries_have_their_own_access_keys(make_window):
             keys.setdefault(m.group(1).lower(), []).append(a.text())
     assert {k: v for k, v in keys.items() if len(v) > 1} == {}
     assert w.act_rename in edit.actions() and w.act_favourite in edit.actions()
+
+
+def test_esc_in_the_name_field_drops_the_edit_and_leaves_a_generation_running(make_window,
+                                                                              qtbot):
+    """Esc while typing a name is "never mind" (the name stays), not the window's Esc, which
+    cancels the running generation."""
+    w = make_window()
+    a, _b = _two(w)
+    w.gallery.list.setCurrentRow(0)
+    _type_name(qtbot, w, "Kept name")
+    cancels = []
+    w.act_cancel.setEnabled(True)  # as while a generation runs
+    w.act_cancel.triggered.connect(lambda *_: cancels.append(1))
+    depth = w.doc.undo_stack.count()
+    edit = w.gallery.names.name_edit
+    w.act_rename.trigger()
+    qtbot.keyClicks(edit, "half typed")
+    qtbot.keyClick(edit, Qt.Key.Key_Escape)
+    assert cancels == []                          # the generation would go on
+    assert edit.text() == "Kept name" and a.name == "Kept name"
+    assert w.doc.undo_stack.count() == depth      # nothing renamed, nothing to undo
+    assert w.focusWidget() is not edit
