@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 
@@ -31,6 +29,7 @@ import numpy as np
 
 from .composition import Scene
 from .errors import InputError
+from .node_tool import NodeTool
 
 __all__ = ["SPZ_MAGIC", "SPZ_MAX_COORD", "spz_folder", "require_spz", "write_splat_spz",
            "read_splat_spz"]
@@ -40,8 +39,10 @@ SPZ_MAGIC = b"NGSP"
 #: Largest coordinate SPZ's 24-bit, 12-fractional-bit positions hold (metres).
 SPZ_MAX_COORD = 2048.0 - 2.0 ** -12
 _ATTRS = {"positions": 3, "scales": 3, "rotations": 4, "alphas": 1, "colors": 3}
-_ENV = "PANOFORGE_SPZ_TOOL"
-_HINT = ("install Node.js (apt-get install nodejs npm) and run `npm ci` in tools/spz "
+_TOOL = NodeTool(
+    what=".spz splats", folder_name="spz", script="spz.mjs", package="@adobe/spz",
+    env="PANOFORGE_SPZ_TOOL",
+    hint="install Node.js (apt-get install nodejs npm) and run `npm ci` in tools/spz "
          "(python3 make.py test does both), or set PANOFORGE_SPZ_TOOL to such a folder; "
          "or write OUT.ply, which needs neither")
 
@@ -49,31 +50,16 @@ _HINT = ("install Node.js (apt-get install nodejs npm) and run `npm ci` in tools
 def spz_folder() -> Path:
     """The folder holding ``spz.mjs`` and its ``node_modules`` (``$PANOFORGE_SPZ_TOOL``, else
     ``tools/spz`` of this checkout)."""
-    env = os.environ.get(_ENV)
-    return Path(env) if env else Path(__file__).resolve().parents[1] / "tools" / "spz"
+    return _TOOL.folder()
 
 
 def require_spz() -> tuple[str, Path]:
     """``(node, spz.mjs)`` when SPZ can be written here; an :class:`InputError` otherwise."""
-    node = shutil.which("node")
-    folder = spz_folder()
-    script = folder / "spz.mjs"
-    if node is None:
-        raise InputError(".spz splats need Node.js, which is not installed", hint=_HINT)
-    if not (script.is_file()
-            and (folder / "node_modules" / "@adobe" / "spz" / "package.json").is_file()):
-        raise InputError(f".spz splats need the @adobe/spz package, which is not installed "
-                         f"in {folder}", hint=_HINT)
-    return node, script
+    return _TOOL.require()
 
 
 def _run(args: list[str], what: str, timeout: float) -> None:
-    node, script = require_spz()
-    run = subprocess.run([node, str(script), *args], capture_output=True, timeout=timeout,
-                         check=False)
-    if run.returncode != 0:
-        tail = run.stderr.decode("utf-8", "replace").strip().splitlines()[-3:]
-        raise InputError(f"the SPZ library failed to {what}: " + " / ".join(tail), hint=_HINT)
+    _TOOL.run(args, f"the SPZ library failed to {what}", timeout)
 
 
 def write_splat_spz(path: str | os.PathLike, scene: Scene, timeout: float = 900.0) -> list[str]:

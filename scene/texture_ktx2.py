@@ -20,15 +20,13 @@ extension is required.
 from __future__ import annotations
 
 import io
-import os
-import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from .errors import InputError
+from .node_tool import NodeTool
 
 __all__ = ["KTX2_EXTENSION", "KTX2_QUALITY", "encoder_folder", "require_ktx2", "encode_ktx2",
            "ktx2_document"]
@@ -38,8 +36,10 @@ KTX2_EXTENSION = "KHR_texture_basisu"
 KTX2_QUALITY = 128
 #: The KTX2 file signature (the KTX 2.0 specification's identifier).
 KTX2_MAGIC = b"\xabKTX 20\xbb\r\n\x1a\n"
-_ENV = "PANOFORGE_KTX2_TOOL"
-_HINT = ("install Node.js (apt-get install nodejs npm) and run `npm ci` in tools/ktx2 "
+_TOOL = NodeTool(
+    what="KTX2 textures", folder_name="ktx2", script="encode.mjs", package="ktx2-encoder",
+    env="PANOFORGE_KTX2_TOOL",
+    hint="install Node.js (apt-get install nodejs npm) and run `npm ci` in tools/ktx2 "
          "(python3 make.py test does both), or set PANOFORGE_KTX2_TOOL to such a folder; "
          "or choose a preset without KTX2 (unreal, godot, blender)")
 
@@ -47,8 +47,7 @@ _HINT = ("install Node.js (apt-get install nodejs npm) and run `npm ci` in tools
 def encoder_folder() -> Path:
     """The folder holding ``encode.mjs`` and its ``node_modules`` (``$PANOFORGE_KTX2_TOOL``,
     else ``tools/ktx2`` of this checkout)."""
-    env = os.environ.get(_ENV)
-    return Path(env) if env else Path(__file__).resolve().parents[1] / "tools" / "ktx2"
+    return _TOOL.folder()
 
 
 def require_ktx2() -> tuple[str, Path]:
@@ -59,16 +58,7 @@ def require_ktx2() -> tuple[str, Path]:
     InputError
         Node.js or the ``ktx2-encoder`` package is missing (the hint says how to install them).
     """
-    node = shutil.which("node")
-    folder = encoder_folder()
-    script = folder / "encode.mjs"
-    if node is None:
-        raise InputError("KTX2 textures need Node.js, which is not installed", hint=_HINT)
-    if not (script.is_file()
-            and (folder / "node_modules" / "ktx2-encoder" / "package.json").is_file()):
-        raise InputError(f"KTX2 textures need the ktx2-encoder package, which is not "
-                         f"installed in {folder}", hint=_HINT)
-    return node, script
+    return _TOOL.require()
 
 
 def encode_ktx2(rgba: np.ndarray, quality: int = KTX2_QUALITY, timeout: float = 900.0) -> bytes:
@@ -86,7 +76,7 @@ def encode_ktx2(rgba: np.ndarray, quality: int = KTX2_QUALITY, timeout: float = 
     bytes
         The KTX2 file.
     """
-    node, script = require_ktx2()
+    require_ktx2()
     rgba = np.ascontiguousarray(rgba, np.uint8)
     if rgba.ndim != 3 or rgba.shape[2] != 4:
         raise ValueError(f"rgba must be (H, W, 4), got {rgba.shape}")
@@ -94,16 +84,15 @@ def encode_ktx2(rgba: np.ndarray, quality: int = KTX2_QUALITY, timeout: float = 
     with tempfile.TemporaryDirectory(prefix="panoforge-ktx2-") as tmp:
         src, dst = Path(tmp) / "in.rgba", Path(tmp) / "out.ktx2"
         src.write_bytes(memoryview(rgba).cast("B"))
-        run = subprocess.run([node, str(script), str(src), str(w), str(h), str(dst),
-                              "--quality", str(int(quality))],
-                             capture_output=True, timeout=timeout, check=False)
-        if run.returncode != 0 or not dst.is_file():
-            tail = run.stderr.decode("utf-8", "replace").strip().splitlines()[-3:]
-            raise InputError(f"the KTX2 encoder failed on a {w}x{h} texture: "
-                             + " / ".join(tail), hint=_HINT)
+        failure = f"the KTX2 encoder failed on a {w}x{h} texture"
+        _TOOL.run([str(src), str(w), str(h), str(dst), "--quality", str(int(quality))],
+                  failure, timeout)
+        if not dst.is_file():
+            raise InputError(f"{failure}: it wrote no file", hint=_TOOL.hint)
         data = dst.read_bytes()
     if not data.startswith(KTX2_MAGIC):
-        raise InputError("the KTX2 encoder wrote something that is not a KTX2 file", hint=_HINT)
+        raise InputError("the KTX2 encoder wrote something that is not a KTX2 file",
+                         hint=_TOOL.hint)
     return data
 
 
