@@ -83,6 +83,26 @@ def _read_at(fd: int, offset: int, n: int) -> bytes:
     return out
 
 
+def _box_at(head: bytes, pos: int, end: int) -> tuple[bytes, int, int]:
+    """``(kind, header_size, size)`` of the box whose first 8 (or 16) bytes are ``head``,
+    starting at ``pos`` of a range that ends at ``end``.
+
+    Raises
+    ------
+    SphericalError
+        On a box that runs past ``end`` or is shorter than its header.
+    """
+    size, kind = struct.unpack(">I4s", head[:8])
+    header = 8
+    if size == 1:
+        size, header = struct.unpack(">Q", head[8:16])[0], 16
+    elif size == 0:
+        size = end - pos
+    if size < header or pos + size > end:
+        raise SphericalError(f"broken {kind!r} box at byte {pos}")
+    return kind, header, size
+
+
 def find_boxes(data: bytes, start: int = 0, end: int | None = None):
     """``(kind, offset, header_size, size)`` of the boxes in ``data[start:end]``, in order.
 
@@ -94,32 +114,17 @@ def find_boxes(data: bytes, start: int = 0, end: int | None = None):
     end = len(data) if end is None else end
     pos, out = start, []
     while pos + 8 <= end:
-        size, kind = struct.unpack(">I4s", data[pos:pos + 8])
-        header = 8
-        if size == 1:
-            size = struct.unpack(">Q", data[pos + 8:pos + 16])[0]
-            header = 16
-        elif size == 0:
-            size = end - pos
-        if size < header or pos + size > end:
-            raise SphericalError(f"broken {kind!r} box at byte {pos}")
+        kind, header, size = _box_at(data[pos:pos + 16], pos, end)
         out.append((kind, pos, header, size))
         pos += size
     return out
 
 
 def _top_level(fd: int, file_size: int):
+    """:func:`find_boxes` of the file's top level, reading only each box's header."""
     pos, out = 0, []
     while pos + 8 <= file_size:
-        head = _read_at(fd, pos, 16)
-        size, kind = struct.unpack(">I4s", head[:8])
-        header = 8
-        if size == 1:
-            size, header = struct.unpack(">Q", head[8:16])[0], 16
-        elif size == 0:
-            size = file_size - pos
-        if size < header or pos + size > file_size:
-            raise SphericalError(f"broken {kind!r} box at byte {pos}")
+        kind, header, size = _box_at(_read_at(fd, pos, 16), pos, file_size)
         out.append((kind, pos, header, size))
         pos += size
     return out
