@@ -136,9 +136,17 @@ def test_orphans_need_a_dead_process_and_a_copy(qt_app, tmp_path):
 
 
 def test_a_session_recovered_into_an_open_project_keeps_its_results_whole(make_window,
-                                                                          tmp_path):
+                                                                          tmp_path,
+                                                                          monkeypatch):
     """Another session's results join the open project with their layers, names, favourites
-    and lineage, not as bare panoramas; taken ids get fresh ones."""
+    and lineage, not as bare panoramas; taken ids get fresh ones.
+
+    The orphan is handed to the window as :func:`find_orphans` describes it (the tests above
+    check how orphans are found): whether a made-up dead process id is free again is not
+    what this test is about, and a reused id made it fail once in CI.
+    """
+    import app.window.files as files_mod
+    from app.window.recovery import Orphan
     from scene.composition import Layer
 
     root = tmp_path / "sessions"
@@ -151,15 +159,15 @@ def test_a_session_recovered_into_an_open_project_keeps_its_results_whole(make_w
     child = lost.add_result(box_room(64, pillar=None).panorama, kind="upscaled",
                             parent_id=base.id)
     store.write(lost)
-    store.flush()
-    info = json.loads((store.session_dir / SESSION_FILE).read_text())
-    info["pid"] = _dead_pid()
-    (store.session_dir / SESSION_FILE).write_text(json.dumps(info))
+    assert store.flush() and store.last_error is None
     assert (base.id, child.id) == ("r1", "r2")
+    orphan = Orphan(store.session_dir, store.recovery_file, None, _dead_pid(),
+                    store.recovery_file.stat().st_mtime)
+    monkeypatch.setattr(files_mod, "find_orphans", lambda root, exclude=None: [orphan])
 
     w = make_window(recovery_root=root)
     w.doc.add_result(box_room(32).panorama, kind="imported")  # the open work has an r1 too
-    assert w.check_recovery() == 2
+    assert w.check_recovery() == 2, w.prompter.errors
     mine, got_base, got_child = w.doc.results
     assert mine.id == "r1" and {got_base.id, got_child.id} == {"r2", "r3"}
     assert got_base.name == "the good one" and got_base.favourite
