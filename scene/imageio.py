@@ -99,6 +99,9 @@ class LoadedDepth:
         ``"PNG"``, ``"EXR"`` or ``"NPY"``.
     is_float : bool
         Floating-point values (EXR, float ``.npy``), i.e. metres rather than integer steps.
+    encoded : bytes or None
+        The file's bytes when it is a greyscale PNG (8- or 16-bit, no alpha), whose pixels
+        are exactly ``raw``; else ``None``.
     """
 
     raw: np.ndarray
@@ -106,6 +109,7 @@ class LoadedDepth:
     suggested: DepthInterpretation
     source_format: str = ""
     is_float: bool = False
+    encoded: bytes | None = field(default=None, repr=False)
 
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -360,7 +364,8 @@ def _read_depth_png(path: Path) -> LoadedDepth:
         )
     bit_depth = 16 if raw.dtype == np.uint16 else 8
     return LoadedDepth(raw=raw, bit_depth=bit_depth, source_format="PNG",
-                       suggested=_suggest(path.name, raw, bit_depth, "PNG"), is_float=False)
+                       suggested=_suggest(path.name, raw, bit_depth, "PNG"), is_float=False,
+                       encoded=data if colour_type == 0 else None)
 
 
 def _read_depth_exr(path: Path) -> LoadedDepth:

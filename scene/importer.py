@@ -512,9 +512,13 @@ def import_panorama(
             **({"gpano": {**gpano.to_dict(), "placed": known is not None}} if gpano else {}),
         },
     )
+    # the user's depth PNG, while nothing above changed its pixels, is what a save stores
+    depth_encoded = ((raw, depth.encoded) if depth is not None and depth.encoded is not None
+                     and raw is depth.raw else None)
     pano = RGBDPanorama(
         rgb=rgb, raw_depth=raw, interpretation=interp, metadata=metadata,
         flat_radius=float(flat_radius), rgb_encoded=encoded, rgb_mime=mime,
+        depth_encoded=depth_encoded,
     )
     return ImportOutcome(panorama=pano, warnings=warnings, known=known)
 

@@ -115,6 +115,12 @@ class RGBDPanorama(_ImageSize):
         exports can embed it without re-encoding).
     rgb_mime : str
         ``"image/png"`` or ``"image/jpeg"`` for ``rgb_encoded``.
+    depth_encoded : (ndarray, bytes) or None
+        A greyscale PNG file (8- or 16-bit) whose pixels equal that array, as the user's
+        file held it (kept so saving a project stores the user's bytes instead of encoding
+        them again). :meth:`encoded_depth` gives the bytes only while the array *is*
+        ``raw_depth``, so a panorama made with other depth (``replace``, :meth:`with_depth`)
+        never carries stale bytes.
     """
 
     rgb: np.ndarray
@@ -124,6 +130,7 @@ class RGBDPanorama(_ImageSize):
     flat_radius: float = DEFAULT_FLAT_RADIUS_M
     rgb_encoded: bytes | None = None
     rgb_mime: str = ""
+    depth_encoded: tuple | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         rgb = _check_rgb(self.rgb)
@@ -160,6 +167,14 @@ class RGBDPanorama(_ImageSize):
         return self.raw_depth is not None
 
     # -- depth ---------------------------------------------------------------------------
+    def encoded_depth(self) -> bytes | None:
+        """The greyscale PNG bytes of ``raw_depth`` given with it (``depth_encoded``), or
+        None when there are none or they belong to other depth."""
+        enc = self.depth_encoded
+        if enc is None or self.raw_depth is None or enc[0] is not self.raw_depth:
+            return None
+        return enc[1]
+
     @cached_property
     def distance(self) -> np.ndarray:
         """(H, W) float32 radial distance in metres at the RGB resolution, NaN = unknown.
@@ -181,10 +196,9 @@ class RGBDPanorama(_ImageSize):
     def depth_range(self) -> tuple[float, float]:
         """(min, max) finite distance in metres; ``(nan, nan)`` when nothing is known."""
         d = self.distance
-        finite = d[np.isfinite(d)]
-        if finite.size == 0:
-            return (float("nan"), float("nan"))
-        return (float(finite.min()), float(finite.max()))
+        # fmin/fmax skip NaN without gathering the finite values (a copy of the whole map);
+        # only NaN everywhere gives NaN. Distances are never infinite (scene.depth).
+        return (float(np.fmin.reduce(d, axis=None)), float(np.fmax.reduce(d, axis=None)))
 
     def near_far(self) -> tuple[float, float]:
         """The near/far the depth panel shows, metres.

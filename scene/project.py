@@ -355,13 +355,33 @@ def _npy_bytes(arr: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
+def _depth_cap(dtype: np.dtype, width: int, height: int) -> int:
+    """Most bytes a stored depth member may have (the loader refuses more)."""
+    return 2 * np.dtype(dtype).itemsize * width * height + _SLACK_BYTES
+
+
+def _given_depth_png(pano: RGBDPanorama, arr: np.ndarray, fmt: str) -> bytes | None:
+    """The user's own depth PNG (:meth:`RGBDPanorama.encoded_depth`) when the loader will
+    take it as it is: the right size, bit depth and colour type, within the member cap."""
+    data = pano.encoded_depth()
+    if data is None or fmt == "npy":
+        return None
+    bits = 16 if fmt == "png16" else 8
+    h, w = arr.shape
+    if png_header(data) != (w, h, bits, 0) or len(data) > _depth_cap(arr.dtype, w, h):
+        return None
+    return bytes(data)
+
+
 def _encode_depth(pano: RGBDPanorama, cache: _Encoded) -> tuple[bytes, str]:
     raw = pano.raw_depth
     if cache.depth is not None and cache.depth[0] is raw:
         return cache.depth[1], cache.depth[2]
     arr = np.asarray(raw)
     fmt = _depth_format(arr)
-    data = _npy_bytes(arr) if fmt == "npy" else _png_bytes(arr)
+    data = _given_depth_png(pano, arr, fmt)
+    if data is None:
+        data = _npy_bytes(arr) if fmt == "npy" else _png_bytes(arr)
     cache.depth = (raw, data, fmt)
     return data, fmt
 
@@ -703,14 +723,13 @@ def _load_panorama(zf: zipfile.ZipFile, rd: dict, s: _Schema, path_name: str,
         if fmt not in _DEPTH_FORMATS:
             raise _fail(f"manifest: {s.where} has depth of unknown format {fmt!r}")
         try:
-            itemsize = np.dtype(dtype).itemsize
             ok_dtype = np.dtype(dtype).kind in "fiu"
         except TypeError:
             ok_dtype = False
         if not ok_dtype or (_DEPTH_FORMATS[fmt][1] not in (None, np.dtype(dtype).name)):
             raise _fail(f"manifest: {s.where} has depth of unsupported dtype {dtype!r}")
         dwant = ds.size(depth_e)
-        cap = 2 * itemsize * dwant[0] * dwant[1] + _SLACK_BYTES
+        cap = _depth_cap(np.dtype(dtype), dwant[0], dwant[1])
         depth_bytes = _image_member(zf, depth_e, ds, cap, path_name)
         raw = _load_depth(depth_bytes, fmt, dtype, depth_e["file"], dwant)
         cache.depth = (raw, depth_bytes, fmt)

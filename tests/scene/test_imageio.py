@@ -122,6 +122,7 @@ def test_depth_png16_values_untouched(tmp_path):
     assert loaded.suggested.kind == "distance" and loaded.suggested.scale == 0.001
     assert loaded.suggested.invalid_zero
     assert "d.png" in loaded.suggested.source and "16-bit" in loaded.suggested.source
+    assert loaded.encoded == p.read_bytes()  # a greyscale PNG keeps its own bytes
 
 
 def test_depth_png8_and_grey_rgb(tmp_path):
@@ -130,8 +131,11 @@ def test_depth_png8_and_grey_rgb(tmp_path):
     loaded = read_depth(tmp_path / "d8.png")
     assert loaded.raw.dtype == np.uint8 and np.array_equal(loaded.raw, d)
     assert loaded.bit_depth == 8 and loaded.suggested.kind == "disparity"
+    assert loaded.encoded == (tmp_path / "d8.png").read_bytes()
     Image.fromarray(np.repeat(d[..., None], 3, -1)).save(tmp_path / "grey_rgb.png")
-    assert np.array_equal(read_depth(tmp_path / "grey_rgb.png").raw, d)
+    grey_rgb = read_depth(tmp_path / "grey_rgb.png")
+    assert np.array_equal(grey_rgb.raw, d)
+    assert grey_rgb.encoded is None  # its bytes are an RGB image, not the greyscale raw
 
 
 def test_depth_colour_png_refused(tmp_path):

@@ -54,6 +54,7 @@ def test_png16_millimetres_round_trip_within_half_a_millimetre(tmp_path, room, r
     assert pano.interpretation.kind == "distance" and pano.interpretation.scale == 0.001
     assert "depth.png" in pano.interpretation.source and "16-bit" in pano.interpretation.source
     assert pano.rgb_encoded == rgb_png.read_bytes() and pano.rgb_mime == "image/png"
+    assert pano.encoded_depth() == (tmp_path / "depth.png").read_bytes()  # saved as it came
     assert out.warnings == []
 
 
@@ -178,6 +179,7 @@ def test_fit_pad_pads_rgb_and_depth_consistently(tmp_path):
     assert pano.rgb.shape == (48, 96, 3)
     assert (pano.rgb[:8] == 0).all() and (pano.rgb[-8:] == 0).all() and (pano.rgb[8:40] == 200).all()
     assert pano.rgb_encoded is None
+    assert pano.encoded_depth() is None  # padded: the file's bytes are not this depth
     raw = pano.raw_depth
     assert raw.shape == (24, 48) and raw.dtype == np.float32
     assert np.isnan(raw[:4]).all() and np.isnan(raw[-4:]).all() and (raw[4:20] == 5000).all()

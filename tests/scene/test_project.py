@@ -119,6 +119,53 @@ def test_everything_survives_a_round_trip(tmp_path, project):
     assert loaded.results[2].panorama.rgb_encoded == jpeg.rgb_encoded  # original bytes kept
 
 
+def _grey_png(arr, **info) -> bytes:
+    buf = io.BytesIO()
+    pnginfo = None
+    if info:
+        from PIL import PngImagePlugin
+
+        pnginfo = PngImagePlugin.PngInfo()
+        for key, value in info.items():
+            pnginfo.add_text(key, value)
+    Image.fromarray(arr).save(buf, format="PNG", compress_level=1, pnginfo=pnginfo)
+    return buf.getvalue()
+
+
+def _saved_depth(tmp_path, pano) -> bytes:
+    p = Project()
+    p.add_result(pano, kind="imported")
+    save_project(tmp_path / "d.panoforge", p)
+    loaded = load_project(tmp_path / "d.panoforge")
+    assert np.array_equal(loaded.results[0].panorama.raw_depth, pano.raw_depth)
+    return _members(tmp_path / "d.panoforge")["results/r1/depth.png"]
+
+
+def test_the_users_depth_png_is_stored_as_it_came(tmp_path):
+    mm = RNG.integers(1, 65536, (32, 64)).astype(np.uint16)
+    given = _grey_png(mm, Software="the user's tool")  # not how Panoforge would encode it
+    interp = DepthInterpretation(kind="distance", scale=0.001)
+    pano = RGBDPanorama(rgb=_rgb(), raw_depth=mm, interpretation=interp,
+                        depth_encoded=(mm, given))
+    assert pano.encoded_depth() == given
+    assert _saved_depth(tmp_path, pano) == given
+    # bytes given with other depth are never used: the new depth is encoded
+    other = pano.with_depth(mm // 2, interp)
+    assert other.encoded_depth() is None
+    assert _saved_depth(tmp_path, other) != given
+
+
+def test_a_depth_png_too_big_for_the_loader_is_encoded_again(tmp_path):
+    mm = RNG.integers(1, 65536, (32, 64)).astype(np.uint16)
+    # 1.5 MiB of text: over what the loader accepts for a 64x32 depth member
+    bloated = _grey_png(mm, Comment="x" * (3 << 19))
+    interp = DepthInterpretation(kind="distance", scale=0.001)
+    pano = RGBDPanorama(rgb=_rgb(), raw_depth=mm, interpretation=interp,
+                        depth_encoded=(mm, bloated))
+    stored = _saved_depth(tmp_path, pano)  # (loads: the stored member is within the cap)
+    assert stored != bloated and len(stored) < 1 << 16
+
+
 def test_manifest_layout(tmp_path, project):
     path = tmp_path / "p.panoforge"
     save_project(path, project)
