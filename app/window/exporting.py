@@ -47,7 +47,7 @@ def export_plan(options: ExportChoices):
         plan.add("images", folder / f"{stem}_images")
     if options.cubemap:
         plan.add("cubemap", folder / f"{stem}_cubemap", face_size=options.cube_face)
-    if getattr(options, "stereo360", False):
+    if options.stereo360:
         plan.add("stereo360", folder / f"{stem}_stereo360.png")
         plan.scene = options.scene  # the whole composition, as the CLI's --stereo360
     if options.preset:
@@ -60,7 +60,7 @@ def export_plan(options: ExportChoices):
         else:
             plan.add("preset", path, preset=preset.name, texture=options.texture,
                      jpeg_quality=options.jpeg_quality,
-                     ktx2=True if getattr(options, "ktx2", False) else None)
+                     ktx2=True if options.ktx2 else None)
         plan.scene = options.scene  # a preset writes the layers and props too
     return plan
 

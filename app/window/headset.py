@@ -16,9 +16,11 @@ active result, and :attr:`HeadsetLink.statusChanged` carries a line for the dock
 The session never makes the window save: a project with unsaved work (or none on disk) is
 handed over as a temporary copy, rewritten when results arrive or leave (the XR process
 re-reads its file when it changes), so the user's own file is only written by Save. The
-rewrites run on a background thread, newest wins (:class:`~app.window.latest_worker.LatestWorker`,
-as the recovery copy): encoding a few 4096 px results takes seconds, which must not freeze
-the window while a generation lands during a session.
+copy is written on a background thread, newest wins (:class:`~app.window.latest_worker.LatestWorker`,
+as the recovery copy), the first one too: encoding a few 4096 px results takes seconds, which
+must not freeze the window, neither at Ctrl+H nor while a generation lands during a session.
+While that first copy is written the link is :attr:`HeadsetLink.starting`; the session is
+launched when it is on disk, and Ctrl+H again (or closing the window) cancels it.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QLabel, QSizePolicy
+
+from scene.errors import PanoforgeError, ResourceError
 
 from .document import Document
 from .latest_worker import LatestWorker
@@ -97,6 +101,11 @@ class HeadsetLink(QObject):
     failed = Signal(str)
     #: Emitted with a short line on what the headset shows ("r2 at 2x"), "" when it ends.
     statusChanged = Signal(str)
+    #: Emitted with the :class:`~scene.errors.PanoforgeError` when a session could not be
+    #: launched after its copy was written (a launch on the saved file raises instead).
+    startFailed = Signal(object)
+    #: (start token, error or None), from the copier thread when the first copy is written.
+    _firstCopyWritten = Signal(object, object)
 
     def __init__(self, launcher=None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -118,6 +127,15 @@ class HeadsetLink(QObject):
         self._copier = LatestWorker("headset-copy", self._write_snapshot)
         #: The error of the last background rewrite of the copy, if it failed.
         self.copy_error: Exception | None = None
+        #: Bumped by every start and stop: a first copy that lands after a stop is dropped.
+        self._start_token = 0
+        #: (token, result id) of the start waiting for its first copy, else None.
+        self._pending_start: tuple[int, str | None] | None = None
+        #: Copies of cancelled starts still being written: token -> path (removed on landing).
+        self._abandoned: dict[int, Path] = {}
+        #: Results changed while the first copy was being written (it is rewritten on launch).
+        self._copy_stale = False
+        self._firstCopyWritten.connect(self._launch_on_copy)
 
     def set_document(self, doc: Document) -> None:
         """Follow ``doc``; a session of the previous document is stopped."""
@@ -131,26 +149,86 @@ class HeadsetLink(QObject):
     def running(self) -> bool:
         return self.handle is not None and self.handle.running
 
+    @property
+    def starting(self) -> bool:
+        """A start is waiting for its temporary copy to be written."""
+        return self._pending_start is not None
+
     def start(self) -> None:
-        """Start a session: on the saved file when it is up to date, else on a temporary copy."""
-        if self.running:
+        """Start a session: on the saved file when it is up to date (now), else on a
+        temporary copy written in the background (launched when it is on disk)."""
+        if self.running or self.starting:
             return
+        active = self.doc.active
+        result_id = active.id if active else None
+        path = self.doc.path
+        if path is None or self.doc.is_modified:
+            self._start_token += 1
+            self._pending_start = (self._start_token, result_id)
+            self._copy_stale = False
+            self._copier.submit((self._new_copy_path(), project_snapshot(self.doc.project),
+                                 self._start_token))
+            self.runningChanged.emit(True)  # (the action shows it is on its way)
+            return
+        self._launch(path, result_id)
+
+    def _launch(self, path: Path, result_id: str | None) -> None:
         launcher = self._launcher
         if launcher is None:
             from app import xr_launcher as launcher
-        active = self.doc.active
-        path = self.doc.path
-        if path is None or self.doc.is_modified:
-            path = self._write_copy()
-        self.handle = launcher.start_headset(path, result_id=active.id if active else None)
+        self.handle = launcher.start_headset(path, result_id=result_id)
         self._timer.start()
         self._mirror_stamp = self._status = None
         self.mirror.clear_image()
         self._mirror_timer.start()
         self.runningChanged.emit(True)
 
-    def stop(self) -> None:
-        """End the session cleanly (waits up to a few seconds)."""
+    def _launch_on_copy(self, token: int, error) -> None:
+        """On the GUI thread: the first copy of start ``token`` is written (or failed)."""
+        if self._pending_start is None or self._pending_start[0] != token:
+            abandoned = self._abandoned.pop(token, None)  # cancelled while it was written
+            if abandoned is not None:
+                shutil.rmtree(abandoned.parent, ignore_errors=True)
+            return
+        _, result_id = self._pending_start
+        self._pending_start = None
+        try:
+            if error is not None:
+                raise ResourceError(f"could not write the project copy for the headset ({error})",
+                                    hint="free some space in the temporary folder, or save the "
+                                    "project and try again")
+            self._launch(self.copy_path, result_id)
+        except PanoforgeError as exc:
+            self._drop_copy()
+            self.runningChanged.emit(False)
+            self.startFailed.emit(exc)
+            return
+        if self._copy_stale:  # results arrived while it was written
+            self._copy_stale = False
+            self._copier.submit((self.copy_path, project_snapshot(self.doc.project), None))
+
+    def stop(self, wait: bool = True) -> None:
+        """End the session cleanly (waits up to a few seconds); cancel one that is starting.
+
+        Parameters
+        ----------
+        wait : bool
+            For a start still writing its copy: wait for the write, then remove the copy
+            (closing the window); False leaves the write to finish on its thread and removes
+            the copy when it lands (Ctrl+H again: the window does not wait).
+        """
+        self._start_token += 1
+        if self._pending_start is not None:
+            token = self._pending_start[0]
+            self._pending_start = None
+            if wait:
+                self.flush_copy()
+                self._drop_copy()
+            elif self.copy_path is not None:
+                self._abandoned[token] = self.copy_path
+                self.copy_path = None
+            self.runningChanged.emit(False)
+            return
         if self.handle is None:
             return
         self._timer.stop()
@@ -162,30 +240,35 @@ class HeadsetLink(QObject):
         self.statusChanged.emit("")
         self.runningChanged.emit(False)
 
-    def _write_copy(self) -> Path:
-        """Write the open project to a temporary ``.panoforge`` (atomically); its path."""
-        from scene.project import save_project
-
+    def _new_copy_path(self) -> Path:
+        """Where the session's temporary ``.panoforge`` goes (a fresh temporary folder)."""
         if self.copy_path is None:
             name = self.doc.path.name if self.doc.path is not None else "untitled.panoforge"
             self.copy_path = Path(tempfile.mkdtemp(prefix="panoforge-headset-")) / name
-        save_project(self.copy_path, self.doc.project)
         return self.copy_path
 
     def _refresh_copy(self) -> None:
-        if self.running and self.copy_path is not None and self.sender() is self.doc:
-            self._copier.submit((self.copy_path, project_snapshot(self.doc.project)))
+        if self.sender() is not self.doc or self.copy_path is None:
+            return
+        if self.starting:
+            self._copy_stale = True
+        elif self.running:
+            self._copier.submit((self.copy_path, project_snapshot(self.doc.project), None))
 
     def _write_snapshot(self, item) -> None:
-        """On the copier thread: rewrite the session's copy from a snapshot (atomically)."""
+        """On the copier thread: write the session's copy from a snapshot (atomically); for
+        a start's first copy (``token`` set), tell the GUI thread when it is on disk."""
         from scene.project import save_project
 
-        path, snap = item
+        path, snap, token = item
+        error = None
         try:
             save_project(path, snap)
             self.copy_error = None
         except Exception as exc:  # a full temp disk: the session keeps the previous copy
-            self.copy_error = exc
+            self.copy_error = error = exc
+        if token is not None:
+            self._firstCopyWritten.emit(token, error)
 
     def flush_copy(self, timeout_s: float = 60.0) -> bool:
         """Wait until the copy has every result that arrived (tests; before it is removed)."""

@@ -95,6 +95,8 @@ class MainWindow(DocumentView, QMainWindow):
         self.headset.runningChanged.connect(lambda on: self.act_headset.setChecked(on))
         self.headset.failed.connect(
             lambda out: self.prompter.show_error(self, "View in headset", PanoforgeError(out)))
+        self.headset.startFailed.connect(
+            lambda exc: self.prompter.show_error(self, "View in headset", exc))
 
         self.setObjectName("MainWindow")
         self.setWindowTitle("Panoforge")
@@ -281,8 +283,8 @@ class MainWindow(DocumentView, QMainWindow):
     def view_in_headset(self) -> None:
         """Start a headset session on the project as it is (unsaved work goes as a
         temporary copy; the file on disk is not touched), or stop the running one."""
-        if self.headset.running:
-            self.headset.stop()
+        if self.headset.running or self.headset.starting:
+            self.headset.stop(wait=False)  # (cancels one still writing its copy)
             return
         try:
             self.headset.start()

@@ -534,7 +534,7 @@ class _FakeLauncher:
         return self.started[-1]
 
 
-def test_view_in_headset_forwards_edits_reports_failure_and_stops(make_window, tmp_path):
+def test_view_in_headset_forwards_edits_reports_failure_and_stops(make_window, tmp_path, qtbot):
     from app.window.headset import HeadsetLink
 
     w = make_window()
@@ -561,7 +561,10 @@ def test_view_in_headset_forwards_edits_reports_failure_and_stops(make_window, t
     assert h.stopped and not w.headset.running and not w.act_headset.isChecked()
 
     w.act_headset.trigger()  # a runtime that is not there: the process exits 2
+    # (the edits above are unsaved: it starts on a copy, launched once that is written)
+    qtbot.waitUntil(lambda: len(launcher.started) == 2, timeout=20000)
     h2 = launcher.started[-1]
+    assert h2.path != tmp_path / "vr.panoforge"
     h2.code, h2.log = 2, "panoforge: error: no OpenXR runtime is running\n  hint: start SteamVR"
     w.headset.poll()
     title, exc = w.prompter.errors[-1]

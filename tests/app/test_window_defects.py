@@ -87,8 +87,13 @@ def test_recovery_restores_exactly_the_state_before_the_kill(make_window, tmp_pa
     assert w.doc.path == project and w.isWindowModified()
 
 
-def test_view_in_headset_leaves_the_saved_file_alone(make_window, tmp_path):
-    """Ctrl+H with unsaved work hands the headset a temporary copy: the file is not rewritten."""
+def test_view_in_headset_leaves_the_saved_file_alone(make_window, tmp_path, qtbot,
+                                                     monkeypatch):
+    """Ctrl+H with unsaved work hands the headset a temporary copy: the file is not rewritten,
+    and the copy, the first one too, is written off the window's thread."""
+    import threading
+
+    import scene.project as sp
     from scene.project import load_project
     from scene.testing.analytic import nested_spheres
     from tests.app.test_window import _FakeLauncher
@@ -103,16 +108,6 @@ def test_view_in_headset_leaves_the_saved_file_alone(make_window, tmp_path):
     second = _add(w, nested_spheres(64).panorama)          # unsaved work
     asked = list(w.prompter.asked)
 
-    w.act_headset.trigger()
-    (h,) = launcher.started
-    assert project.read_bytes() == saved and w.isWindowModified()
-    assert w.prompter.asked == asked                       # nothing asked, nothing saved
-    assert h.path != project and h.first == second.id
-    assert [r.id for r in load_project(h.path).results] == ["r1", "r2"]
-    import threading
-
-    import scene.project as sp
-
     writers = []
     real_save = sp.save_project
 
@@ -120,19 +115,57 @@ def test_view_in_headset_leaves_the_saved_file_alone(make_window, tmp_path):
         writers.append(threading.current_thread())
         return real_save(path, project)
 
-    sp.save_project = save_and_say_where
-    try:
-        third = _add(w, box_room(48).panorama)             # arrives while the session runs
-        assert w.headset.flush_copy()
-    finally:
-        sp.save_project = real_save
+    monkeypatch.setattr(sp, "save_project", save_and_say_where)
+    w.act_headset.trigger()
+    assert w.act_headset.isChecked()                       # on its way while the copy is written
+    qtbot.waitUntil(lambda: bool(launcher.started), timeout=20000)
+    (h,) = launcher.started
+    assert w.headset.running and not w.headset.starting
+    assert project.read_bytes() == saved and w.isWindowModified()
+    assert w.prompter.asked == asked                       # nothing asked, nothing saved
+    assert h.path != project and h.first == second.id
+    assert [r.id for r in load_project(h.path).results] == ["r1", "r2"]
+    third = _add(w, box_room(48).panorama)                 # arrives while the session runs
+    assert w.headset.flush_copy()
     assert third.id in [r.id for r in load_project(h.path).results]
-    # rewritten off the window's thread: a few large results take seconds to encode
-    assert writers and threading.main_thread() not in writers
+    # every copy is written off the window's thread: a few large results take seconds
+    assert len(writers) >= 2 and threading.main_thread() not in writers
     copy = h.path
     w.act_headset.trigger()                                # stop: the copy goes
     assert h.stopped and not copy.exists()
     assert project.read_bytes() == saved
+
+
+def test_view_in_headset_can_be_cancelled_while_its_copy_is_written(make_window, qtbot,
+                                                                    monkeypatch):
+    """Ctrl+H twice before the copy is on disk: nothing is launched, the window does not
+    wait for the write, and the copy is removed once it lands."""
+    import threading
+
+    import scene.project as sp
+    from tests.app.test_window import _FakeLauncher
+
+    w = make_window()
+    launcher = _FakeLauncher()
+    w.headset._launcher = launcher
+    _add(w, box_room(64).panorama)                         # never saved: a copy is needed
+    gate, written = threading.Event(), []
+    real_save = sp.save_project
+
+    def slow_save(path, project):
+        assert gate.wait(20)
+        real_save(path, project)
+        written.append(path)
+
+    monkeypatch.setattr(sp, "save_project", slow_save)
+    w.act_headset.trigger()
+    assert w.headset.starting and w.act_headset.isChecked() and not launcher.started
+    w.act_headset.trigger()                                # cancel: returns with the write pending
+    assert not w.headset.starting and not w.act_headset.isChecked()
+    gate.set()
+    qtbot.waitUntil(lambda: bool(written) and not written[0].parent.exists(), timeout=20000)
+    qtbot.wait(50)
+    assert not launcher.started and not w.headset.running
 
 
 def _mean_rgb(widget):
@@ -469,3 +502,24 @@ def test_depth_colours_are_one_map_with_a_legend_in_metres(make_window, qtbot):
     np.testing.assert_allclose(pixel, expect, atol=2)
     w.set_mode("textured")
     assert not legend3d.isVisible()
+
+
+def test_a_launch_that_fails_after_the_copy_says_why(make_window, qtbot):
+    """The launch that follows a background copy still reports its error (with the hint)."""
+    from scene.errors import ResourceError
+
+    class _NoRuntime:
+        def start_headset(self, path, result_id=None):
+            self.path = path
+            raise ResourceError("no OpenXR runtime is running", hint="start SteamVR")
+
+    w = make_window()
+    launcher = _NoRuntime()
+    w.headset._launcher = launcher
+    _add(w, box_room(64).panorama)                         # unsaved: a copy first
+    w.act_headset.trigger()
+    qtbot.waitUntil(lambda: bool(w.prompter.errors), timeout=20000)
+    title, exc = w.prompter.errors[-1]
+    assert title == "View in headset" and exc.hint == "start SteamVR"
+    assert not w.act_headset.isChecked() and not w.headset.starting
+    assert not launcher.path.parent.exists()               # the copy went with it
