@@ -190,6 +190,10 @@ class GeneratePanel(QWidget):
         self.guidance_spin.setDecimals(1)
         self.guidance_spin.setToolTip("Guidance scale (unitless): how closely the image follows the prompt")
         form.addRow("Guidance", self.guidance_spin)
+        # Esc in a field leaves the field; it is not the window's Esc (Cancel Generation)
+        for field in (self.negative_edit, self.model_edit, self.seed_spin, self.steps_spin,
+                      self.guidance_spin):
+            field.installEventFilter(self)
         self.size_combo = QComboBox()
         self.size_combo.setToolTip("Panorama size, width × height in pixels (2:1 equirect)")
         form.addRow("Size", self.size_combo)
@@ -227,14 +231,23 @@ class GeneratePanel(QWidget):
         lay.addStretch(1)
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt's name
-        """Ctrl+Enter in the prompt generates (instead of inserting a line break)."""
+        """Ctrl+Enter in the prompts generates (instead of inserting a line break); Esc in
+        any of the panel's fields leaves the field (focus goes back to the window), so a
+        second Esc, not the first, is the window's Cancel Generation: an Esc meant for the
+        text never stops a generation of several minutes."""
         from PySide6.QtCore import QEvent
 
-        if (event.type() in (QEvent.Type.KeyPress, QEvent.Type.ShortcutOverride)
+        key_event = event.type() in (QEvent.Type.KeyPress, QEvent.Type.ShortcutOverride)
+        if (key_event and obj in (self.prompt_edit, self.negative_edit)
                 and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
                 and event.modifiers() & Qt.KeyboardModifier.ControlModifier):
             if event.type() == QEvent.Type.KeyPress:
                 self.trigger_generate()
+            event.accept()
+            return True
+        if key_event and event.key() == Qt.Key.Key_Escape and not event.modifiers():
+            if event.type() == QEvent.Type.KeyPress:
+                obj.clearFocus()
             event.accept()
             return True
         return super().eventFilter(obj, event)

@@ -523,3 +523,24 @@ def test_a_launch_that_fails_after_the_copy_says_why(make_window, qtbot):
     assert title == "View in headset" and exc.hint == "start SteamVR"
     assert not w.act_headset.isChecked() and not w.headset.starting
     assert not launcher.path.parent.exists()               # the copy went with it
+
+
+def test_esc_in_a_generate_field_leaves_it_and_a_second_esc_cancels(make_window, qtbot):
+    """Esc while typing the prompt (or the seed, steps ...) leaves the field and lets a
+    running generation go on; Esc again, outside the field, is Cancel Generation."""
+    w = make_window()
+    gp = w.generate_panel
+    cancels = []
+    w.act_cancel.setEnabled(True)  # as while a generation runs
+    w.act_cancel.triggered.connect(lambda *_: cancels.append(1))
+    for field in (gp.prompt_edit, gp.negative_edit, gp.seed_spin):  # (steps: off for procedural)
+        field.setFocus()
+        qtbot.waitUntil(field.hasFocus, timeout=5000)
+        qtbot.keyClicks(field, "12")
+        qtbot.keyClick(field, Qt.Key.Key_Escape)
+        assert cancels == [], field.objectName()
+        assert not field.hasFocus()
+    assert "12" in gp.prompt_edit.toPlainText()  # nothing typed is lost
+    qtbot.keyClick(w, Qt.Key.Key_Escape)
+    assert cancels == [1]
+    w.act_cancel.setEnabled(False)
