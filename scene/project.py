@@ -9,7 +9,8 @@ the same bytes)::
     results/<id>/rgb.png|rgb.jpg               stored: the original encoded bytes when known,
                                                else PNG
     results/<id>/depth.png                     stored: 16- or 8-bit greyscale PNG for integer
-                                               raw depth
+                                               raw depth (the user's imported file itself
+                                               when it was one, within the member cap)
     results/<id>/depth.npy                     stored: the raw depth array for float data
     results/<id>/layers/<lid>/rgb.*|depth.*    a layer's panorama, stored like a result's
     results/<id>/props/<pid>/positions.npy     a prop's mesh: positions <f4 (N, 3),
