@@ -169,8 +169,9 @@ def test_the_window_mirrors_the_headset_view_while_a_session_runs(make_window, q
     second = w.doc.add_result(box_room(48).panorama, kind="imported")
     w.doc.set_active(first.id)
     assert not w.headset_dock.isVisible()
-    w.act_headset.trigger()
-    assert w.headset.running and w.headset_dock.isVisible()
+    w.act_headset.trigger()  # unsaved: launched once its copy is written (off the GUI thread)
+    qtbot.waitUntil(lambda: w.headset.running, timeout=20000)
+    assert w.headset_dock.isVisible()
     mirror = w.headset.mirror
     assert mirror.image is None and "first frame" in mirror.text()
     _write_png(handles[0].mirror_file, (250, 20, 30))
