@@ -104,8 +104,9 @@ class HeadsetLink(QObject):
     #: Emitted with the :class:`~scene.errors.PanoforgeError` when a session could not be
     #: launched after its copy was written (a launch on the saved file raises instead).
     startFailed = Signal(object)
-    #: (start token, error or None), from the copier thread when the first copy is written.
-    _firstCopyWritten = Signal(object, object)
+    #: (start token, copy path, error or None), from the copier thread when a start's first
+    #: copy is written.
+    _firstCopyWritten = Signal(object, object, object)
 
     def __init__(self, launcher=None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -131,8 +132,6 @@ class HeadsetLink(QObject):
         self._start_token = 0
         #: (token, result id) of the start waiting for its first copy, else None.
         self._pending_start: tuple[int, str | None] | None = None
-        #: Copies of cancelled starts still being written: token -> path (removed on landing).
-        self._abandoned: dict[int, Path] = {}
         #: Results changed while the first copy was being written (it is rewritten on launch).
         self._copy_stale = False
         self._firstCopyWritten.connect(self._launch_on_copy)
@@ -183,12 +182,11 @@ class HeadsetLink(QObject):
         self._mirror_timer.start()
         self.runningChanged.emit(True)
 
-    def _launch_on_copy(self, token: int, error) -> None:
+    def _launch_on_copy(self, token: int, path: Path, error) -> None:
         """On the GUI thread: the first copy of start ``token`` is written (or failed)."""
         if self._pending_start is None or self._pending_start[0] != token:
-            abandoned = self._abandoned.pop(token, None)  # cancelled while it was written
-            if abandoned is not None:
-                shutil.rmtree(abandoned.parent, ignore_errors=True)
+            # cancelled while it was written (a session's copy always has a fresh folder)
+            shutil.rmtree(path.parent, ignore_errors=True)
             return
         _, result_id = self._pending_start
         self._pending_start = None
@@ -219,13 +217,11 @@ class HeadsetLink(QObject):
         """
         self._start_token += 1
         if self._pending_start is not None:
-            token = self._pending_start[0]
             self._pending_start = None
             if wait:
                 self.flush_copy()
                 self._drop_copy()
-            elif self.copy_path is not None:
-                self._abandoned[token] = self.copy_path
+            else:  # the copy is removed when it lands (_launch_on_copy)
                 self.copy_path = None
             self.runningChanged.emit(False)
             return
@@ -268,7 +264,7 @@ class HeadsetLink(QObject):
         except Exception as exc:  # a full temp disk: the session keeps the previous copy
             self.copy_error = error = exc
         if token is not None:
-            self._firstCopyWritten.emit(token, error)
+            self._firstCopyWritten.emit(token, path, error)
 
     def flush_copy(self, timeout_s: float = 60.0) -> bool:
         """Wait until the copy has every result that arrived (tests; before it is removed)."""
