@@ -47,9 +47,10 @@ Everything is numpy, hand-written because no maintained library builds this mesh
 decimators such as fast-simplification give other meshes and drop the uvs). Every speed-up
 keeps the result bit for bit: the same float32/float64 operations in the same order, only
 over bigger arrays (whole bands, runs of pixels that share a triangle). At 4096x2048 it takes
-about 1.2-1.9 s of CPU (``benchmarks/bench_adaptive.py``; 1.2-1.3 s of it user time). Numba would be faster, but it compiles
-on the first call of each process wherever its cache cannot be written (a read-only install,
-the frozen bundle), which costs more than it saves for a command-line export.
+about 1.2-1.9 s of CPU (``benchmarks/bench_adaptive.py``; 1.2-1.3 s of it user time). Numba
+would be faster, but it compiles on the first call of each process wherever its cache cannot
+be written (a read-only install, the frozen bundle), which costs more than it saves for a
+command-line export.
 """
 
 from __future__ import annotations

@@ -367,9 +367,9 @@ def _given_depth_png(pano: RGBDPanorama, arr: np.ndarray, fmt: str) -> bytes | N
     data = pano.encoded_depth()
     if data is None or fmt == "npy":
         return None
-    bits = 16 if fmt == "png16" else 8
     h, w = arr.shape
-    if png_header(data) != (w, h, bits, 0) or len(data) > _depth_cap(arr.dtype, w, h):
+    if not _png_is(data, (w, h), 8 * arr.dtype.itemsize, 0) \
+            or len(data) > _depth_cap(arr.dtype, w, h):
         return None
     return bytes(data)
 
@@ -651,11 +651,17 @@ def _image_member(zf: zipfile.ZipFile, entry: dict, s: _Schema, cap: int, path_n
     return data
 
 
+def _png_is(data: bytes, want: tuple[int, int], bits: int, colour: int) -> bool:
+    """Whether ``data`` is a PNG of size ``want`` (w, h), ``bits`` per sample and colour type
+    ``colour``: what the loader (:func:`_decode_png`) takes for a member."""
+    return png_header(data) == (*want, bits, colour)
+
+
 def _decode_png(data: bytes, name: str, want: tuple[int, int], bits: int, colour: int) -> np.ndarray:
     from PIL import Image
 
-    hdr = png_header(data)
-    if hdr is None or (hdr[0], hdr[1]) != want or hdr[2] != bits or hdr[3] != colour:
+    if not _png_is(data, want, bits, colour):
+        hdr = png_header(data)
         got = "not a PNG" if hdr is None else f"{hdr[0]}x{hdr[1]}, {hdr[2]}-bit type {hdr[3]}"
         raise _fail(f"{name} is not the {want[0]}x{want[1]} {bits}-bit image the manifest "
                     f"describes ({got})")
